@@ -1,0 +1,46 @@
+/* cli: the bpc command line, a thin layer over libbpc. */
+#ifndef BPC_CLI_H
+#define BPC_CLI_H
+#include <stdint.h>
+#include "bpc.h"
+
+enum { EXIT_OK = 0, EXIT_MODEL = 1, EXIT_USAGE = 2, CLI_MAX_PAIRS = 64 };
+
+typedef struct Pair {
+    const char *key, *value;      /* --set N=64, --in x=x.npy */
+} Pair;
+
+typedef struct Cli {
+    const char *cmd;              /* compile check explain graph run gradcheck bench train repl */
+    const char *model;            /* MODEL.bp                                                   */
+    const char *out, *header;     /* -o, --header                                               */
+    const char *emit;             /* --emit=STAGE                                               */
+    const char *outdir, *save;    /* --out DIR, --save DIR                                      */
+    const char *jit;              /* --jit tcc|cc                                               */
+    bpc_options opt;
+    Pair sets[CLI_MAX_PAIRS];
+    int nsets;
+    Pair ins[CLI_MAX_PAIRS];
+    int nins;
+    int threads, epochs, batch;
+    uint64_t seed;
+    double tolerance;
+} Cli;
+
+/* Read a whole file; NULL with a message printed on failure. */
+char *cli_read_file(const char *path, size_t *len);
+/* Compile cli->model; prints diagnostics; NULL (after printing) on errors. */
+bpc_model *cli_compile(const Cli *cli);
+/* Write text to path atomically (temporary file in the same folder, then rename). */
+int cli_write_atomic(const char *path, const char *text, size_t len);
+
+int cmd_compile(Cli *cli);   /* bpc MODEL.bp -o OUT.c, --emit=...  */
+int cmd_check(Cli *cli);     /* bpc check                          */
+int cmd_explain(Cli *cli);   /* bpc explain                        */
+int cmd_graph(Cli *cli);     /* bpc graph                          */
+int cmd_run(Cli *cli);       /* bpc run                            */
+int cmd_gradcheck(Cli *cli); /* bpc gradcheck                      */
+int cmd_bench(Cli *cli);     /* bpc bench                          */
+int cmd_train(Cli *cli);     /* bpc train                          */
+int cmd_repl(Cli *cli);      /* bpc repl                           */
+#endif

@@ -1,0 +1,131 @@
+/* cmd_compile: the commands that only compile — check, explain, --emit, -o, graph. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+int cmd_check(Cli *cli)
+{
+    bpc_model *m = cli_compile(cli);
+    bpc_free(m);
+    return m ? EXIT_OK : EXIT_MODEL;
+}
+
+static int dump(Cli *cli, int stage)
+{
+    bpc_model *m = cli_compile(cli);
+    if (!m)
+        return EXIT_MODEL;
+    int rc = bpc_dump(m, stage, stdout) == 0 ? EXIT_OK : EXIT_MODEL;
+    bpc_free(m);
+    return rc;
+}
+
+int cmd_explain(Cli *cli) { return dump(cli, BPC_STAGE_EXPLAIN); }
+
+static const struct { const char *name; int stage; } stages[] = {
+    { "ast", BPC_STAGE_AST }, { "ir", BPC_STAGE_IR }, { "grad", BPC_STAGE_GRAD },
+    { "c", BPC_STAGE_C }, { "plan", BPC_STAGE_PLAN }, { "explain", BPC_STAGE_EXPLAIN }, { "dot", BPC_STAGE_DOT },
+};
+
+static int emit_stage(Cli *cli)
+{
+    for (size_t i = 0; i < sizeof stages / sizeof *stages; i++) {
+        if (strcmp(stages[i].name, cli->emit) != 0)
+            continue;
+        if (stages[i].stage != BPC_STAGE_AST)
+            return dump(cli, stages[i].stage);
+        /* the AST is printed even when later stages fail */
+        size_t len;
+        char *src = cli_read_file(cli->model, &len);
+        if (!src)
+            return EXIT_MODEL;
+        bpc_model *m = bpc_compile(src, len, cli->model, &cli->opt);
+        free(src);
+        bpc_dump(m, BPC_STAGE_AST, stdout);
+        bpc_print_diags(m, stderr);
+        int rc = bpc_ok(m) ? EXIT_OK : EXIT_MODEL;
+        bpc_free(m);
+        return rc;
+    }
+    fprintf(stderr, "bpc: --emit takes ast, ir, grad, c, plan, explain or dot, not '%s'\n", cli->emit);
+    return EXIT_USAGE;
+}
+
+/* OUT.c -> OUT.h */
+static char *header_path(const char *out)
+{
+    size_t n = strlen(out);
+    char *h = malloc(n + 3);
+    if (!h)
+        return NULL;
+    memcpy(h, out, n + 1);
+    if (n > 2 && strcmp(out + n - 2, ".c") == 0)
+        h[n - 1] = 'h';
+    else
+        strcat(h, ".h");
+    return h;
+}
+
+/* The header file name as the source #includes it. */
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static int write_c(Cli *cli)
+{
+    char *hpath = cli->header ? strdup(cli->header) : header_path(cli->out);
+    bpc_model *m = hpath ? cli_compile(cli) : NULL;
+    int rc = EXIT_MODEL;
+    if (m) {
+        const char *h = bpc_c_header(m), *c = bpc_c_source(m);
+        if (h && c) {
+            const char *hname = base_name(hpath);
+            size_t n = strlen(c) + strlen(hname) + 32;
+            char *src = malloc(n);
+            if (src) {
+                snprintf(src, n, "#include \"%s\"\n%s", hname, c);
+                if (cli_write_atomic(hpath, h, strlen(h)) == 0 && cli_write_atomic(cli->out, src, strlen(src)) == 0)
+                    rc = EXIT_OK;
+                free(src);
+            }
+        }
+    }
+    bpc_free(m);
+    free(hpath);
+    return rc;
+}
+
+int cmd_compile(Cli *cli)
+{
+    if (cli->emit)
+        return emit_stage(cli);
+    if (!cli->out) {
+        fprintf(stderr, "bpc: nothing to do: give -o OUT.c, --emit=STAGE or a command (see --help)\n");
+        return EXIT_USAGE;
+    }
+    return write_c(cli);
+}
+
+int cmd_graph(Cli *cli)
+{
+    bpc_model *m = cli_compile(cli);
+    if (!m)
+        return EXIT_MODEL;
+    int rc = EXIT_OK;
+    if (cli->out) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        bpc_dump(m, BPC_STAGE_DOT, f);
+        fclose(f);
+        rc = cli_write_atomic(cli->out, buf, len) == 0 ? EXIT_OK : EXIT_MODEL;
+        free(buf);
+    } else {
+        bpc_dump(m, BPC_STAGE_DOT, stdout);
+    }
+    bpc_free(m);
+    return rc;
+}

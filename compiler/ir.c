@@ -1,0 +1,341 @@
+/* ir: building nodes (hash-consed, with local simplifications), and the
+ * textual dump that --emit=ir and the golden tests read. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+
+Graph *ir_new(Arena *a)
+{
+    Graph *g = arena_alloc(a, sizeof *g);
+    g->arena = a;
+    return g;
+}
+
+/* ---- hash-consing ---- */
+
+static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ULL; }
+
+static uint64_t node_hash(const Node *n)
+{
+    uint64_t h = mix(0xcbf29ce484222325ULL, (uint64_t)n->op);
+    for (int i = 0; i < n->nin; i++)
+        h = mix(h, (uint64_t)n->in[i]->id);
+    uint64_t fb;
+    memcpy(&fb, &n->f, sizeof fb);
+    h = mix(mix(mix(h, fb), (uint64_t)n->axes), (uint64_t)(n->ta | n->tb << 1));
+    h = mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank);
+    for (int i = 0; i < n->shape.rank; i++)
+        h = mix(mix(h, (uint64_t)n->shape.d[i]), (uint64_t)n->map[i]);
+    return h;
+}
+
+static bool node_same(const Node *a, const Node *b)
+{
+    if (a->op != b->op || a->nin != b->nin || a->axes != b->axes || a->ta != b->ta || a->tb != b->tb ||
+        a->decl != b->decl || memcmp(&a->f, &b->f, sizeof a->f) != 0 || !shape_eq(a->shape, b->shape) ||
+        !shape_eq(a->count, b->count) || memcmp(a->map, b->map, sizeof a->map) != 0)
+        return false;
+    for (int i = 0; i < a->nin; i++)
+        if (a->in[i] != b->in[i])
+            return false;
+    return true;
+}
+
+static void table_insert(Graph *g, Node *n)
+{
+    int mask = g->table_cap - 1, i = (int)(node_hash(n) & (uint64_t)mask);
+    while (g->table[i])
+        i = (i + 1) & mask;
+    g->table[i] = n;
+}
+
+static void table_grow(Graph *g)
+{
+    Node **old = g->table;
+    int oldcap = g->table_cap;
+    g->table_cap = oldcap ? oldcap * 2 : 256;
+    g->table = arena_alloc(g->arena, sizeof(Node *) * (size_t)g->table_cap);
+    for (int i = 0; i < oldcap; i++)
+        if (old[i])
+            table_insert(g, old[i]);
+}
+
+static Node *table_find(Graph *g, const Node *proto)
+{
+    if (!g->table_cap)
+        return NULL;
+    int mask = g->table_cap - 1, i = (int)(node_hash(proto) & (uint64_t)mask);
+    for (; g->table[i]; i = (i + 1) & mask)
+        if (node_same(g->table[i], proto))
+            return g->table[i];
+    return NULL;
+}
+
+Node *ir_make(Graph *g, const Node *proto, ShapeErr *err)
+{
+    Node tmp = *proto;
+    ShapeErr local;
+    if (!op_info[tmp.op].shape(g, &tmp, &tmp.shape, err ? err : &local))
+        return NULL;
+    for (int i = tmp.shape.rank; i < MAX_RANK; i++)
+        tmp.shape.d[i] = 0, tmp.map[i] = 0;
+    Node *found = table_find(g, &tmp);
+    if (found)
+        return found;
+    Node *n = arena_alloc(g->arena, sizeof *n);
+    *n = tmp;
+    n->id = g->n;
+    n->phase = g->building;
+    n->uses = 0;
+    ARENA_PUSH(g->arena, g->nodes, g->n, g->cap, n);
+    if (2 * g->n >= g->table_cap)
+        table_grow(g);
+    table_insert(g, n);
+    return n;
+}
+
+/* Builders for operands already known to fit: a failure is a compiler bug. */
+static Node *make(Graph *g, Node proto)
+{
+    ShapeErr err;
+    Node *n = ir_make(g, &proto, &err);
+    if (!n) {
+        fprintf(stderr, "bpc: internal error: %s: %s\n", op_info[proto.op].name, err.msg);
+        abort();
+    }
+    return n;
+}
+
+static bool is_const(const Node *n, double v)
+{
+    while (n->op == OP_BCAST)
+        n = n->in[0];
+    return n->op == OP_CONST && n->f == v;
+}
+
+Node *ir_const(Graph *g, double v) { return make(g, (Node){ .op = OP_CONST, .f = v }); }
+
+Node *ir_count(Graph *g, Shape extents)
+{
+    bool all_const = true;
+    double c = 1;
+    for (int i = 0; i < extents.rank; i++) {
+        all_const &= extents.d[i] > 0;
+        c *= (double)extents.d[i];
+    }
+    if (all_const)
+        return ir_const(g, c);
+    return make(g, (Node){ .op = OP_COUNT, .count = extents });
+}
+
+static double fold1(OpKind op, double x, double a)
+{
+    switch (op) {
+    case OP_NEG: return -x;
+    case OP_EXP: return exp(x);
+    case OP_LOG: return log(x);
+    case OP_SQRT: return sqrt(x);
+    case OP_ABS: return fabs(x);
+    case OP_TANH: return tanh(x);
+    case OP_SIGMOID: return 1 / (1 + exp(-x));
+    case OP_RELU: return x > 0 ? x : 0;
+    case OP_SQUARE: return x * x;
+    case OP_POWC: return pow(x, a);
+    case OP_LEAKY_RELU: return x > 0 ? x : a * x;
+    case OP_SIGN: return (x > 0) - (x < 0);
+    default: return NAN;
+    }
+}
+
+Node *ir_unary_attr(Graph *g, OpKind op, Node *x, double attr)
+{
+    if (op == OP_NEG && x->op == OP_NEG)
+        return x->in[0];
+    if (op == OP_POWC && attr == 1)
+        return x;
+    if (op == OP_POWC && attr == 2)
+        op = OP_SQUARE;
+    if (x->op == OP_CONST && !isnan(fold1(op, x->f, attr)))
+        return ir_const(g, fold1(op, x->f, attr));
+    return make(g, (Node){ .op = op, .nin = 1, .in = { x }, .f = attr });
+}
+
+Node *ir_unary(Graph *g, OpKind op, Node *x) { return ir_unary_attr(g, op, x, 0); }
+
+Node *ir_bcast_map(Graph *g, Node *x, Shape to, const int8_t *map)
+{
+    bool identity = shape_eq(x->shape, to);
+    for (int i = 0; identity && i < to.rank; i++)
+        identity = map[i] == i;
+    if (identity)
+        return x;
+    if (x->op == OP_BCAST) {           /* compose: read x's input directly */
+        int8_t m[MAX_RANK];
+        for (int i = 0; i < to.rank; i++)
+            m[i] = map[i] < 0 ? -1 : x->map[map[i]];
+        return ir_bcast_map(g, x->in[0], to, m);
+    }
+    Node p = { .op = OP_BCAST, .nin = 1, .in = { x }, .shape = to };
+    memcpy(p.map, map, (size_t)to.rank);
+    return make(g, p);
+}
+
+Node *ir_bcast_to(Graph *g, Node *x, Shape to)
+{
+    int8_t map[MAX_RANK];
+    for (int i = 0; i < to.rank; i++) {
+        int k = i - (to.rank - x->shape.rank);
+        map[i] = (int8_t)(k >= 0 ? k : -1);
+    }
+    return ir_bcast_map(g, x, to, map);
+}
+
+static double fold2(OpKind op, double a, double b)
+{
+    switch (op) {
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    case OP_DIV: return a / b;
+    case OP_MAX2: return a >= b ? a : b;
+    case OP_MIN2: return a <= b ? a : b;
+    default: return NAN;
+    }
+}
+
+/* x + 0, x - 0, x * 1, x / 1, 0 + x, 1 * x: the other operand, when it has the result's shape. */
+static Node *identity_operand(OpKind op, Node *a, Node *b, Shape r)
+{
+    bool b_neutral = (is_const(b, 0) && (op == OP_ADD || op == OP_SUB)) || (is_const(b, 1) && (op == OP_MUL || op == OP_DIV));
+    bool a_neutral = (is_const(a, 0) && op == OP_ADD) || (is_const(a, 1) && op == OP_MUL);
+    if (b_neutral && shape_eq(a->shape, r))
+        return a;
+    if (a_neutral && shape_eq(b->shape, r))
+        return b;
+    return NULL;
+}
+
+Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr)
+{
+    Shape r;
+    if (!shape_broadcast(a->shape, b->shape, &r)) {
+        fprintf(stderr, "bpc: internal error: %s of unbroadcastable shapes\n", op_info[op].name);
+        abort();
+    }
+    if (a->op == OP_CONST && b->op == OP_CONST && !isnan(fold2(op, a->f, b->f)))
+        return ir_const(g, fold2(op, a->f, b->f));
+    Node *same = identity_operand(op, a, b, r);
+    if (same)
+        return same;
+    if (op == OP_SUB && is_const(a, 0) && shape_eq(b->shape, r))
+        return ir_unary(g, OP_NEG, b);
+    return make(g, (Node){ .op = op, .nin = 2, .in = { ir_bcast_to(g, a, r), ir_bcast_to(g, b, r) }, .f = attr });
+}
+
+Node *ir_binary(Graph *g, OpKind op, Node *a, Node *b) { return ir_op2(g, op, a, b, 0); }
+
+Node *ir_reduce(Graph *g, OpKind op, Node *x, int axes)
+{
+    axes &= (1 << x->shape.rank) - 1;
+    if (!axes)
+        return x;
+    return make(g, (Node){ .op = op, .nin = 1, .in = { x }, .axes = axes });
+}
+
+Node *ir_reshape(Graph *g, Node *x, Shape to)
+{
+    if (shape_eq(x->shape, to))
+        return x;
+    if (x->op == OP_RESHAPE)
+        x = x->in[0];
+    if (shape_eq(x->shape, to))
+        return x;
+    return make(g, (Node){ .op = OP_RESHAPE, .nin = 1, .in = { x }, .shape = to });
+}
+
+Node *ir_transpose(Graph *g, Node *x)
+{
+    if (x->shape.rank < 2)
+        return x;
+    if (x->op == OP_TRANSPOSE)
+        return x->in[0];
+    return make(g, (Node){ .op = OP_TRANSPOSE, .nin = 1, .in = { x } });
+}
+
+/* Transposed rank-2 operands become GEMM flags, not copies. */
+Node *ir_matmul(Graph *g, Node *a, Node *b)
+{
+    Node p = { .op = OP_MATMUL, .nin = 2, .in = { a, b } };
+    if (a->op == OP_TRANSPOSE && a->shape.rank == 2)
+        p.in[0] = a->in[0], p.ta = true;
+    if (b->op == OP_TRANSPOSE && b->shape.rank == 2)
+        p.in[1] = b->in[0], p.tb = true;
+    return make(g, p);
+}
+
+void ir_count_uses(Graph *g)
+{
+    for (int i = 0; i < g->n; i++)
+        g->nodes[i]->uses = 0;
+    for (int i = 0; i < g->n; i++)
+        for (int k = 0; k < g->nodes[i]->nin; k++)
+            g->nodes[i]->in[k]->uses++;
+}
+
+const char *node_label(const Graph *g, const Node *n)
+{
+    if (n->op == OP_CONST)
+        return arena_printf(g->arena, "%.9g", n->f);
+    if (n->name)
+        return n->name;
+    return arena_printf(g->arena, "%%%d", n->id);
+}
+
+static void dump_attrs(const Graph *g, const Node *n, FILE *out)
+{
+    if (n->op == OP_LEAKY_RELU || n->op == OP_POWC || n->op == OP_SVM || n->op == OP_SVM_GRAD)
+        fprintf(out, " %.9g", n->f);
+    if (n->op == OP_SUM || n->op == OP_MAXR) {
+        fprintf(out, " axes=");
+        for (int i = 0, first = 1; i < n->in[0]->shape.rank; i++)
+            if (n->axes & 1 << i)
+                fprintf(out, "%s%d", first ? "" : ",", i), first = 0;
+    }
+    if (n->op == OP_BCAST) {
+        fprintf(out, " map=");
+        for (int i = 0; i < n->shape.rank; i++)
+            fprintf(out, "%s%d", i ? "," : "", n->map[i]);
+    }
+    if (n->op == OP_MATMUL && (n->ta || n->tb))
+        fprintf(out, " %s%s", n->ta ? "ᵀ" : "-", n->tb ? "ᵀ" : "-");
+    if (n->op == OP_COUNT)
+        fprintf(out, " %s", shape_str(g, n->count));
+    if (n->op == OP_INPUT || n->op == OP_PARAM)
+        fprintf(out, " %s", g->decls[n->decl].name);
+}
+
+void ir_dump(const Graph *g, FILE *out, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        const Node *n = g->nodes[i];
+        if (n->op == OP_CONST)
+            continue;
+        fprintf(out, "%%%-4d = %s", n->id, op_info[n->op].name);
+        for (int k = 0; k < n->nin; k++)
+            fprintf(out, "%s%s", k ? ", " : " ", n->in[k]->op == OP_CONST
+                        ? node_label(g, n->in[k]) : arena_printf(g->arena, "%%%d", n->in[k]->id));
+        dump_attrs(g, n, out);
+        fprintf(out, " : %s%s%s%s\n", n->is_int ? "int" : "", shape_str(g, n->shape),
+                n->name ? "  # " : "", n->name ? n->name : "");
+    }
+}
+
+void ir_mark_deps(const Graph *g, const Node *root, bool *seen)
+{
+    seen[root->id] = true;
+    for (int i = root->id; i >= 0; i--)
+        if (seen[i])
+            for (int k = 0; k < g->nodes[i]->nin; k++)
+                seen[g->nodes[i]->in[k]->id] = true;
+}

@@ -1,0 +1,181 @@
+/* ir: the typed tensor IR. A graph is a DAG of nodes kept in topological order;
+ * every node has a static shape. Nodes are hash-consed: building the same op on
+ * the same inputs twice returns the first node (common subexpressions merge). */
+#ifndef BPC_IR_H
+#define BPC_IR_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "arena.h"
+#include "diag.h"
+
+enum { MAX_RANK = 4 };
+
+/* An extent: > 0 a constant; -(k+1) the k-th symbolic dim (as bp_tensor_info.dims). */
+typedef int64_t Extent;
+
+typedef struct Shape {
+    int rank;
+    Extent d[MAX_RANK];
+} Shape;
+
+typedef enum OpKind {
+#define OP(id, name, arity, kind, shape, grad, tmpl) OP_##id,
+#include "ops.def"
+#undef OP
+    OP_COUNT_
+} OpKind;
+
+typedef enum OpClass {
+    K_LEAF,    /* no inputs                          */
+    K_VIEW,    /* re-indexes its input               */
+    K_EWISE,   /* elementwise on equal shapes        */
+    K_REDUCE,  /* sum or max over axes               */
+    K_KERNEL   /* its own emitter                    */
+} OpClass;
+
+typedef struct Node Node;
+typedef struct Graph Graph;
+
+typedef enum Phase {
+    PH_FORWARD,   /* computed by P_forward  */
+    PH_BACKWARD   /* computed by P_backward */
+} Phase;
+
+struct Node {
+    int id;              /* index in Graph.nodes: topological order         */
+    OpKind op;
+    int nin;
+    Node *in[2];
+    Shape shape;
+    bool is_int;         /* int32 data (labels); everything else is float   */
+    Phase phase;
+    /* attributes (which ones an op reads: see ops.def) */
+    double f;            /* CONST value, LEAKY_RELU alpha, POWC exponent, SVM margin */
+    int axes;            /* SUM/MAXR: bit k set = input axis k reduced       */
+    int8_t map[MAX_RANK];/* BCAST: output axis i reads input axis map[i], -1 none */
+    bool ta, tb;         /* MATMUL: input 0 / 1 used transposed              */
+    int decl;            /* INPUT/PARAM: index in Graph.decls; GRADIN: target decl */
+    Shape count;         /* COUNT: the extents whose product is its value    */
+    /* naming and provenance */
+    const char *name;    /* the source name bound to it, if any             */
+    const char *rule;    /* derivative rule that built it (explain), or NULL */
+    Span span;
+    int uses;            /* consumers, counted by ir_count_uses              */
+};
+
+typedef enum DeclKind {
+    DECL_DIM,    /* dim N [= v]    */
+    DECL_INPUT,  /* input x[...]   */
+    DECL_PARAM   /* param W[...]   */
+} DeclKind;
+
+typedef enum InitKind {
+    INIT_ZEROS, INIT_ONES, INIT_NORMAL, INIT_UNIFORM, INIT_XAVIER, INIT_HE
+} InitKind;
+
+typedef struct Decl {
+    DeclKind kind;
+    const char *name;
+    Span span;
+    Shape shape;         /* INPUT/PARAM                                     */
+    bool is_int;         /* INPUT : int                                     */
+    int64_t value;       /* DIM: the constant, or 0 if symbolic             */
+    int sym;             /* DIM: symbolic index k, or -1                    */
+    InitKind init;       /* PARAM                                           */
+    double init_a, init_b;
+    Node *node;          /* INPUT/PARAM leaf                                */
+    bool used;           /* referenced by any expression (warnings)         */
+    bool label;          /* INPUT : int used as labels of a loss            */
+    Extent label_range;  /* the class count its labels index               */
+} Decl;
+
+typedef struct Output {
+    const char *name;
+    Node *node;
+    Span span;
+} Output;
+
+typedef enum OptKind { OPT_NONE, OPT_SGD, OPT_MOMENTUM, OPT_ADAM } OptKind;
+
+/* A hyperparameter: a literal or a rank-0 input. */
+typedef struct Hyper {
+    double value;
+    int decl;            /* -1: the literal value */
+} Hyper;
+
+typedef struct Grad {
+    int decl;            /* wrt: an input or param decl            */
+    Node *node;          /* d target / d decl, after autodiff       */
+} Grad;
+
+struct Graph {
+    Arena *arena;
+    Node **nodes;
+    int n, cap;
+    Node **table;        /* hash-consing, open addressing           */
+    int table_cap;
+    Decl *decls;
+    int ndecls, cdecls;
+    int nsym;            /* symbolic dims                           */
+    Output *outputs;
+    int noutputs, coutputs;
+    /* grad and optimize */
+    const char *target_name;
+    Node *target;
+    Span target_span;
+    bool has_grad;
+    Node *grad_in;       /* GRADIN leaf for a non-scalar target     */
+    Grad *grads;
+    int ngrads, cgrads;
+    OptKind opt;
+    Hyper lr, mu, beta1, beta2, eps;
+    int nfwd;            /* nodes [0, nfwd) are the forward pass    */
+    Phase building;      /* phase given to new nodes                */
+};
+
+/* The op table, generated from ops.def. */
+typedef struct ShapeErr {
+    char msg[256];       /* {0} {1}: stand for the operands, filled in by the caller */
+} ShapeErr;
+typedef bool (*ShapeRule)(const Graph *g, const Node *n, Shape *out, ShapeErr *err);
+typedef struct AdCtx AdCtx;
+typedef void (*GradRule)(AdCtx *ad, Node *n, Node *g);
+typedef struct OpInfo {
+    const char *name;
+    int arity;
+    OpClass kind;
+    ShapeRule shape;
+    GradRule grad;
+    const char *tmpl;
+} OpInfo;
+extern const OpInfo op_info[OP_COUNT_];
+
+Graph *ir_new(Arena *a);
+/* Build (or find) a node; shape from the op's rule. NULL with err set when the rule fails. */
+Node *ir_make(Graph *g, const Node *proto, ShapeErr *err);
+/* Builders for valid operands; broadcasting made explicit. */
+Node *ir_const(Graph *g, double v);
+Node *ir_count(Graph *g, Shape extents);
+Node *ir_unary(Graph *g, OpKind op, Node *x);
+Node *ir_unary_attr(Graph *g, OpKind op, Node *x, double attr);
+Node *ir_binary(Graph *g, OpKind op, Node *a, Node *b);   /* broadcasts a and b */
+Node *ir_bcast_to(Graph *g, Node *x, Shape to);          /* NumPy alignment    */
+Node *ir_bcast_map(Graph *g, Node *x, Shape to, const int8_t *map);
+Node *ir_reduce(Graph *g, OpKind op, Node *x, int axes);
+Node *ir_reshape(Graph *g, Node *x, Shape to);
+Node *ir_transpose(Graph *g, Node *x);
+Node *ir_matmul(Graph *g, Node *a, Node *b);
+Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr);
+/* Broadcast shape of a and b, or false. */
+bool shape_broadcast(Shape a, Shape b, Shape *out);
+bool shape_eq(Shape a, Shape b);
+Shape shape_of(int rank, const Extent *d);
+/* "[N, 256]" into the arena. */
+const char *shape_str(const Graph *g, Shape s);
+const char *extent_str(const Graph *g, Extent e, char *buf, size_t len);
+void ir_count_uses(Graph *g);
+/* seen[id] = true for root and everything it depends on (no recursion). */
+void ir_mark_deps(const Graph *g, const Node *root, bool *seen);
+void ir_dump(const Graph *g, FILE *out, int from, int to);
+const char *node_label(const Graph *g, const Node *n);    /* "h" or "%12" */
+#endif

@@ -1,0 +1,52 @@
+/* lower: AST -> IR. Resolves names, expands defs, makes broadcasting
+ * explicit, checks every shape and type, and reports what is wrong. */
+#ifndef BPC_LOWER_H
+#define BPC_LOWER_H
+#include "ast.h"
+#include "ir.h"
+#include "symtab.h"
+
+enum {
+    DEF_MAX_NEST = 64,          /* def calls inside def calls          */
+    LOWER_MAX_WORK = 4000000,   /* AST nodes visited while expanding   */
+    MAX_EXTENT_LOG2 = 40,       /* a constant extent is at most 2^40   */
+    MAX_ELEMS_LOG2 = 50         /* a tensor has at most 2^50 elements  */
+};
+
+typedef struct Local {
+    const char *name;
+    Node *node;
+    const Ast *arg;             /* the argument it was bound to, for messages */
+} Local;
+
+typedef struct Frame {
+    const Stmt *def;            /* the def being expanded              */
+    Span call;                  /* where it was called                 */
+    Local *locals;
+    int nlocals;
+} Frame;
+
+typedef struct Lower {
+    Arena *arena;
+    Diags *diags;
+    Graph *g;
+    Symtab syms;
+    Frame frames[DEF_MAX_NEST];
+    int nframes;
+    long work;
+    bool work_reported;
+} Lower;
+
+/* Lower a parsed module into g; errors go to d. */
+void lower_module(Lower *l, const Module *m);
+/* Lower one expression in the current scope; NULL after reporting an error. */
+Node *lower_expr(Lower *l, const Ast *a);
+/* Evaluate a constant expression (numbers, + - * / **, unary -); false after reporting. */
+bool lower_const(Lower *l, const Ast *a, double *out);
+/* "h[N, 256]" or "x @ W with shape [N, 256]": how messages name an operand. */
+const char *lower_describe(Lower *l, const Ast *a, const Node *n);
+/* Report a failed shape rule, with {0} and {1} replaced by the operands. */
+void lower_shape_error(Lower *l, Span s, const ShapeErr *err, const Ast *const *args, Node *const *nodes, int n);
+/* Notes "in expansion of 'f'" for each active def call. */
+void lower_def_notes(Lower *l);
+#endif

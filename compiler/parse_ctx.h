@@ -1,0 +1,33 @@
+/* parse_ctx: state shared by the scanner (grammar/bp.l), the parser (grammar/bp.y)
+ * and the AST builders (parse.c) the grammar actions call. */
+#ifndef BPC_PARSE_CTX_H
+#define BPC_PARSE_CTX_H
+#include "ast.h"
+
+enum { PARSE_MAX_NESTING = 256 };  /* ( and [ deeper than this are an error */
+
+typedef struct ParseCtx {
+    Arena *arena;
+    Diags *diags;
+    Module *module;
+    int nesting;          /* open ( and [: newlines inside are ignored        */
+    bool line_error;      /* a lexical or syntax error was reported on this statement */
+    bool stmt_bad;        /* the statement being built was reported: drop it */
+    bool at_line_start;   /* no token since the last NEWLINE (EOF adds none)  */
+    Ast *dummy;           /* stands for every node of a reported statement */
+    int line, col;        /* scanner position, 1-based, columns in characters */
+} ParseCtx;
+
+/* Builders called by grammar actions; each returns an arena node. */
+Ast *ast_num(ParseCtx *c, Span s, double v, bool is_int);
+Ast *ast_name(ParseCtx *c, Span s, const char *name);
+Ast *ast_binary(ParseCtx *c, Span s, int op, Ast *l, Ast *r, Span op_span);
+Ast *ast_unary(ParseCtx *c, Span s, AstKind k, Ast *x);
+Ast *ast_call(ParseCtx *c, Span s, const char *name, Ast *arglist);
+Ast *ast_arglist(ParseCtx *c, Ast *list, const char *key, Span key_span, Ast *value);
+Stmt *stmt_new(ParseCtx *c, StmtKind k, Span s);
+void stmt_add_dim(ParseCtx *c, Stmt *st, const char *name, Span s, Ast *value);
+void stmt_add_extent(ParseCtx *c, Stmt *st, const char *name, double v, Span s);
+void stmt_add_name(ParseCtx *c, Stmt *st, const char *name, Span s);
+void module_add(ParseCtx *c, Stmt *st);
+#endif

@@ -1,0 +1,87 @@
+/* bpc.h — the backprop compiler as a library (libbpc).
+ *
+ *   bpc_model *m = bpc_compile(src, len, "mlp.bp", NULL);
+ *   if (!bpc_ok(m)) { bpc_print_diags(m, stderr); bpc_free(m); return 1; }
+ *   const char *c = bpc_c_source(m);             // the generated C, or:
+ *   bpc_jit *j = bpc_jit_new(m, err, sizeof err); // compiled in-process by libtcc
+ *   const bpc_entry *e = bpc_jit_entry(j);        // entry points + reflection
+ *   ... e->forward(io, ws) ...
+ *   bpc_jit_free(j); bpc_free(m);
+ *
+ * Nothing here calls exit() or prints unless asked to. */
+#ifndef BPC_H
+#define BPC_H
+#include <stddef.h>
+#include <stdio.h>
+#include "bp_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum bpc_level { BPC_ERROR = 0, BPC_WARNING = 1, BPC_NOTE = 2 };
+enum bpc_gemm { BPC_GEMM_PORTABLE = 0, BPC_GEMM_BLAS = 1, BPC_GEMM_RUNTIME = 2 };
+
+/* One diagnostic; line 0 means the whole file. Columns count characters. */
+typedef struct bpc_diag {
+    int level;            /* enum bpc_level */
+    int line, col;        /* where the caret points */
+    int end_line, end_col;
+    const char *message;
+} bpc_diag;
+
+typedef struct bpc_options {
+    const char *name;     /* C prefix; NULL: "model"                   */
+    int dtype;            /* BP_F32 (default) or BP_F64                */
+    int gemm;             /* enum bpc_gemm                             */
+    int opt_level;        /* 1 (default): fusion and planning; 0: none */
+    int line_directives;  /* emit #line pointing at the .bp source     */
+} bpc_options;
+
+typedef struct bpc_model bpc_model;
+
+/* Compile a .bp source. Never NULL; check bpc_ok. opt may be NULL. */
+bpc_model *bpc_compile(const char *src, size_t len, const char *filename, const bpc_options *opt);
+int bpc_ok(const bpc_model *m);
+int bpc_num_diags(const bpc_model *m);
+const bpc_diag *bpc_get_diag(const bpc_model *m, int i);
+/* Print all diagnostics the way gcc does (file:line:col, source line, caret). */
+void bpc_print_diags(const bpc_model *m, FILE *out);
+
+enum bpc_stage { BPC_STAGE_AST, BPC_STAGE_IR, BPC_STAGE_GRAD, BPC_STAGE_C, BPC_STAGE_EXPLAIN, BPC_STAGE_PLAN, BPC_STAGE_DOT };
+/* Print a stage; returns 0, or -1 if the model has errors. */
+int bpc_dump(bpc_model *m, int stage, FILE *out);
+
+/* The generated source and header text (owned by m). NULL if the model has errors. */
+const char *bpc_c_source(bpc_model *m);
+const char *bpc_c_header(bpc_model *m);
+/* The model's C prefix. */
+const char *bpc_name(const bpc_model *m);
+
+/* The entry points of a compiled model, typed generically (io is the model's P_io). */
+typedef struct bpc_entry {
+    size_t (*workspace_size)(const void *io);
+    int (*forward)(const void *io, void *ws);
+    int (*backward)(const void *io, void *ws);
+    int (*grad)(const void *io, void *ws);
+    int (*step)(void *io, void *ws);             /* NULL without `optimize` */
+    void (*init)(const void *io, uint64_t seed);
+    const char *(*strerror)(int code);
+    const bp_tensor_info *tensors;
+    int num_tensors;
+    size_t io_size;                              /* sizeof(P_io) */
+} bpc_entry;
+
+typedef struct bpc_jit bpc_jit;
+/* Compile m's C in-process with libtcc. NULL with a message in err on failure. */
+bpc_jit *bpc_jit_new(bpc_model *m, char *err, size_t errlen);
+const bpc_entry *bpc_jit_entry(const bpc_jit *j);
+void bpc_jit_free(bpc_jit *j);
+void bpc_free(bpc_model *m);
+
+const char *bpc_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,47 @@
+/* bpc runtime: what JIT-compiled models call and what --gemm=runtime links.
+ *   GEMM   bp_sgemm / bp_dgemm      (gemm.c, gemm_*.c)
+ *   .npy   bp_npy_read / _write     (npy.c)
+ *   RNG    bp_rng_*                 (rng.c)                                    */
+#ifndef BP_RUNTIME_H
+#define BP_RUNTIME_H
+#include <stddef.h>
+#include <stdint.h>
+#include "bp_common.h"
+
+/* C = alpha * op(A) @ op(B) + beta * C, all row-major.
+ * op(A) is m x k (A is k x m when ta), op(B) is k x n (B is n x k when tb).
+ * lda/ldb/ldc are row strides in elements. beta == 0 never reads C. */
+void bp_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb,
+              float beta, float *C, int64_t ldc);
+void bp_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
+              const double *A, int64_t lda, const double *B, int64_t ldb,
+              double beta, double *C, int64_t ldc);
+/* Threads the GEMM may use for large products (1 = none, the default). */
+void bp_gemm_set_threads(int n);
+/* Which micro-kernel was chosen: "avx512", "avx2" or "portable". */
+const char *bp_gemm_kernel_name(void);
+
+/* A dense array read from or written to a NumPy .npy file (C order). */
+typedef struct bp_array {
+    int dtype;        /* enum bp_dtype                 */
+    int rank;         /* 0..8                          */
+    int64_t dims[8];
+    void *data;       /* malloc'd; bp_array_free frees */
+} bp_array;
+
+int64_t bp_array_count(const bp_array *a);   /* number of elements */
+size_t bp_dtype_size(int dtype);
+/* Return 0 on success; on failure -1 with a message in err. */
+int bp_npy_read(const char *path, bp_array *out, char *err, size_t errlen);
+/* Writes atomically: a temporary file in the same folder, then rename. */
+int bp_npy_write(const char *path, const bp_array *a, char *err, size_t errlen);
+void bp_array_free(bp_array *a);
+
+/* xoshiro256** seeded by splitmix64: reproducible across platforms. */
+typedef struct bp_rng { uint64_t s[4]; } bp_rng;
+void bp_rng_seed(bp_rng *r, uint64_t seed);
+uint64_t bp_rng_next(bp_rng *r);
+double bp_rng_uniform(bp_rng *r);               /* [0, 1) */
+double bp_rng_normal(bp_rng *r);                /* mean 0, std 1 */
+#endif
