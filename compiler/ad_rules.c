@@ -72,8 +72,8 @@ void ad_neg(AdCtx *ad, Node *n, Node *g)
 /* d relu(x) = g * (x > 0): a mask */
 void ad_relu(AdCtx *ad, Node *n, Node *g)
 {
-    RULE("d relu(x) = g * (x > 0): the mask of positive inputs");
-    ad_accum(ad, X, BIN(MASK_GT0, g, X));
+    RULE("d relu(x) = g * (x > 0): the mask of positive inputs (read from y = relu(x), y > 0 iff x > 0)");
+    ad_accum(ad, X, BIN(MASK_GT0, g, n));
 }
 
 /* d leaky_relu(x) = g * (x > 0 ? 1 : alpha) */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ad.h"
+#include "fields.h"
 #include "lower.h"
 #include "model.h"
 
@@ -47,7 +48,8 @@ static void front_end(bpc_model *m)
     if (m->diags.nerrors)
         return;
     ad_run(g);
-    m->g = g;
+    if (fields_check(fields_build(g), &m->diags))
+        m->g = g;
 }
 
 bpc_model *bpc_compile(const char *src, size_t len, const char *filename, const bpc_options *opt)

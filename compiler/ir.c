@@ -230,6 +230,8 @@ Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr)
         return same;
     if (op == OP_SUB && is_const(a, 0) && shape_eq(b->shape, r))
         return ir_unary(g, OP_NEG, b);
+    if (op == OP_ADD && a == b)   /* x + x = 2x: one read instead of two uses */
+        return ir_binary(g, OP_MUL, ir_const(g, 2), a);
     return make(g, (Node){ .op = op, .nin = 2, .in = { ir_bcast_to(g, a, r), ir_bcast_to(g, b, r) }, .f = attr });
 }
 

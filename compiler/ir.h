@@ -19,7 +19,7 @@ typedef struct Shape {
 } Shape;
 
 typedef enum OpKind {
-#define OP(id, name, arity, kind, shape, grad, tmpl) OP_##id,
+#define OP(id, name, arity, kind, shape, grad, emit, tmpl) OP_##id,
 #include "ops.def"
 #undef OP
     OP_COUNT_
@@ -140,12 +140,15 @@ typedef struct ShapeErr {
 typedef bool (*ShapeRule)(const Graph *g, const Node *n, Shape *out, ShapeErr *err);
 typedef struct AdCtx AdCtx;
 typedef void (*GradRule)(AdCtx *ad, Node *n, Node *g);
+typedef struct Emit Emit;
+typedef void (*EmitRule)(Emit *e, Node *n);
 typedef struct OpInfo {
     const char *name;
     int arity;
     OpClass kind;
     ShapeRule shape;
     GradRule grad;
+    EmitRule emit;
     const char *tmpl;
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];

@@ -9,7 +9,7 @@ static const char *kind_word[] = { "dim", "input", "param", "binding", "def" };
 static Sym *define(Lower *l, const char *name, SymKind kind, Span span)
 {
     bool existed;
-    Sym *s = sym_add(&l->syms, name, kind, span, &existed);
+    Sym *s = symtab_add(&l->syms, name, kind, span, &existed);
     if (!existed)
         return s;
     diag_error(l->diags, span, "redefinition of '%s'; every name is bound once", name);
@@ -69,9 +69,9 @@ static bool lower_shape(Lower *l, const Stmt *st, Shape *out)
             elems *= (double)e->value;
             continue;
         }
-        Sym *s = sym_find(&l->syms, e->name);
+        Sym *s = symtab_find(&l->syms, e->name);
         if (!s || s->kind != SYM_DIM) {
-            const char *hint = sym_suggest(&l->syms, e->name, NULL, 0);
+            const char *hint = symtab_suggest(&l->syms, e->name, NULL, 0);
             diag_error(l->diags, e->span, "'%s' is not a dim%s%s%s", e->name, s ? "" : "; declare it with `dim ",
                        s ? "" : e->name, s ? "" : "`");
             if (hint && !s)
@@ -155,7 +155,7 @@ static void lower_def(Lower *l, const Stmt *st)
 
 static void lower_bind(Lower *l, const Stmt *st)
 {
-    if (sym_find(&l->syms, st->name)) {
+    if (symtab_find(&l->syms, st->name)) {
         define(l, st->name, SYM_BIND, st->name_span);
         return;
     }
@@ -171,9 +171,9 @@ static void lower_bind(Lower *l, const Stmt *st)
 /* A name that must denote a float tensor (outputs, targets). */
 static Node *tensor_named(Lower *l, const char *name, Span span, const char *role)
 {
-    Sym *s = sym_find(&l->syms, name);
+    Sym *s = symtab_find(&l->syms, name);
     if (!s || s->kind == SYM_DEF || s->kind == SYM_DIM) {
-        const char *hint = s ? NULL : sym_suggest(&l->syms, name, NULL, 0);
+        const char *hint = s ? NULL : symtab_suggest(&l->syms, name, NULL, 0);
         diag_error(l->diags, span, "%s '%s' is not a tensor defined above%s%s%s", role, name,
                    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
         return NULL;
@@ -249,7 +249,7 @@ static void lower_grad(Lower *l, const Stmt *st)
     if (!st->has_wrt)
         add_all_params(l);
     for (int i = 0; i < st->nnames; i++) {
-        Sym *s = sym_find(&l->syms, st->names[i].name);
+        Sym *s = symtab_find(&l->syms, st->names[i].name);
         if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM)) {
             diag_error(l->diags, st->names[i].span, "cannot differentiate with respect to '%s': expected an input or a param%s",
                        st->names[i].name, s ? arena_printf(l->arena, ", found a %s", kind_word[s->kind]) : "");
@@ -267,7 +267,7 @@ static void lower_grad(Lower *l, const Stmt *st)
 static bool lower_hyper(Lower *l, const Ast *e, Hyper *h)
 {
     if (e->kind == AST_NAME) {
-        Sym *s = sym_find(&l->syms, e->name);
+        Sym *s = symtab_find(&l->syms, e->name);
         if (!s || s->kind != SYM_INPUT || l->g->decls[s->decl].shape.rank != 0 || l->g->decls[s->decl].is_int) {
             diag_error(l->diags, e->span, "a hyperparameter is a number or the name of a rank-0 float input; '%s' is not", e->name);
             return false;
@@ -360,7 +360,7 @@ static void warn_unused(Lower *l, const Module *m)
     }
     for (int i = 0; i < m->n; i++) {
         const Stmt *st = m->stmts[i];
-        Sym *s = st->kind == ST_DEF ? sym_find(&l->syms, st->name) : NULL;
+        Sym *s = st->kind == ST_DEF ? symtab_find(&l->syms, st->name) : NULL;
         if (s && s->kind == SYM_DEF && s->def == st && !s->used)
             diag_warning(l->diags, st->name_span, "def '%s' is never called", st->name);
     }

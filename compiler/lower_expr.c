@@ -28,7 +28,7 @@ static void defined_here(Lower *l, const Ast *a)
 {
     if (!a || a->kind != AST_NAME || l->nframes)
         return;
-    Sym *s = sym_find(&l->syms, a->name);
+    Sym *s = symtab_find(&l->syms, a->name);
     if (s && s->kind != SYM_DEF)
         diag_note(l->diags, s->span, "'%s' is defined here", a->name);
 }
@@ -132,7 +132,7 @@ static const int num_builtins;
 
 static void unknown_name(Lower *l, const Ast *a, const char *what)
 {
-    const char *hint = sym_suggest(&l->syms, a->name, builtin_names, num_builtins);
+    const char *hint = symtab_suggest(&l->syms, a->name, builtin_names, num_builtins);
     if (hint)
         diag_error(l->diags, a->span, "unknown %s '%s'; did you mean '%s'?", what, a->name, hint);
     else
@@ -145,7 +145,7 @@ static Node *lower_name(Lower *l, const Ast *a)
     Node *n = lookup_local(l, a->name);
     if (n)
         return n;
-    Sym *s = sym_find(&l->syms, a->name);
+    Sym *s = symtab_find(&l->syms, a->name);
     if (!s) {
         unknown_name(l, a, "name");
         return NULL;
@@ -406,7 +406,7 @@ static bool bind_args(Lower *l, const Builtin *b, const Ast *c, Args *a)
 
 static Node *lower_call(Lower *l, const Ast *c)
 {
-    Sym *s = lookup_local(l, c->name) ? NULL : sym_find(&l->syms, c->name);
+    Sym *s = lookup_local(l, c->name) ? NULL : symtab_find(&l->syms, c->name);
     if (s && s->kind == SYM_DEF)
         return expand_def(l, c, s);
     if (s) {

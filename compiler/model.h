@@ -19,5 +19,8 @@ struct bpc_model {
     bpc_diag *pub;           /* diagnostics in the public form    */
 };
 
+/* The header and source of m with the given GEMM (enum bpc_gemm); false on errors. */
+bool emit_generate(bpc_model *m, int gemm, const char **header, const char **source);
+
 enum { BPC_MAX_SOURCE = 64 << 20 };   /* larger sources are refused */
 #endif

@@ -19,7 +19,7 @@ static int slot_of(const Symtab *t, const char *name)
     return i;
 }
 
-Sym *sym_find(const Symtab *t, const char *name)
+Sym *symtab_find(const Symtab *t, const char *name)
 {
     return t->cap ? t->slots[slot_of(t, name)] : NULL;
 }
@@ -35,9 +35,9 @@ static void grow(Symtab *t)
             t->slots[slot_of(t, old[i]->name)] = old[i];
 }
 
-Sym *sym_add(Symtab *t, const char *name, SymKind kind, Span span, bool *existed)
+Sym *symtab_add(Symtab *t, const char *name, SymKind kind, Span span, bool *existed)
 {
-    Sym *s = sym_find(t, name);
+    Sym *s = symtab_find(t, name);
     *existed = s != NULL;
     if (s)
         return s;
@@ -80,7 +80,7 @@ static int distance(const char *a, const char *b, int limit)
     return row[lb];
 }
 
-const char *sym_suggest(const Symtab *t, const char *name, const char *const *extra, int nextra)
+const char *symtab_suggest(const Symtab *t, const char *name, const char *const *extra, int nextra)
 {
     int len = (int)strlen(name), limit = len / 3 > 1 ? len / 3 : 1, best = limit + 1;
     const char *pick = NULL;

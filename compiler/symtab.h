@@ -30,9 +30,9 @@ typedef struct Symtab {
     int norder, corder;
 } Symtab;
 
-Sym *sym_find(const Symtab *t, const char *name);
+Sym *symtab_find(const Symtab *t, const char *name);
 /* Adds a symbol; returns the existing one instead if the name is taken. */
-Sym *sym_add(Symtab *t, const char *name, SymKind kind, Span span, bool *existed);
+Sym *symtab_add(Symtab *t, const char *name, SymKind kind, Span span, bool *existed);
 /* The defined name closest to `name` (edit distance), or NULL. */
-const char *sym_suggest(const Symtab *t, const char *name, const char *const *extra, int nextra);
+const char *symtab_suggest(const Symtab *t, const char *name, const char *const *extra, int nextra);
 #endif

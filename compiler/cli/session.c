@@ -1,0 +1,185 @@
+/* session: compile + JIT + bind data, shared by the commands that run models. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bp_runtime.h"
+#include "model.h"
+#include "session.h"
+
+static int lookup_set(const Cli *cli, const char *name, int64_t *v)
+{
+    for (int i = 0; i < cli->nsets; i++)
+        if (strcmp(cli->sets[i].key, name) == 0) {
+            char *end;
+            long long x = strtoll(cli->sets[i].value, &end, 10);
+            if (*end || x < 1) {
+                fprintf(stderr, "bpc: --set %s=%s: expected a positive integer\n", name, cli->sets[i].value);
+                return -1;
+            }
+            *v = x;
+            return 1;
+        }
+    return 0;
+}
+
+/* A symbolic dim not set: the extent of an --in array where the dim appears. */
+static bool infer_dim(const Cli *cli, const bpc_entry *e, int k, int64_t *v)
+{
+    for (int i = 0; i < e->num_tensors; i++) {
+        const bp_tensor_info *t = &e->tensors[i];
+        for (int a = 0; a < t->rank; a++) {
+            if (t->dims[a] != -(int64_t)k - 1 || t->role != BP_INPUT)
+                continue;
+            for (int p = 0; p < cli->nins; p++) {
+                bp_array arr;
+                char err[256];
+                if (strcmp(cli->ins[p].key, t->name) != 0 || bp_npy_read(cli->ins[p].value, &arr, err, sizeof err) != 0)
+                    continue;
+                bool ok = arr.rank == t->rank;
+                if (ok)
+                    *v = arr.dims[a];
+                bp_array_free(&arr);
+                if (ok)
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+static int bind_dims(const Cli *cli, const bpc_entry *e, int64_t dflt, int64_t *dims, int *ndims)
+{
+    const char *names[HOST_MAX_DIMS];
+    *ndims = host_dim_names(e, names, HOST_MAX_DIMS);
+    for (int i = 0; i < cli->nsets; i++) {
+        bool known = false;
+        for (int k = 0; k < *ndims; k++)
+            known |= strcmp(names[k], cli->sets[i].key) == 0;
+        if (!known) {
+            fprintf(stderr, "bpc: --set %s: the model has no symbolic dim '%s'\n", cli->sets[i].key, cli->sets[i].key);
+            return EXIT_USAGE;
+        }
+    }
+    for (int k = 0; k < *ndims; k++) {
+        int r = lookup_set(cli, names[k], &dims[k]);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r == 0 && !infer_dim(cli, e, k, &dims[k]))
+            dims[k] = dflt;
+    }
+    return EXIT_OK;
+}
+
+/* Copy an .npy array into tensor t, converting the element type. */
+static int load_input(Session *s, HostTensor *t, const char *path)
+{
+    bp_array a;
+    char err[512];
+    if (bp_npy_read(path, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "bpc: %s\n", err);
+        return EXIT_MODEL;
+    }
+    bool shape_ok = a.rank == t->info->rank;
+    for (int k = 0; shape_ok && k < a.rank; k++)
+        shape_ok = a.dims[k] == host_extent(&s->h, t->info, k);
+    bool int_ok = (t->info->dtype == BP_I32) == (a.dtype == BP_I32 || a.dtype == BP_I64);
+    int rc = EXIT_OK;
+    if (!shape_ok || !int_ok) {
+        fprintf(stderr, "bpc: %s: expected %s data of shape [", path, t->info->dtype == BP_I32 ? "int" : "float");
+        for (int k = 0; k < t->info->rank; k++)
+            fprintf(stderr, "%s%lld", k ? ", " : "", (long long)host_extent(&s->h, t->info, k));
+        fprintf(stderr, "] for '%s', found %s data of shape [", t->info->name,
+                a.dtype == BP_I32 || a.dtype == BP_I64 ? "int" : "float");
+        for (int k = 0; k < a.rank; k++)
+            fprintf(stderr, "%s%lld", k ? ", " : "", (long long)a.dims[k]);
+        fprintf(stderr, "]\n");
+        rc = EXIT_MODEL;
+    } else {
+        HostTensor src = { &(bp_tensor_info){ .dtype = a.dtype }, t->numel, bp_dtype_size(a.dtype), a.data };
+        for (int64_t i = 0; i < t->numel; i++)
+            host_set(t, i, host_get(&src, i));
+    }
+    bp_array_free(&a);
+    return rc;
+}
+
+void session_random_inputs(Session *s, const Cli *cli, uint64_t seed)
+{
+    bp_rng r;
+    bp_rng_seed(&r, seed);
+    for (int i = 0; i < s->h.n; i++) {
+        HostTensor *t = &s->h.t[i];
+        bool given = false;
+        for (int p = 0; p < cli->nins; p++)
+            given |= strcmp(cli->ins[p].key, t->info->name) == 0;
+        if (given || !t->data || (t->info->role != BP_INPUT && t->info->role != BP_GRAD_IN))
+            continue;
+        int64_t range = t->info->dtype == BP_I32 ? host_label_range(s->m, &s->h, t->info->name) : 0;
+        for (int64_t k = 0; k < t->numel; k++)
+            host_set(t, k, t->info->dtype == BP_I32 ? (double)(bp_rng_next(&r) % (uint64_t)(range > 0 ? range : 1))
+                           : bp_rng_normal(&r));
+    }
+}
+
+int session_open(Session *s, const Cli *cli, int dtype, int64_t dflt)
+{
+    memset(s, 0, sizeof *s);
+    Cli c = *cli;
+    c.opt.dtype = dtype;
+    s->m = cli_compile(&c);
+    if (!s->m)
+        return EXIT_MODEL;
+    char err[1024];
+    s->j = bpc_jit_new(s->m, err, sizeof err);
+    if (!s->j) {
+        fprintf(stderr, "bpc: %s\n", err);
+        return EXIT_MODEL;
+    }
+    s->e = bpc_jit_entry(s->j);
+    int64_t dims[HOST_MAX_DIMS];
+    int ndims, rc = bind_dims(cli, s->e, dflt, dims, &ndims);
+    if (rc != EXIT_OK)
+        return rc;
+    if (host_open(&s->h, s->e, dims, ndims, err, sizeof err) != 0) {
+        fprintf(stderr, "bpc: %s\n", err);
+        return EXIT_MODEL;
+    }
+    for (int p = 0; p < cli->nins; p++) {
+        HostTensor *t = host_find(&s->h, cli->ins[p].key);
+        if (!t || t->info->role != BP_INPUT) {
+            fprintf(stderr, "bpc: --in %s: the model has no input '%s'\n", cli->ins[p].key, cli->ins[p].key);
+            return EXIT_USAGE;
+        }
+        if ((rc = load_input(s, t, cli->ins[p].value)) != EXIT_OK)
+            return rc;
+    }
+    s->e->init(s->h.io, cli->seed);
+    session_random_inputs(s, cli, cli->seed + 1);
+    return EXIT_OK;
+}
+
+void session_close(Session *s)
+{
+    host_close(&s->h);
+    bpc_jit_free(s->j);
+    bpc_free(s->m);
+    memset(s, 0, sizeof *s);
+}
+
+double session_objective(Session *s)
+{
+    const char *target = host_target(s->m);
+    HostTensor *t = target ? host_find(&s->h, target) : NULL;
+    if (!t)
+        return NAN;
+    if (t->numel == 1 && t->info->rank == 0)
+        return host_get(t, 0);
+    char name[300];
+    snprintf(name, sizeof name, "%s_grad_in", target);
+    HostTensor *gi = host_find(&s->h, name);
+    double acc = 0;
+    for (int64_t i = 0; gi && i < t->numel; i++)
+        acc += host_get(t, i) * host_get(gi, i);
+    return acc;
+}

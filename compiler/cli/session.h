@@ -1,0 +1,24 @@
+/* session: a model compiled, JIT-ed and bound to data — what run, gradcheck,
+ * bench, train and the REPL share. */
+#ifndef BPC_SESSION_H
+#define BPC_SESSION_H
+#include "cli.h"
+#include "host.h"
+
+typedef struct Session {
+    bpc_model *m;
+    bpc_jit *j;
+    const bpc_entry *e;
+    Host h;
+} Session;
+
+/* Compile cli->model (with dtype), JIT it, bind dims (--set, else the shapes of
+ * --in arrays, else dflt), allocate, init params from seed, load --in arrays
+ * and fill other inputs with seeded random data. Prints errors; returns an exit code. */
+int session_open(Session *s, const Cli *cli, int dtype, int64_t dflt);
+void session_close(Session *s);
+/* Fill every input not given with --in: floats N(0,1), labels uniform in range. */
+void session_random_inputs(Session *s, const Cli *cli, uint64_t seed);
+/* The value of the grad target (sum of T * T_grad_in for a non-scalar one). */
+double session_objective(Session *s);
+#endif

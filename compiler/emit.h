@@ -1,0 +1,51 @@
+/* emit: C generation from a planned graph. emit_c.c writes the file (header,
+ * io struct, reflection, entry points); emit_loops.c the fused loops;
+ * emit_kernels.c the ops with loops of their own; emit_support.c the static
+ * helpers (GEMM, RNG, initialisers, optimizer updates). */
+#ifndef BPC_EMIT_H
+#define BPC_EMIT_H
+#include "bpc.h"
+#include "fields.h"
+#include "plan.h"
+#include "strbuf.h"
+
+struct Emit {
+    Graph *g;
+    Plan *p;
+    Fields *f;
+    const char *P;        /* the C prefix                                  */
+    bool f64;
+    const char *real;     /* "float" or "double"                          */
+    const char *sfx;      /* libm suffix: "f" or ""                        */
+    int gemm;             /* enum bpc_gemm                                 */
+    StrBuf *out;          /* where lines go                                */
+    bool *used;           /* by node id: buffer read or written here       */
+    int indent;
+    /* loop generation state */
+    bool flat;            /* one flat index i                              */
+    bool identity;        /* every access so far used the loop index as is */
+    StrBuf *temps;        /* per-element temporaries of the loop body      */
+    int ntemps;
+};
+
+/* An indented line of the current function. */
+void em_line(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *em_extent(Emit *e, Extent x);
+const char *em_numel(Emit *e, Shape s);
+const char *em_lit(Emit *e, double v);
+/* The pointer variable of a node's buffer (marks it used). */
+const char *em_buf(Emit *e, const Node *n);
+/* The contiguous buffer behind n (through reshapes), for kernels. */
+const char *em_ptr(Emit *e, const Node *n);
+/* A readable expression of n with its fused inputs, for comments. */
+const char *em_render(Emit *e, const Node *n, int depth);
+/* The comment over a loop: what it computes. */
+void em_comment(Emit *e, const Node *n);
+/* Store src into dst (a pointer variable) elementwise: the copy loops. */
+void em_copy(Emit *e, const char *dst, Node *src);
+
+/* Static helper text for the generated source (emit_support.c). */
+void em_support(Emit *e);
+void em_init_fn(Emit *e);
+void em_step_fn(Emit *e);
+#endif

@@ -1,0 +1,149 @@
+/* emit_kernels: ops with loops of their own — matrix products through the
+ * model's GEMM, and the row-wise softmax family and losses, each numerically
+ * careful (the row max is subtracted before exp: no overflow at ±1e4). */
+#include "emit.h"
+
+/* Rows and columns of a row-wise op over x: the last axis is the row. */
+static void rows_cols(Emit *e, const Node *x, const char **rows, const char **cols)
+{
+    Shape s = x->shape, lead = s;
+    lead.rank = s.rank - 1;
+    *rows = em_numel(e, lead);
+    *cols = em_extent(e, s.d[s.rank - 1]);
+}
+
+/* C = op(A) @ op(B): vectors are 1-row (left) or 1-column (right) matrices */
+void em_matmul(Emit *e, Node *n)
+{
+    const Node *a = n->in[0], *b = n->in[1];
+    Shape sa = a->shape, sb = b->shape;
+    const char *m = sa.rank == 1 ? "1" : em_extent(e, n->ta ? sa.d[1] : sa.d[0]);
+    const char *k = em_extent(e, sa.rank == 1 ? sa.d[0] : n->ta ? sa.d[0] : sa.d[1]);
+    const char *nn = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
+    const char *lda = em_extent(e, sa.d[sa.rank - 1]);
+    const char *ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
+    em_comment(e, n);
+    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, 0, %s, %s);", e->P, n->ta, n->tb && sb.rank == 2, m, nn, k,
+            em_ptr(e, a), lda, em_ptr(e, b), ldb, em_buf(e, n), nn);
+}
+
+/* The row loop shared by the softmax family: x row, max subtracted, sum of exps. */
+static void row_open(Emit *e, const Node *x, const char *out, const char *rows, const char *cols)
+{
+    em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
+    e->indent++;
+    em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, x), cols);
+    if (out)
+        em_line(e, "%s *o = %s + r * %s;", e->real, out, cols);
+    em_line(e, "%s mx = row[0];", e->real);
+    em_line(e, "for (int64_t j = 1; j < %s; j++) if (row[j] > mx) mx = row[j];", cols);
+    em_line(e, "double sum = 0;");
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += exp%s(row[j] - mx);", cols, e->sfx);
+}
+
+static void row_close(Emit *e)
+{
+    e->indent--;
+    em_line(e, "}");
+}
+
+/* y = exp(x - max) / Σ exp(x - max), per row */
+void em_softmax(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    rows_cols(e, n->in[0], &rows, &cols);
+    em_comment(e, n);
+    row_open(e, n->in[0], em_buf(e, n), rows, cols);
+    em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = exp%s(row[j] - mx) * inv;", cols, e->sfx);
+    row_close(e);
+}
+
+/* y = x - max - log Σ exp(x - max), per row */
+void em_log_softmax(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    rows_cols(e, n->in[0], &rows, &cols);
+    em_comment(e, n);
+    row_open(e, n->in[0], em_buf(e, n), rows, cols);
+    em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = row[j] - lse;", cols);
+    row_close(e);
+}
+
+/* loss = mean over rows of log Σ exp(s) - s[y] */
+void em_xent(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    rows_cols(e, n->in[0], &rows, &cols);
+    em_comment(e, n);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "double acc = 0;");
+    row_open(e, n->in[0], NULL, rows, cols);
+    em_line(e, "acc += mx + log(sum) - row[%s[r]];", em_buf(e, n->in[1]));
+    row_close(e);
+    em_line(e, "%s[0] = (%s)(acc / (double)%s);", em_buf(e, n), e->real, rows);
+    e->indent--;
+    em_line(e, "}");
+}
+
+/* ds = softmax(s) - onehot(y), per row */
+void em_xent_grad(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    rows_cols(e, n->in[0], &rows, &cols);
+    em_comment(e, n);
+    row_open(e, n->in[0], em_buf(e, n), rows, cols);
+    em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = exp%s(row[j] - mx) * inv;", cols, e->sfx);
+    em_line(e, "o[%s[r]] -= 1;", em_buf(e, n->in[1]));
+    row_close(e);
+}
+
+static void svm_row_open(Emit *e, const Node *n, const char *out, const char *rows, const char *cols)
+{
+    em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
+    e->indent++;
+    em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, n->in[0]), cols);
+    if (out)
+        em_line(e, "%s *o = %s + r * %s;", e->real, out, cols);
+    em_line(e, "const int32_t lab = %s[r];", em_buf(e, n->in[1]));
+    em_line(e, "const %s sy = row[lab];", e->real);
+}
+
+/* loss = mean over rows of Σ_{j≠y} max(0, s_j - s_y + margin) */
+void em_svm(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    rows_cols(e, n->in[0], &rows, &cols);
+    em_comment(e, n);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "double acc = 0;");
+    svm_row_open(e, n, NULL, rows, cols);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) {", cols);
+    em_line(e, "    const %s d = row[j] - sy + %s;", e->real, em_lit(e, n->f));
+    em_line(e, "    if (j != lab && d > 0) acc += d;");
+    em_line(e, "}");
+    row_close(e);
+    em_line(e, "%s[0] = (%s)(acc / (double)%s);", em_buf(e, n), e->real, rows);
+    e->indent--;
+    em_line(e, "}");
+}
+
+/* ds_j = [s_j - s_y + margin > 0] for j ≠ y; ds_y = -(count of those) */
+void em_svm_grad(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    rows_cols(e, n->in[0], &rows, &cols);
+    em_comment(e, n);
+    svm_row_open(e, n, em_buf(e, n), rows, cols);
+    em_line(e, "%s count = 0;", e->real);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) {", cols);
+    em_line(e, "    o[j] = j != lab && row[j] - sy + %s > 0 ? 1 : 0;", em_lit(e, n->f));
+    em_line(e, "    count += o[j];");
+    em_line(e, "}");
+    em_line(e, "o[lab] = -count;");
+    row_close(e);
+}

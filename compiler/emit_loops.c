@@ -1,0 +1,223 @@
+/* emit_loops: fused elementwise loops and reductions. A buffered node's loop
+ * computes it from its inputs; inputs without a buffer (fused elementwise
+ * ops, views, constants) are computed inline, each once per element, as
+ * named temporaries in the loop body. */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include "emit.h"
+
+static const char *ivar[MAX_RANK] = { "i0", "i1", "i2", "i3" };
+
+/* Row-major linear index of idx in shape s. */
+static const char *linear(Emit *e, Shape s, const char *const *idx)
+{
+    if (e->flat)
+        return "i";
+    if (s.rank == 0)
+        return "0";
+    const char *r = idx[0];
+    for (int k = 1; k < s.rank; k++)
+        r = arena_printf(e->g->arena, k == 1 ? "%s * %s + %s" : "(%s) * %s + %s", r, em_extent(e, s.d[k]), idx[k]);
+    return r;
+}
+
+static bool has_buffer(Emit *e, const Node *n)
+{
+    return e->p->mat[n->id] || e->p->home[n->id] == HOME_IO;
+}
+
+static const char *value(Emit *e, Node *n, const char *const *idx);
+
+/* Element idx of n, read or computed. */
+static const char *access(Emit *e, Node *n, const char *const *idx)
+{
+    if (has_buffer(e, n))
+        return arena_printf(e->g->arena, "%s[%s]", em_buf(e, n), linear(e, n->shape, idx));
+    if (n->op == OP_CONST || n->op == OP_COUNT)
+        return value(e, n, idx);
+    const char *v = value(e, n, idx);
+    if (op_info[n->op].kind != K_EWISE)
+        return v;
+    const char *t = arena_printf(e->g->arena, "v%d", e->ntemps++);
+    sb_printf(e->temps, "const %s %s = %s; ", e->real, t, v);
+    return t;
+}
+
+/* Indices of a view's input for the view's indices. */
+static const char **view_index(Emit *e, Node *n, const char *const *idx)
+{
+    const char **in = arena_alloc(e->g->arena, sizeof(char *) * MAX_RANK);
+    Shape s = n->in[0]->shape;
+    if (n->op == OP_TRANSPOSE) {
+        for (int k = 0; k < s.rank; k++)
+            in[k] = idx[s.rank - 1 - k];
+        e->identity &= s.rank < 2;
+    } else {   /* broadcast */
+        for (int k = 0; k < s.rank; k++)
+            in[k] = "0";
+        for (int k = 0; k < n->shape.rank; k++)
+            if (n->map[k] >= 0 && s.d[n->map[k]] != 1)
+                in[n->map[k]] = idx[k];
+        e->identity = false;
+    }
+    return in;
+}
+
+/* Expand a template: %0 %1 operands, %a the attribute, $ the libm suffix. */
+static const char *apply(Emit *e, const char *tmpl, const char *a0, const char *a1, double attr)
+{
+    StrBuf b = { 0 };
+    for (const char *p = tmpl; *p; p++) {
+        if (p[0] == '%' && p[1] == '0') sb_puts(&b, a0), p++;
+        else if (p[0] == '%' && p[1] == '1') sb_puts(&b, a1), p++;
+        else if (p[0] == '%' && p[1] == 'a') sb_puts(&b, em_lit(e, attr)), p++;
+        else if (*p == '$') sb_puts(&b, e->sfx);
+        else sb_printf(&b, "%c", *p);
+    }
+    char *s = arena_strdup(e->g->arena, b.s ? b.s : "");
+    sb_free(&b);
+    return s;
+}
+
+/* The value of n at idx, computed from its inputs. */
+static const char *value(Emit *e, Node *n, const char *const *idx)
+{
+    switch (n->op) {
+    case OP_CONST: return em_lit(e, n->f);
+    case OP_COUNT: return arena_printf(e->g->arena, "(%s)%s", e->real, em_numel(e, n->count));
+    case OP_BCAST:
+    case OP_TRANSPOSE: return access(e, n->in[0], view_index(e, n, idx));
+    case OP_RESHAPE: {
+        const Node *b = n->in[0];
+        while (b->op == OP_RESHAPE)
+            b = b->in[0];
+        return arena_printf(e->g->arena, "%s[%s]", em_buf(e, b), linear(e, n->shape, idx));
+    }
+    default: break;
+    }
+    const char *a0 = access(e, n->in[0], idx);
+    const char *a1 = n->nin > 1 ? access(e, n->in[1], idx) : "";
+    return apply(e, op_info[n->op].tmpl, a0, a1, n->f);
+}
+
+/* Open loops over shape s (flat: one loop over its elements). */
+static void open_loops(Emit *e, Shape s)
+{
+    if (e->flat) {
+        em_line(e, "for (int64_t i = 0; i < %s; i++) {", em_numel(e, s));
+        e->indent++;
+        return;
+    }
+    for (int k = 0; k < s.rank; k++) {
+        em_line(e, "for (int64_t %s = 0; %s < %s; %s++)%s", ivar[k], ivar[k], em_extent(e, s.d[k]), ivar[k],
+                k + 1 == s.rank ? " {" : "");
+        e->indent++;
+    }
+}
+
+static void close_loops(Emit *e, Shape s)
+{
+    e->indent--;
+    em_line(e, "}");
+    e->indent -= e->flat ? 0 : s.rank - 1;
+}
+
+typedef void (*BodyFn)(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body);
+
+/* Write a loop over shape s whose body is made by fn; flat when every access allows it. */
+static void loop(Emit *e, Shape s, Node *n, const char *dst, BodyFn fn, bool try_flat)
+{
+    StrBuf body = { 0 }, temps = { 0 };
+    e->temps = &temps;
+    e->ntemps = 0;
+    e->identity = true;
+    e->flat = try_flat && s.rank > 0;
+    fn(e, n, dst, ivar, &body);
+    if (try_flat && !e->identity) {
+        sb_free(&body);
+        sb_free(&temps);
+        e->ntemps = 0;
+        e->flat = false;
+        fn(e, n, dst, ivar, &body);
+    }
+    if (s.rank > 0)
+        open_loops(e, s);
+    if (temps.len && s.rank == 0)
+        em_line(e, "{ %s%s }", temps.s, body.s);
+    else if (temps.len)
+        em_line(e, "%s%s", temps.s, body.s);
+    else
+        em_line(e, "%s", body.s);
+    if (s.rank > 0)
+        close_loops(e, s);
+    e->flat = false;
+    sb_free(&body);
+    sb_free(&temps);
+}
+
+static void store_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
+{
+    const char *v = dst == NULL ? value(e, n, idx) : access(e, n, idx);
+    const char *to = dst ? dst : em_buf(e, n);
+    sb_printf(body, "%s[%s] = %s;", to, linear(e, n->shape, idx), v);
+}
+
+/* A buffered elementwise op or view: its loop, with fused inputs inline. */
+void em_loop(Emit *e, Node *n)
+{
+    em_comment(e, n);
+    loop(e, n->shape, n, NULL, store_body, true);
+}
+
+void em_copy(Emit *e, const char *dst, Node *src)
+{
+    em_line(e, "/* %s = %s */", dst, em_render(e, src, 0));
+    loop(e, src->shape, src, dst, store_body, true);
+}
+
+/* ---- reductions ---- */
+
+static const char *out_index(Emit *e, Node *n, const char *const *idx)
+{
+    const char *kept[MAX_RANK];
+    for (int k = 0, j = 0; k < n->in[0]->shape.rank; k++)
+        if (!(n->axes & 1 << k))
+            kept[j++] = idx[k];
+    bool flat = e->flat;
+    e->flat = false;
+    const char *r = linear(e, n->shape, kept);
+    e->flat = flat;
+    return r;
+}
+
+static void reduce_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
+{
+    const char *v = access(e, n->in[0], idx);
+    const char *to = dst ? arena_printf(e->g->arena, "%s[%s]", dst, out_index(e, n, idx)) : "acc";
+    if (n->op == OP_SUM)
+        sb_printf(body, "%s += %s;", to, v);
+    else
+        sb_printf(body, "if (%s > %s) %s = %s;", v, to, to, v);
+}
+
+/* sum / max over axes: a full reduction accumulates in double. */
+void em_reduce(Emit *e, Node *n)
+{
+    em_comment(e, n);
+    const char *out = em_buf(e, n), *init = n->op == OP_SUM ? "0" : "-INFINITY";
+    if (n->shape.rank == 0) {
+        em_line(e, "{");
+        e->indent++;
+        em_line(e, "double acc = %s;", init);
+        loop(e, n->in[0]->shape, n, NULL, reduce_body, true);
+        em_line(e, "%s[0] = (%s)acc;", out, e->real);
+        e->indent--;
+        em_line(e, "}");
+        return;
+    }
+    em_line(e, "for (int64_t i = 0; i < %s; i++) %s[i] = %s;", em_numel(e, n->shape), out, init);
+    loop(e, n->in[0]->shape, n, out, reduce_body, false);
+}
+
+void em_none(Emit *e, Node *n) { (void)e, (void)n; }

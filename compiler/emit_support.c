@@ -1,0 +1,216 @@
+/* emit_support: the static helpers a generated model carries — its GEMM
+ * (portable C, the runtime's, or CBLAS), a seeded RNG, the initialisers
+ * (P_init) and the optimizer step (P_step). */
+#include <string.h>
+#include "emit.h"
+
+static void gemm_portable(Emit *e)
+{
+    const char *P = e->P, *R = e->real;
+    em_line(e, "/* C = alpha op(A) op(B) + beta C, row-major; the inner loops run along rows so");
+    em_line(e, "   that gcc/clang -O3 vectorise them. No allocation. */");
+    em_line(e, "static void %s_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A, int64_t lda,", P, R, R);
+    em_line(e, "                    const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc)", R, R, R);
+    em_line(e, "{");
+    em_line(e, "    for (int64_t i = 0; i < m; i++)");
+    em_line(e, "        for (int64_t j = 0; j < n; j++)");
+    em_line(e, "            C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];");
+    em_line(e, "    if (!tb) {");
+    em_line(e, "        for (int64_t p0 = 0; p0 < k; p0 += 128) {");
+    em_line(e, "            const int64_t p1 = p0 + 128 < k ? p0 + 128 : k;");
+    em_line(e, "            for (int64_t i = 0; i < m; i++) {");
+    em_line(e, "                %s *c = C + i * ldc;", R);
+    em_line(e, "                for (int64_t p = p0; p < p1; p++) {");
+    em_line(e, "                    const %s a = alpha * (ta ? A[p * lda + i] : A[i * lda + p]);", R);
+    em_line(e, "                    const %s *b = B + p * ldb;", R);
+    em_line(e, "                    for (int64_t j = 0; j < n; j++)");
+    em_line(e, "                        c[j] += a * b[j];");
+    em_line(e, "                }");
+    em_line(e, "            }");
+    em_line(e, "        }");
+    em_line(e, "        return;");
+    em_line(e, "    }");
+    em_line(e, "    for (int64_t i = 0; i < m; i++)");
+    em_line(e, "        for (int64_t j = 0; j < n; j++) {");
+    em_line(e, "            const %s *b = B + j * ldb;", R);
+    em_line(e, "            %s acc = 0;", R);
+    em_line(e, "            for (int64_t p = 0; p < k; p++)");
+    em_line(e, "                acc += (ta ? A[p * lda + i] : A[i * lda + p]) * b[p];");
+    em_line(e, "            C[i * ldc + j] += alpha * acc;");
+    em_line(e, "        }");
+    em_line(e, "}");
+}
+
+static void gemm_runtime(Emit *e)
+{
+    const char *R = e->real, *fn = e->f64 ? "bp_dgemm" : "bp_sgemm";
+    em_line(e, "/* GEMM from the bpc runtime (packed, blocked, SIMD): link libbprt. */");
+    em_line(e, "void %s(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A, int64_t lda,", fn, R, R);
+    em_line(e, "              const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc);", R, R, R);
+    em_line(e, "#define %s_gemm %s", e->P, fn);
+}
+
+static void gemm_blas(Emit *e)
+{
+    const char *R = e->real, *fn = e->f64 ? "cblas_dgemm" : "cblas_sgemm";
+    em_line(e, "/* GEMM from CBLAS (link -lopenblas or any CBLAS); 101 row-major, 111/112 no/transpose. */");
+    em_line(e, "void %s(int order, int ta, int tb, int m, int n, int k, %s alpha, const %s *A, int lda,", fn, R, R);
+    em_line(e, "                 const %s *B, int ldb, %s beta, %s *C, int ldc);", R, R, R);
+    em_line(e, "static void %s_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A, int64_t lda,", e->P, R, R);
+    em_line(e, "                    const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc)", R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s(101, ta ? 112 : 111, tb ? 112 : 111, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);", fn);
+    em_line(e, "}");
+}
+
+static void rng(Emit *e)
+{
+    const char *P = e->P;
+    em_line(e, "/* splitmix64: a small seeded generator, the same on every platform. */");
+    em_line(e, "static uint64_t %s_rng(uint64_t *s)", P);
+    em_line(e, "{");
+    em_line(e, "    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);");
+    em_line(e, "    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;");
+    em_line(e, "    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;");
+    em_line(e, "    return z ^ (z >> 31);");
+    em_line(e, "}");
+    em_line(e, "static double %s_uniform(uint64_t *s) { return (double)(%s_rng(s) >> 11) * (1.0 / 9007199254740992.0); }", P, P);
+    em_line(e, "static double %s_normal(uint64_t *s)", P);
+    em_line(e, "{");
+    em_line(e, "    const double u = 1.0 - %s_uniform(s), v = %s_uniform(s);", P, P);
+    em_line(e, "    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);");
+    em_line(e, "}");
+}
+
+void em_support(Emit *e)
+{
+    if (e->gemm == BPC_GEMM_RUNTIME)
+        gemm_runtime(e);
+    else if (e->gemm == BPC_GEMM_BLAS)
+        gemm_blas(e);
+    else
+        gemm_portable(e);
+    em_line(e, "%s", "");
+    rng(e);
+}
+
+/* One param's initialiser: fan-in is dim 0, fan-out dim 1 (else fan-in). */
+static void init_param(Emit *e, const Decl *d, int index)
+{
+    Shape s = d->shape;
+    const char *fan_in = s.rank ? em_extent(e, s.d[0]) : "1", *fan_out = s.rank > 1 ? em_extent(e, s.d[1]) : fan_in;
+    const char *v;
+    switch (d->init) {
+    case INIT_ZEROS: v = "0"; break;
+    case INIT_ONES: v = "1"; break;
+    case INIT_NORMAL: v = arena_printf(e->g->arena, "%.17g * %s_normal(&s)", d->init_a, e->P); break;
+    case INIT_UNIFORM:
+        v = arena_printf(e->g->arena, "%.17g + %.17g * %s_uniform(&s)", d->init_a, d->init_b - d->init_a, e->P);
+        break;
+    case INIT_XAVIER:
+        v = arena_printf(e->g->arena, "sqrt(6.0 / (double)(%s + %s)) * (2 * %s_uniform(&s) - 1)", fan_in, fan_out, e->P);
+        break;
+    default: v = arena_printf(e->g->arena, "sqrt(2.0 / (double)%s) * %s_normal(&s)", fan_in, e->P); break;
+    }
+    static const char *const names[] = { "zeros", "ones", "normal", "uniform", "xavier", "he" };
+    em_line(e, "if (io->%s) {   /* %s */", d->name, names[d->init]);
+    em_line(e, "    uint64_t s = seed ^ (0x2545F4914F6CDD1DULL * %dULL);", index + 1);
+    em_line(e, "    for (int64_t i = 0; i < %s; i++)", em_numel(e, s));
+    em_line(e, "        io->%s[i] = (%s)(%s);", d->name, e->real, v);
+    em_line(e, "    (void)s;");
+    em_line(e, "}");
+}
+
+void em_init_fn(Emit *e)
+{
+    const Graph *g = e->g;
+    em_line(e, "void %s_init(const %s_io *io, uint64_t seed)", e->P, e->P);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "if (!io || %s_dims_check(io) != BP_OK)", e->P);
+    em_line(e, "    return;");
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
+            em_line(e, "const int64_t %s = io->%s; (void)%s;", em_extent(e, -(Extent)g->decls[i].sym - 1),
+                    g->decls[i].name, em_extent(e, -(Extent)g->decls[i].sym - 1));
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_PARAM)
+            init_param(e, &g->decls[i], i);
+    e->indent--;
+    em_line(e, "}");
+}
+
+/* A hyperparameter as C: the literal, or the rank-0 input it names. */
+static const char *hyper(Emit *e, Hyper h)
+{
+    if (h.decl < 0)
+        return arena_printf(e->g->arena, "%.17g", h.value);
+    return arena_printf(e->g->arena, "(double)io->%s[0]", e->g->decls[h.decl].name);
+}
+
+static void step_checks(Emit *e)
+{
+    const Graph *g = e->g;
+    const Hyper *hs[] = { &g->lr, &g->mu, &g->beta1, &g->beta2, &g->eps };
+    for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
+        if (hs[i]->decl >= 0)
+            em_line(e, "if (!io->%s) return BP_ENULL;", g->decls[hs[i]->decl].name);
+    for (int i = 0; i < e->f->n; i++)
+        if (e->f->items[i].role == BP_STATE && !e->f->items[i].value)
+            em_line(e, "if (!io->%s) return BP_ENULL;", e->f->items[i].name);
+}
+
+static void update_param(Emit *e, const Decl *d, const char *gfield)
+{
+    const Graph *g = e->g;
+    em_line(e, "for (int64_t i = 0; i < %s; i++) {   /* %s */", em_numel(e, d->shape), d->name);
+    e->indent++;
+    em_line(e, "const double gi = io->%s[i];", gfield);
+    if (g->opt == OPT_SGD) {
+        em_line(e, "io->%s[i] -= (%s)(lr * gi);", d->name, e->real);
+    } else if (g->opt == OPT_MOMENTUM) {
+        em_line(e, "io->%s_m[i] = (%s)(mu * io->%s_m[i] + gi);", d->name, e->real, d->name);
+        em_line(e, "io->%s[i] -= (%s)(lr * io->%s_m[i]);", d->name, e->real, d->name);
+    } else {
+        em_line(e, "io->%s_m[i] = (%s)(beta1 * io->%s_m[i] + (1 - beta1) * gi);", d->name, e->real, d->name);
+        em_line(e, "io->%s_v[i] = (%s)(beta2 * io->%s_v[i] + (1 - beta2) * gi * gi);", d->name, e->real, d->name);
+        em_line(e, "io->%s[i] -= (%s)(lr * (io->%s_m[i] / c1) / (sqrt(io->%s_v[i] / c2) + eps));", d->name, e->real,
+                d->name, d->name);
+    }
+    e->indent--;
+    em_line(e, "}");
+}
+
+void em_step_fn(Emit *e)
+{
+    const Graph *g = e->g;
+    static const char *const names[] = { "", "sgd", "momentum", "adam" };
+    em_line(e, "/* one training step: gradients of %s, then %s on every param */", g->target_name, names[g->opt]);
+    em_line(e, "int %s_step(%s_io *io, void *ws)", e->P, e->P);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "if (!io) return BP_ENULL;");
+    step_checks(e);
+    em_line(e, "int rc = %s_grad(io, ws);", e->P);
+    em_line(e, "if (rc != BP_OK) return rc;");
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
+            em_line(e, "const int64_t %s = io->%s; (void)%s;", em_extent(e, -(Extent)g->decls[i].sym - 1),
+                    g->decls[i].name, em_extent(e, -(Extent)g->decls[i].sym - 1));
+    em_line(e, "const double lr = %s;", hyper(e, g->lr));
+    if (g->opt == OPT_MOMENTUM)
+        em_line(e, "const double mu = %s;", hyper(e, g->mu));
+    if (g->opt == OPT_ADAM) {
+        em_line(e, "const double beta1 = %s, beta2 = %s, eps = %s;", hyper(e, g->beta1), hyper(e, g->beta2), hyper(e, g->eps));
+        em_line(e, "const int64_t t = ++io->step;");
+        em_line(e, "const double c1 = 1 - pow(beta1, (double)t), c2 = 1 - pow(beta2, (double)t);");
+    }
+    for (int i = 0; i < g->ngrads; i++) {
+        const Decl *d = &g->decls[g->grads[i].decl];
+        if (d->kind == DECL_PARAM)
+            update_param(e, d, plan_grad_field(g, i));
+    }
+    em_line(e, "return BP_OK;");
+    e->indent--;
+    em_line(e, "}");
+}

@@ -1,0 +1,137 @@
+/* emit_util: the small pieces every emitter uses — lines, extents, literals,
+ * buffer names, and the readable rendering of fused expressions. */
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include "emit.h"
+
+void em_line(Emit *e, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[4096];
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    sb_printf(e->out, "%*s", 4 * e->indent, "");
+    if (n < (int)sizeof buf) {
+        sb_puts(e->out, buf);
+    } else {
+        char *big = arena_alloc(e->g->arena, (size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        sb_puts(e->out, big);
+    }
+    sb_puts(e->out, "\n");
+}
+
+const char *em_extent(Emit *e, Extent x)
+{
+    char buf[32];
+    const char *s = extent_str(e->g, x, buf, sizeof buf);
+    if (x < 0 && plan_reserved(s))
+        return arena_printf(e->g->arena, "%s_", s);
+    return arena_strdup(e->g->arena, s);
+}
+
+const char *em_numel(Emit *e, Shape s)
+{
+    if (s.rank == 0)
+        return "1";
+    int64_t c = 1;
+    const char *r = NULL;
+    for (int k = 0; k < s.rank; k++) {
+        if (s.d[k] > 0)
+            c *= s.d[k];
+        else
+            r = r ? arena_printf(e->g->arena, "%s * %s", r, em_extent(e, s.d[k])) : em_extent(e, s.d[k]);
+    }
+    if (!r)
+        return arena_printf(e->g->arena, "%lld", (long long)c);
+    if (c == 1)
+        return r;
+    return arena_printf(e->g->arena, "%s * %lld", r, (long long)c);
+}
+
+const char *em_lit(Emit *e, double v)
+{
+    if (isnan(v))
+        return "NAN";
+    if (isinf(v))
+        return v > 0 ? "INFINITY" : "-INFINITY";
+    char buf[40];
+    snprintf(buf, sizeof buf, e->f64 ? "%.17g" : "%.9g", v);
+    if (!strpbrk(buf, ".e"))
+        strcat(buf, ".0");
+    return arena_printf(e->g->arena, v < 0 ? "(%s%s)" : "%s%s", buf, e->f64 ? "" : "f");
+}
+
+const char *em_buf(Emit *e, const Node *n)
+{
+    e->used[n->id] = true;
+    return e->p->cname[n->id];
+}
+
+const char *em_ptr(Emit *e, const Node *n)
+{
+    while (n->op == OP_RESHAPE)
+        n = n->in[0];
+    return em_buf(e, n);
+}
+
+static const char *infix(OpKind op)
+{
+    switch (op) {
+    case OP_ADD: return " + ";
+    case OP_SUB: return " - ";
+    case OP_MUL: return " * ";
+    case OP_DIV: return " / ";
+    case OP_MATMUL: return " @ ";
+    default: return NULL;
+    }
+}
+
+/* Readable form: buffered inputs by name, fused ones expanded, views shown
+ * by what they do. depth bounds the text of long fused chains. */
+const char *em_render(Emit *e, const Node *n, int depth)
+{
+    Arena *a = e->g->arena;
+    if (n->op == OP_CONST)
+        return node_label(e->g, n);
+    if (depth > 0 && (e->p->mat[n->id] || e->p->home[n->id] == HOME_IO || n->op == OP_COUNT))
+        return n->op == OP_COUNT ? em_numel(e, n->count) : e->p->cname[n->id];
+    if (depth > 6)
+        return "...";
+    const char *x = n->nin > 0 ? em_render(e, n->in[0], depth + 1) : "";
+    const char *y = n->nin > 1 ? em_render(e, n->in[1], depth + 1) : "";
+    const char *op = infix(n->op);
+    switch (n->op) {
+    case OP_BCAST: return x;
+    case OP_RESHAPE: return x;
+    case OP_TRANSPOSE: return arena_printf(a, "%sᵀ", x);
+    case OP_NEG: return arena_printf(a, "-%s", x);
+    case OP_MATMUL:
+        return arena_printf(a, "%s%s @ %s%s", x, n->ta ? "ᵀ" : "", y, n->tb ? "ᵀ" : "");
+    case OP_SUM:
+    case OP_MAXR:
+        if (n->shape.rank == 0)
+            return arena_printf(a, "%s(%s)", n->op == OP_SUM ? "sum" : "max", x);
+        for (int k = 0; k < n->in[0]->shape.rank; k++)
+            if (n->axes & 1 << k)
+                return arena_printf(a, "%s(%s, axis=%d%s)", n->op == OP_SUM ? "sum" : "max", x, k,
+                                    (n->axes & ~(1 << k)) ? ",..." : "");
+        break;
+    default: break;
+    }
+    if (op)
+        return arena_printf(a, depth ? "(%s%s%s)" : "%s%s%s", x, op, y);
+    if (n->nin == 2)
+        return arena_printf(a, "%s(%s, %s)", op_info[n->op].name, x, y);
+    return arena_printf(a, "%s(%s)", op_info[n->op].name, x);
+}
+
+void em_comment(Emit *e, const Node *n)
+{
+    const char *r = em_render(e, n, 0);
+    em_line(e, "/* %s = %s   %s */", e->p->cname[n->id], r, shape_str(e->g, n->shape));
+}

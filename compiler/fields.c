@@ -1,0 +1,90 @@
+/* fields: the io struct's members in SPEC §3 order, and their name checks. */
+#include <string.h>
+#include "bp_common.h"
+#include "fields.h"
+#include "symtab.h"
+
+static void add(const Graph *g, Fields *f, Field x)
+{
+    ARENA_PUSH(g->arena, f->items, f->n, f->cap, x);
+}
+
+static bool is_output(const Graph *g, const char *name)
+{
+    for (int i = 0; i < g->noutputs; i++)
+        if (strcmp(g->outputs[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static void add_state(const Graph *g, Fields *f)
+{
+    static const char *const suffix[] = { "m", "v" };
+    int nstate = g->opt == OPT_MOMENTUM ? 1 : g->opt == OPT_ADAM ? 2 : 0;
+    for (int s = 0; s < nstate; s++)
+        for (int i = 0; i < g->ndecls; i++) {
+            const Decl *d = &g->decls[i];
+            if (d->kind == DECL_PARAM)
+                add(g, f, (Field){ arena_printf(g->arena, "%s_%s", d->name, suffix[s]), BP_STATE, BP_F32, d->shape,
+                                   d->name, false, false, NULL, d->span });
+        }
+    if (g->opt == OPT_ADAM)
+        add(g, f, (Field){ "step", BP_STATE, BP_I64, { 0, { 0 } }, NULL, false, true, NULL, { 0 } });
+}
+
+Fields *fields_build(const Graph *g)
+{
+    Fields *f = arena_alloc(g->arena, sizeof *f);
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
+            add(g, f, (Field){ g->decls[i].name, BP_DIM, BP_I64, { 0, { 0 } }, NULL, false, true, NULL, g->decls[i].span });
+    for (int kind = DECL_INPUT; kind <= DECL_PARAM; kind++)
+        for (int i = 0; i < g->ndecls; i++) {
+            const Decl *d = &g->decls[i];
+            if ((int)d->kind == kind)
+                add(g, f, (Field){ d->name, kind == DECL_INPUT ? BP_INPUT : BP_PARAM, d->is_int ? BP_I32 : BP_F32,
+                                   d->shape, NULL, kind == DECL_INPUT, false, d->node, d->span });
+        }
+    for (int i = 0; i < g->noutputs; i++)
+        add(g, f, (Field){ g->outputs[i].name, BP_OUTPUT, BP_F32, g->outputs[i].node->shape, NULL, false, false,
+                           g->outputs[i].node, g->outputs[i].span });
+    if (g->target && !is_output(g, g->target_name))
+        add(g, f, (Field){ g->target_name, BP_TARGET, BP_F32, g->target->shape, NULL, false, false, g->target, g->target_span });
+    for (int i = 0; i < g->ngrads; i++) {
+        const Decl *d = &g->decls[g->grads[i].decl];
+        add(g, f, (Field){ plan_grad_field(g, i), BP_GRAD, BP_F32, d->shape, d->name, false, false, g->grads[i].node, d->span });
+    }
+    if (g->grad_in)
+        add(g, f, (Field){ g->grad_in->name, BP_GRAD_IN, BP_F32, g->grad_in->shape, g->target_name, true, false,
+                           g->grad_in, g->target_span });
+    add_state(g, f);
+    return f;
+}
+
+static const char *const c_words[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
+    "_Complex", "_Imaginary", "bool", "true", "false", "asm", "typeof",
+};
+
+bool fields_check(const Fields *f, Diags *d)
+{
+    Symtab seen = { .arena = d->arena };
+    bool ok = true;
+    for (int i = 0; i < f->n; i++) {
+        const Field *x = &f->items[i];
+        for (size_t k = 0; k < sizeof c_words / sizeof *c_words; k++)
+            if (strcmp(c_words[k], x->name) == 0) {
+                diag_error(d, x->span, "'%s' is a C keyword and cannot name a field of the generated io struct; rename it", x->name);
+                ok = false;
+            }
+        bool existed;
+        symtab_add(&seen, x->name, SYM_BIND, x->span, &existed);
+        if (existed) {
+            diag_error(d, x->span, "the generated io struct would have two fields named '%s'; rename one", x->name);
+            ok = false;
+        }
+    }
+    return ok;
+}

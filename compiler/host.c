@@ -1,0 +1,120 @@
+/* host: allocating and filling a model's tensors from its reflection table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "host.h"
+#include "model.h"
+
+static size_t elsize(int dtype) { return dtype == BP_F32 || dtype == BP_I32 ? 4 : 8; }
+
+int64_t host_extent(const Host *h, const bp_tensor_info *t, int k)
+{
+    int64_t d = t->dims[k];
+    return d > 0 ? d : h->dims[-d - 1];
+}
+
+int host_dim_names(const bpc_entry *e, const char **names, int max)
+{
+    int n = 0;
+    for (int i = 0; i < e->num_tensors && n < max; i++)
+        if (e->tensors[i].role == BP_DIM)
+            names[n++] = e->tensors[i].name;
+    return n;
+}
+
+static bool is_value(const bp_tensor_info *t) { return t->role == BP_DIM || t->dtype == BP_I64; }
+
+int host_open(Host *h, const bpc_entry *e, const int64_t *dims, int ndims, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof *h);
+    h->e = e;
+    for (int k = 0; k < ndims && k < HOST_MAX_DIMS; k++)
+        h->dims[k] = dims[k];
+    h->io = calloc(1, e->io_size ? e->io_size : 1);
+    h->t = calloc((size_t)e->num_tensors + 1, sizeof *h->t);
+    h->n = e->num_tensors;
+    if (!h->io || !h->t)
+        return snprintf(err, errlen, "out of memory"), -1;
+    for (int i = 0, k = 0; i < h->n; i++) {
+        const bp_tensor_info *t = &e->tensors[i];
+        HostTensor *ht = &h->t[i];
+        ht->info = t;
+        if (is_value(t)) {
+            int64_t v = t->role == BP_DIM ? h->dims[k++] : 0;
+            memcpy(h->io + t->offset, &v, sizeof v);
+            continue;
+        }
+        ht->numel = 1;
+        for (int r = 0; r < t->rank; r++) {
+            int64_t x = host_extent(h, t, r);
+            const int64_t lim = (int64_t)1 << 40;
+            if (x < 1 || x > lim || ht->numel > lim / x)
+                return snprintf(err, errlen, "'%s' would have too many elements", t->name), -1;
+            ht->numel *= x;
+        }
+        ht->elsize = elsize(t->dtype);
+        ht->data = calloc((size_t)ht->numel, ht->elsize);
+        if (!ht->data)
+            return snprintf(err, errlen, "out of memory for '%s'", t->name), -1;
+        memcpy(h->io + t->offset, &ht->data, sizeof(void *));
+    }
+    h->ws_size = e->workspace_size(h->io);
+    h->ws = malloc(h->ws_size ? h->ws_size : 1);
+    if (!h->ws)
+        return snprintf(err, errlen, "out of memory for the workspace (%zu bytes)", h->ws_size), -1;
+    return 0;
+}
+
+void host_close(Host *h)
+{
+    for (int i = 0; h->t && i < h->n; i++)
+        free(h->t[i].data);
+    free(h->t);
+    free(h->io);
+    free(h->ws);
+    memset(h, 0, sizeof *h);
+}
+
+HostTensor *host_find(Host *h, const char *name)
+{
+    for (int i = 0; i < h->n; i++)
+        if (strcmp(h->t[i].info->name, name) == 0)
+            return &h->t[i];
+    return NULL;
+}
+
+double host_get(const HostTensor *t, int64_t i)
+{
+    switch (t->info->dtype) {
+    case BP_F32: return ((const float *)t->data)[i];
+    case BP_F64: return ((const double *)t->data)[i];
+    case BP_I32: return ((const int32_t *)t->data)[i];
+    default: return (double)((const int64_t *)t->data)[i];
+    }
+}
+
+void host_set(HostTensor *t, int64_t i, double v)
+{
+    switch (t->info->dtype) {
+    case BP_F32: ((float *)t->data)[i] = (float)v; break;
+    case BP_F64: ((double *)t->data)[i] = v; break;
+    case BP_I32: ((int32_t *)t->data)[i] = (int32_t)v; break;
+    default: ((int64_t *)t->data)[i] = (int64_t)v; break;
+    }
+}
+
+int64_t host_label_range(const bpc_model *m, const Host *h, const char *input)
+{
+    const Graph *g = m->g;
+    for (int i = 0; g && i < g->n; i++) {
+        const Node *n = g->nodes[i];
+        if ((n->op == OP_XENT || n->op == OP_SVM) && n->in[1]->op == OP_INPUT &&
+            strcmp(g->decls[n->in[1]->decl].name, input) == 0) {
+            Extent c = n->in[0]->shape.d[1];
+            return c > 0 ? c : h->dims[-c - 1];
+        }
+    }
+    return 0;
+}
+
+const char *host_target(const bpc_model *m) { return m->g ? m->g->target_name : NULL; }

@@ -1,0 +1,248 @@
+/* plan: liveness, fusion decisions, buffer homes and workspace regions. */
+#include <string.h>
+#include "plan.h"
+#include "symtab.h"
+
+const char *plan_grad_field(const Graph *g, int i)
+{
+    return arena_printf(g->arena, "%s_grad", g->decls[g->grads[i].decl].name);
+}
+
+static void mark_live(Plan *p)
+{
+    Graph *g = p->g;
+    for (int i = 0; i < g->noutputs; i++)
+        p->live[g->outputs[i].node->id] = true;
+    if (g->target)
+        p->live[g->target->id] = true;
+    for (int i = 0; i < g->ngrads; i++)
+        p->live[g->grads[i].node->id] = true;
+    for (int i = g->n - 1; i >= 0; i--)
+        if (p->live[i])
+            for (int k = 0; k < g->nodes[i]->nin; k++)
+                p->live[g->nodes[i]->in[k]->id] = true;
+    for (int i = 0; i < g->n; i++)
+        if (p->live[i])
+            for (int k = 0; k < g->nodes[i]->nin; k++)
+                p->uses[g->nodes[i]->in[k]->id]++;
+}
+
+/* Does consumer c read its input through a stretching broadcast (so that an
+ * input fused into c's loop would be recomputed for every copy)? */
+static bool stretches(const Node *c)
+{
+    if (c->op != OP_BCAST)
+        return false;
+    for (int i = 0; i < c->shape.rank; i++)
+        if (c->map[i] < 0 || c->in[0]->shape.d[c->map[i]] != c->shape.d[i])
+            return true;
+    return false;
+}
+
+/* Inputs that kernels read through pointers must be contiguous buffers;
+ * a reshape is contiguous when what it reshapes is. */
+static void need_buffer(Plan *p, Node *n)
+{
+    while (n->op == OP_RESHAPE)
+        n = n->in[0];
+    if (n->op != OP_INPUT && n->op != OP_PARAM && n->op != OP_GRADIN)
+        p->mat[n->id] = true;   /* a view made a buffer is a copy loop */
+}
+
+static void decide_buffers(Plan *p)
+{
+    Graph *g = p->g;
+    int *depth = arena_alloc(g->arena, sizeof(int) * (size_t)g->n);
+    int *consumer = arena_alloc(g->arena, sizeof(int) * (size_t)g->n);
+    for (int i = 0; i < g->n; i++)
+        consumer[i] = -1;
+    for (int i = 0; i < g->n; i++)
+        if (p->live[i])
+            for (int k = 0; k < g->nodes[i]->nin; k++)
+                consumer[g->nodes[i]->in[k]->id] = i;
+    for (int i = 0; i < g->n; i++) {
+        Node *n = g->nodes[i];
+        if (!p->live[i])
+            continue;
+        OpClass k = op_info[n->op].kind;
+        for (int j = 0; j < n->nin; j++)
+            if (!p->mat[n->in[j]->id] && depth[n->in[j]->id] + 1 > depth[i])
+                depth[i] = depth[n->in[j]->id] + 1;
+        if (k == K_REDUCE || k == K_KERNEL)
+            p->mat[i] = true;
+        if (k != K_EWISE)
+            continue;
+        int c = consumer[i];
+        bool fusable = p->fuse && p->uses[i] == 1 && depth[i] < FUSE_MAX_DEPTH && c >= 0 &&
+                       g->nodes[c]->phase == n->phase && !stretches(g->nodes[c]) &&
+                       op_info[g->nodes[c]->op].kind != K_KERNEL && g->nodes[c]->op != OP_RESHAPE;
+        p->mat[i] = !fusable;
+        if (p->mat[i])
+            depth[i] = 0;
+    }
+    for (int i = 0; i < g->n; i++) {
+        Node *n = g->nodes[i];
+        if (!p->live[i])
+            continue;
+        if (op_info[n->op].kind == K_KERNEL)
+            for (int j = 0; j < n->nin; j++)
+                need_buffer(p, n->in[j]);
+        if (n->op == OP_RESHAPE)
+            need_buffer(p, n->in[0]);
+    }
+}
+
+/* The io field a tensor is computed into, if it can be computed there directly. */
+static void set_home_io(Plan *p, Node *n, const char *field, Phase phase)
+{
+    bool direct = p->mat[n->id] && p->home[n->id] == HOME_NONE && n->phase == phase &&
+                  n->op != OP_INPUT && n->op != OP_PARAM && n->op != OP_GRADIN;
+    if (direct) {
+        p->home[n->id] = HOME_IO;
+        p->field[n->id] = field;
+        return;
+    }
+    Copy c = { n, field, phase };
+    ARENA_PUSH(p->g->arena, p->copies, p->ncopies, p->ccopies, c);
+}
+
+static void assign_io_homes(Plan *p)
+{
+    Graph *g = p->g;
+    for (int i = 0; i < g->n; i++) {
+        Node *n = g->nodes[i];
+        if (n->op == OP_INPUT || n->op == OP_PARAM) {
+            p->home[i] = HOME_IO;
+            p->field[i] = g->decls[n->decl].name;
+        } else if (n->op == OP_GRADIN) {
+            p->home[i] = HOME_IO;
+            p->field[i] = n->name;
+        }
+    }
+    for (int i = 0; i < g->noutputs; i++)
+        set_home_io(p, g->outputs[i].node, g->outputs[i].name, PH_FORWARD);
+    if (g->target)
+        set_home_io(p, g->target, g->target_name, PH_FORWARD);
+    for (int i = 0; i < g->ngrads; i++)
+        set_home_io(p, g->grads[i].node, plan_grad_field(g, i), PH_BACKWARD);
+}
+
+/* Position of a tensor's last read: copies read at the end of their phase;
+ * a fused op or view is read where its consumer runs, and so are its inputs. */
+static void last_uses(Plan *p, int *last)
+{
+    Graph *g = p->g;
+    for (int i = 0; i < g->n; i++) {
+        last[i] = i;
+        if (p->live[i])
+            for (int k = 0; k < g->nodes[i]->nin; k++)
+                if (last[g->nodes[i]->in[k]->id] < i)
+                    last[g->nodes[i]->in[k]->id] = i;
+    }
+    for (int i = 0; i < p->ncopies; i++) {
+        int end = p->copies[i].phase == PH_FORWARD ? (g->nfwd ? g->nfwd : g->n) : g->n;
+        int id = p->copies[i].node->id;
+        if (last[id] < end)
+            last[id] = end;
+    }
+    for (int i = g->n - 1; i >= 0; i--) {
+        Node *n = g->nodes[i];
+        if (!p->live[i] || p->mat[i] || p->home[i] != HOME_NONE)
+            continue;
+        for (int k = 0; k < n->nin; k++)
+            if (last[n->in[k]->id] < last[i])
+                last[n->in[k]->id] = last[i];
+    }
+}
+
+/* Greedy: a region becomes free after the last reader of its tensor. */
+static void assign_regions(Plan *p)
+{
+    Graph *g = p->g;
+    int *last = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n + 1));
+    int *busy_until = NULL, cap = 0;
+    last_uses(p, last);
+    for (int i = 0; i < g->n; i++) {
+        if (!p->live[i] || !p->mat[i] || p->home[i] != HOME_NONE)
+            continue;
+        int r = -1;
+        for (int k = 0; k < p->nregions && p->fuse; k++)
+            if (busy_until[k] < i && (r < 0 || p->regions[k].n < p->regions[r].n))
+                r = k;
+        if (r < 0) {
+            Region empty = { 0 };
+            int n0 = p->nregions;
+            ARENA_PUSH(g->arena, p->regions, p->nregions, p->cregions, empty);
+            arena_grow(g->arena, (void **)&busy_until, &cap, p->nregions, sizeof(int));
+            r = n0;
+        }
+        ARENA_PUSH(g->arena, p->regions[r].members, p->regions[r].n, p->regions[r].cap, i);
+        busy_until[r] = last[i];
+        p->home[i] = HOME_WS;
+        p->region[i] = r;
+    }
+}
+
+static const char *const reserved[] = {
+    "io", "ws", "base", "off", "i", "j", "k", "i0", "i1", "i2", "i3", "acc", "mx", "row", "rc", "lab", "t",
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
+    "int64_t", "int32_t", "size_t", "real", "main", "exp", "log", "sqrt", "tanh",
+};
+
+bool plan_reserved(const char *s)
+{
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strcmp(reserved[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Buffer names: the source name where there is one, else t<id>. */
+static void name_buffers(Plan *p)
+{
+    Graph *g = p->g;
+    for (int i = 0; i < g->n; i++) {
+        Node *n = g->nodes[i];
+        const char *base = p->home[i] == HOME_IO ? p->field[i] : n->name;
+        if (!base)
+            p->cname[i] = arena_printf(g->arena, "t%d", i);
+        else if (plan_reserved(base) || (base[0] == 't' && strspn(base + 1, "0123456789") == strlen(base + 1)))
+            p->cname[i] = arena_printf(g->arena, "%s_", base);
+        else
+            p->cname[i] = base;
+    }
+    /* a name given to two buffers (a binding also written to an output) gets the id */
+    Symtab seen = { .arena = g->arena };
+    for (int i = 0; i < g->n; i++) {
+        bool existed;
+        if (p->home[i] != HOME_NONE && p->live[i]) {
+            symtab_add(&seen, p->cname[i], SYM_BIND, (Span){ 0 }, &existed);
+            if (existed)
+                p->cname[i] = arena_printf(g->arena, "%s_%d", p->cname[i], i);
+        }
+    }
+}
+
+Plan *plan_build(Graph *g, bool fuse)
+{
+    Arena *a = g->arena;
+    Plan *p = arena_alloc(a, sizeof *p);
+    size_t n = (size_t)g->n + 1;
+    p->g = g;
+    p->fuse = fuse;
+    p->live = arena_alloc(a, n);
+    p->mat = arena_alloc(a, n);
+    p->uses = arena_alloc(a, n * sizeof(int));
+    p->home = arena_alloc(a, n * sizeof(HomeKind));
+    p->field = arena_alloc(a, n * sizeof(char *));
+    p->region = arena_alloc(a, n * sizeof(int));
+    p->cname = arena_alloc(a, n * sizeof(char *));
+    mark_live(p);
+    decide_buffers(p);
+    assign_io_homes(p);
+    assign_regions(p);
+    name_buffers(p);
+    return p;
+}
