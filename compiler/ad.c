@@ -50,6 +50,16 @@ static void run_rule(AdCtx *ad, Node *n)
             g->nodes[i]->rule = ad->rule;
 }
 
+/* The gradient of a named tensor h is called dh in dumps and generated code. */
+static void name_grads(Graph *g, AdCtx *ad, int nfwd)
+{
+    for (int i = 0; i < nfwd; i++) {
+        Node *n = g->nodes[i], *d = ad->grad[i];
+        if (n->name && d && !d->name && d->id >= nfwd && op_info[d->op].kind != K_VIEW)
+            d->name = arena_printf(g->arena, "d%s", n->name);
+    }
+}
+
 void ad_run(Graph *g)
 {
     if (!g->target)
@@ -67,6 +77,7 @@ void ad_run(Graph *g)
         if (ad.grad[i] && ad.needs[i] && n->nin > 0)
             run_rule(&ad, n);
     }
+    name_grads(g, &ad, nfwd);
     for (int i = 0; i < g->ngrads; i++) {
         Node *leaf = g->decls[g->grads[i].decl].node;
         Node *gr = ad.grad[leaf->id];

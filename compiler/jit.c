@@ -1,5 +1,7 @@
 /* jit: compile a model's C in-process with libtcc (one TCCState per model),
- * its GEMMs bound to the runtime's optimised kernels. */
+ * or with the system compiler at -O3 into a shared object (--jit=cc); the
+ * model's GEMMs bind to the runtime's optimised kernels either way. */
+#include <dlfcn.h>
 #include <libtcc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +12,8 @@
 #include "model.h"
 
 struct bpc_jit {
-    TCCState *s;
+    TCCState *s;         /* the tcc backend */
+    void *dl;            /* the cc backend  */
     bpc_entry entry;
 };
 
@@ -46,25 +49,25 @@ static const char *tcc_dir(void)
     return env && *env ? env : BPC_TCC_LIB_DIR;
 }
 
-static void *symbol(TCCState *s, const char *P, const char *name)
+static void *symbol(bpc_jit *j, const char *P, const char *name)
 {
     char buf[160];
     snprintf(buf, sizeof buf, "%s_%s", P, name);
-    return tcc_get_symbol(s, buf);
+    return j->s ? tcc_get_symbol(j->s, buf) : dlsym(j->dl, buf);
 }
 
 static bool resolve(bpc_jit *j, const char *P, JitErr *err)
 {
     bpc_entry *e = &j->entry;
-    e->workspace_size = (size_t (*)(const void *))symbol(j->s, P, "workspace_size");
-    e->forward = (int (*)(const void *, void *))symbol(j->s, P, "forward");
-    e->backward = (int (*)(const void *, void *))symbol(j->s, P, "backward");
-    e->grad = (int (*)(const void *, void *))symbol(j->s, P, "grad");
-    e->step = (int (*)(void *, void *))symbol(j->s, P, "step");
-    e->init = (void (*)(const void *, uint64_t))symbol(j->s, P, "init");
-    e->strerror = (const char *(*)(int))symbol(j->s, P, "strerror");
-    e->tensors = symbol(j->s, P, "tensors");
-    const int *n = symbol(j->s, P, "num_tensors");
+    e->workspace_size = (size_t (*)(const void *))symbol(j, P, "workspace_size");
+    e->forward = (int (*)(const void *, void *))symbol(j, P, "forward");
+    e->backward = (int (*)(const void *, void *))symbol(j, P, "backward");
+    e->grad = (int (*)(const void *, void *))symbol(j, P, "grad");
+    e->step = (int (*)(void *, void *))symbol(j, P, "step");
+    e->init = (void (*)(const void *, uint64_t))symbol(j, P, "init");
+    e->strerror = (const char *(*)(int))symbol(j, P, "strerror");
+    e->tensors = symbol(j, P, "tensors");
+    const int *n = symbol(j, P, "num_tensors");
     if (!e->workspace_size || !e->forward || !e->backward || !e->grad || !e->init || !e->tensors || !n) {
         fail(err, "jit: the compiled model lacks its entry points");
         return false;
@@ -76,8 +79,11 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
     return true;
 }
 
-static bool build(bpc_jit *j, const char *text, const char *P, JitErr *err)
+static bool build_tcc(bpc_jit *j, const char *text, const char *P, JitErr *err)
 {
+    j->s = tcc_new();
+    if (!j->s)
+        return fail(err, "jit: cannot start libtcc"), false;
     char lib[4096];
     snprintf(lib, sizeof lib, "%s/libtcc1.a", tcc_dir());
     if (access(lib, R_OK) != 0) {
@@ -98,6 +104,38 @@ static bool build(bpc_jit *j, const char *text, const char *P, JitErr *err)
     return resolve(j, P, err);
 }
 
+static bool write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fputs(text, f) >= 0;
+    return (f && fclose(f) == 0) && ok;
+}
+
+/* cc -O3 -march=native -shared into a private temporary folder, then dlopen. */
+static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
+{
+    const char *tmp = getenv("TMPDIR"), *cc = getenv("BPC_CC");
+    char dir[512], src[600], so[600], log[600], cmd[2400];
+    snprintf(dir, sizeof dir, "%s/bpc-jit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return fail(err, "jit: cannot create a temporary folder in %s", tmp && *tmp ? tmp : "/tmp"), false;
+    snprintf(src, sizeof src, "%s/model.c", dir);
+    snprintf(so, sizeof so, "%s/model.so", dir);
+    snprintf(log, sizeof log, "%s/cc.log", dir);
+    snprintf(cmd, sizeof cmd, "'%s' -std=c99 -O3 -march=native -fPIC -shared -o '%s' '%s' -lm 2> '%s'",
+             cc && *cc ? cc : "cc", so, src, log);
+    bool ok = write_file(src, text) && system(cmd) == 0;
+    if (!ok)
+        fail(err, "jit: %s failed (see %s)", cc && *cc ? cc : "cc", log);
+    if (ok && !(j->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)))
+        ok = false, fail(err, "jit: %s", dlerror());
+    if (ok) {
+        unlink(src), unlink(so), unlink(log);
+        rmdir(dir);
+    }
+    return ok && resolve(j, P, err);
+}
+
 bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
 {
     JitErr err = { errbuf, errlen, false };
@@ -111,13 +149,11 @@ bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
     size_t n = strlen(h) + strlen(c) + 2;
     char *text = malloc(n);
     bpc_jit *j = calloc(1, sizeof *j);
+    bool ok = false;
     if (text && j) {
         snprintf(text, n, "%s\n%s", h, c);
-        j->s = tcc_new();
+        ok = m->opt.jit == BPC_JIT_CC ? build_cc(j, text, m->name, &err) : build_tcc(j, text, m->name, &err);
     }
-    bool ok = j && j->s && build(j, text, m->name, &err);
-    if (!ok && j && !j->s)
-        fail(&err, "jit: cannot start libtcc");
     free(text);
     if (!ok) {
         bpc_jit_free(j);
@@ -134,5 +170,7 @@ void bpc_jit_free(bpc_jit *j)
         return;
     if (j->s)
         tcc_delete(j->s);
+    if (j->dl)
+        dlclose(j->dl);
     free(j);
 }

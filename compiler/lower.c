@@ -30,21 +30,21 @@ static void lower_dims(Lower *l, const Stmt *st)
         const AstDimDecl *dd = &st->dims[i];
         Decl d = { .kind = DECL_DIM, .name = dd->name, .span = dd->span, .sym = -1 };
         double v;
+        bool ok = true;
         if (dd->value) {
-            if (!lower_const(l, dd->value, &v))
-                continue;
-            if (v != floor(v) || v < 1 || v > ldexp(1, MAX_EXTENT_LOG2)) {
+            ok = lower_const(l, dd->value, &v);
+            if (ok && (v != floor(v) || v < 1 || v > ldexp(1, MAX_EXTENT_LOG2))) {
                 diag_error(l->diags, dd->value->span, "dim '%s' must be an integer from 1 to 2^%d, found %g",
                            dd->name, MAX_EXTENT_LOG2, v);
-                continue;
+                ok = false;
             }
-            d.value = (int64_t)v;
+            d.value = ok ? (int64_t)v : 0;
         } else {
             d.sym = l->g->nsym++;
         }
         Sym *s = define(l, dd->name, SYM_DIM, dd->span);
-        if (s)
-            s->decl = add_decl(l, d);
+        if (s && ok)
+            s->decl = add_decl(l, d);   /* a failed dim stays decl -1: its uses stay quiet */
     }
 }
 
@@ -70,6 +70,8 @@ static bool lower_shape(Lower *l, const Stmt *st, Shape *out)
             continue;
         }
         Sym *s = symtab_find(&l->syms, e->name);
+        if (s && s->kind == SYM_DIM && s->decl < 0)
+            return false;   /* reported where it was declared */
         if (!s || s->kind != SYM_DIM) {
             const char *hint = symtab_suggest(&l->syms, e->name, NULL, 0);
             diag_error(l->diags, e->span, "'%s' is not a dim%s%s%s", e->name, s ? "" : "; declare it with `dim ",
@@ -128,11 +130,10 @@ static void lower_tensor_decl(Lower *l, const Stmt *st)
     bool is_param = st->kind == ST_PARAM;
     Decl d = { .kind = is_param ? DECL_PARAM : DECL_INPUT, .name = st->name, .span = st->name_span,
                .is_int = st->is_int, .sym = -1 };
-    if (!lower_shape(l, st, &d.shape) || (is_param && !lower_init(l, st->expr, &d)))
-        return;
+    bool ok = lower_shape(l, st, &d.shape) && (!is_param || lower_init(l, st->expr, &d));
     Sym *s = define(l, st->name, is_param ? SYM_PARAM : SYM_INPUT, st->name_span);
-    if (!s)
-        return;
+    if (!s || !ok)
+        return;   /* a failed declaration stays without a node: its uses stay quiet */
     s->decl = add_decl(l, d);
     Node proto = { .op = is_param ? OP_PARAM : OP_INPUT, .shape = d.shape, .is_int = d.is_int,
                    .decl = s->decl, .name = st->name, .span = st->name_span };
@@ -160,10 +161,10 @@ static void lower_bind(Lower *l, const Stmt *st)
         return;
     }
     Node *n = lower_expr(l, st->expr);
+    Sym *s = define(l, st->name, SYM_BIND, st->name_span);
+    s->node = n;   /* NULL after an error: later uses stay quiet */
     if (!n)
         return;
-    Sym *s = define(l, st->name, SYM_BIND, st->name_span);
-    s->node = n;
     if (!n->name)
         n->name = st->name, n->span = st->name_span;
 }
@@ -172,6 +173,8 @@ static void lower_bind(Lower *l, const Stmt *st)
 static Node *tensor_named(Lower *l, const char *name, Span span, const char *role)
 {
     Sym *s = symtab_find(&l->syms, name);
+    if (s && s->kind != SYM_DEF && s->kind != SYM_DIM && !s->node)
+        return NULL;   /* its definition was reported */
     if (!s || s->kind == SYM_DEF || s->kind == SYM_DIM) {
         const char *hint = s ? NULL : symtab_suggest(&l->syms, name, NULL, 0);
         diag_error(l->diags, span, "%s '%s' is not a tensor defined above%s%s%s", role, name,
@@ -250,6 +253,8 @@ static void lower_grad(Lower *l, const Stmt *st)
         add_all_params(l);
     for (int i = 0; i < st->nnames; i++) {
         Sym *s = symtab_find(&l->syms, st->names[i].name);
+        if (s && (s->kind == SYM_INPUT || s->kind == SYM_PARAM) && s->decl < 0)
+            continue;   /* reported where it was declared */
         if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM)) {
             diag_error(l->diags, st->names[i].span, "cannot differentiate with respect to '%s': expected an input or a param%s",
                        st->names[i].name, s ? arena_printf(l->arena, ", found a %s", kind_word[s->kind]) : "");
@@ -268,6 +273,8 @@ static bool lower_hyper(Lower *l, const Ast *e, Hyper *h)
 {
     if (e->kind == AST_NAME) {
         Sym *s = symtab_find(&l->syms, e->name);
+        if (s && s->kind == SYM_INPUT && s->decl < 0)
+            return false;
         if (!s || s->kind != SYM_INPUT || l->g->decls[s->decl].shape.rank != 0 || l->g->decls[s->decl].is_int) {
             diag_error(l->diags, e->span, "a hyperparameter is a number or the name of a rank-0 float input; '%s' is not", e->name);
             return false;

@@ -153,6 +153,8 @@ static Node *lower_name(Lower *l, const Ast *a)
     s->used = true;
     if (s->decl >= 0)
         l->g->decls[s->decl].used = true;
+    if (s->kind == SYM_DIM && s->decl < 0)
+        return NULL;   /* reported where it was declared */
     if (s->kind == SYM_DIM) {
         Decl *d = &l->g->decls[s->decl];
         if (d->sym < 0)
@@ -163,7 +165,7 @@ static Node *lower_name(Lower *l, const Ast *a)
         diag_error(l->diags, a->span, "'%s' is a def; call it with arguments: %s(...)", a->name, a->name);
         return NULL;
     }
-    return s->node;
+    return s->node;   /* NULL for a binding whose definition was reported */
 }
 
 static Node *expand_def(Lower *l, const Ast *call, Sym *s)

@@ -21,6 +21,7 @@ extern "C" {
 
 enum bpc_level { BPC_ERROR = 0, BPC_WARNING = 1, BPC_NOTE = 2 };
 enum bpc_gemm { BPC_GEMM_PORTABLE = 0, BPC_GEMM_BLAS = 1, BPC_GEMM_RUNTIME = 2 };
+enum bpc_jit_kind { BPC_JIT_TCC = 0, BPC_JIT_CC = 1 };
 
 /* One diagnostic; line 0 means the whole file. Columns count characters. */
 typedef struct bpc_diag {
@@ -35,7 +36,10 @@ typedef struct bpc_options {
     int dtype;            /* BP_F32 (default) or BP_F64                */
     int gemm;             /* enum bpc_gemm                             */
     int opt_level;        /* 1 (default): fusion and planning; 0: none */
-    int line_directives;  /* emit #line pointing at the .bp source     */
+    int jit;              /* enum bpc_jit_kind: libtcc in-process (default), or the
+                             system cc -O3 into a shared object loaded with dlopen;
+                             cc needs the host linked with -rdynamic (the model's
+                             GEMM binds to the runtime's bp_sgemm/bp_dgemm)        */
 } bpc_options;
 
 typedef struct bpc_model bpc_model;
@@ -73,7 +77,8 @@ typedef struct bpc_entry {
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;
-/* Compile m's C in-process with libtcc. NULL with a message in err on failure. */
+/* Compile m's C: in-process with libtcc, or with cc (see bpc_options.jit).
+ * NULL with a message in err on failure. */
 bpc_jit *bpc_jit_new(bpc_model *m, char *err, size_t errlen);
 const bpc_entry *bpc_jit_entry(const bpc_jit *j);
 void bpc_jit_free(bpc_jit *j);

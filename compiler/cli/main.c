@@ -97,6 +97,7 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
         if (strcmp(v, "tcc") && strcmp(v, "cc"))
             return bad_usage("--jit takes tcc or cc, not '%s'", v);
         c->jit = v;
+        c->opt.jit = strcmp(v, "cc") == 0 ? BPC_JIT_CC : BPC_JIT_TCC;
     } else
         return bad_usage("unknown option '%s'", a);
     return EXIT_OK;

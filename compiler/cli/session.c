@@ -1,4 +1,5 @@
 /* session: compile + JIT + bind data, shared by the commands that run models. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,9 @@ static int lookup_set(const Cli *cli, const char *name, int64_t *v)
     for (int i = 0; i < cli->nsets; i++)
         if (strcmp(cli->sets[i].key, name) == 0) {
             char *end;
+            errno = 0;
             long long x = strtoll(cli->sets[i].value, &end, 10);
-            if (*end || x < 1) {
+            if (*end || x < 1 || errno) {
                 fprintf(stderr, "bpc: --set %s=%s: expected a positive integer\n", name, cli->sets[i].value);
                 return -1;
             }
@@ -56,8 +58,11 @@ static int bind_dims(const Cli *cli, const bpc_entry *e, int64_t dflt, int64_t *
         bool known = false;
         for (int k = 0; k < *ndims; k++)
             known |= strcmp(names[k], cli->sets[i].key) == 0;
+        for (int k = 0; k < e->num_tensors; k++)
+            known |= e->tensors[k].role == BP_INPUT && e->tensors[k].rank == 0 && strcmp(e->tensors[k].name, cli->sets[i].key) == 0;
         if (!known) {
-            fprintf(stderr, "bpc: --set %s: the model has no symbolic dim '%s'\n", cli->sets[i].key, cli->sets[i].key);
+            fprintf(stderr, "bpc: --set %s: the model has no symbolic dim or rank-0 input '%s'\n", cli->sets[i].key,
+                    cli->sets[i].key);
             return EXIT_USAGE;
         }
     }
@@ -122,14 +127,37 @@ void session_random_inputs(Session *s, const Cli *cli, uint64_t seed)
     }
 }
 
+/* --set lr=0.05: rank-0 inputs (hyperparameters) take their value from the command line. */
+static int set_scalars(Session *s, const Cli *cli)
+{
+    for (int i = 0; i < cli->nsets; i++) {
+        HostTensor *t = host_find(&s->h, cli->sets[i].key);
+        if (!t || t->info->role != BP_INPUT)
+            continue;
+        char *end;
+        double v = strtod(cli->sets[i].value, &end);
+        if (*end || end == cli->sets[i].value) {
+            fprintf(stderr, "bpc: --set %s=%s: expected a number\n", cli->sets[i].key, cli->sets[i].value);
+            return EXIT_USAGE;
+        }
+        host_set(t, 0, v);
+    }
+    return EXIT_OK;
+}
+
 int session_open(Session *s, const Cli *cli, int dtype, int64_t dflt)
 {
     memset(s, 0, sizeof *s);
     Cli c = *cli;
     c.opt.dtype = dtype;
-    s->m = cli_compile(&c);
-    if (!s->m)
-        return EXIT_MODEL;
+    bpc_model *m = cli_compile(&c);
+    return m ? session_bind(s, cli, m, dflt) : EXIT_MODEL;
+}
+
+int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt)
+{
+    memset(s, 0, sizeof *s);
+    s->m = m;
     char err[1024];
     s->j = bpc_jit_new(s->m, err, sizeof err);
     if (!s->j) {
@@ -156,7 +184,7 @@ int session_open(Session *s, const Cli *cli, int dtype, int64_t dflt)
     }
     s->e->init(s->h.io, cli->seed);
     session_random_inputs(s, cli, cli->seed + 1);
-    return EXIT_OK;
+    return set_scalars(s, cli);
 }
 
 void session_close(Session *s)

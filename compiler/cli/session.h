@@ -16,6 +16,8 @@ typedef struct Session {
  * --in arrays, else dflt), allocate, init params from seed, load --in arrays
  * and fill other inputs with seeded random data. Prints errors; returns an exit code. */
 int session_open(Session *s, const Cli *cli, int dtype, int64_t dflt);
+/* The same for a model already compiled (the session owns m from here on). */
+int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt);
 void session_close(Session *s);
 /* Fill every input not given with --in: floats N(0,1), labels uniform in range. */
 void session_random_inputs(Session *s, const Cli *cli, uint64_t seed);
