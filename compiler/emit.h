@@ -26,6 +26,8 @@ struct Emit {
     bool identity;        /* every access so far used the loop index as is */
     StrBuf *temps;        /* per-element temporaries of the loop body      */
     int ntemps;
+    const char *kernels[8];  /* support kernels the model calls            */
+    int nkernels;
 };
 
 /* An indented line of the current function. */
@@ -43,6 +45,16 @@ const char *em_render(Emit *e, const Node *n, int depth);
 void em_comment(Emit *e, const Node *n);
 /* Store src into dst (a pointer variable) elementwise: the copy loops. */
 void em_copy(Emit *e, const char *dst, Node *src);
+/* The same without the comment line. */
+void em_fill(Emit *e, const char *dst, Node *src);
+
+/* A rank-0 node's value as a C expression (temporaries emitted as lines). */
+const char *em_scalar(Emit *e, Node *n);
+/* The name a support kernel (bp_kernels.inc) has in this model: P_name, or
+ * bp_s_name / bp_d_name when the model calls the runtime. */
+const char *em_kernel(Emit *e, const char *name);
+/* A fusion's single pass (emit_kernels.c). */
+void em_fusion(Emit *e, const Fusion *f);
 
 /* Static helper text for the generated source (emit_support.c). */
 void em_support(Emit *e);

@@ -12,8 +12,8 @@ static void rows_cols(Emit *e, const Node *x, const char **rows, const char **co
     *cols = em_extent(e, s.d[s.rank - 1]);
 }
 
-/* C = op(A) @ op(B): vectors are 1-row (left) or 1-column (right) matrices */
-void em_matmul(Emit *e, Node *n)
+/* C = op(A) @ op(B) + beta C: vectors are 1-row (left) or 1-column (right) matrices */
+static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const char **m_out, const char **n_out)
 {
     const Node *a = n->in[0], *b = n->in[1];
     Shape sa = a->shape, sb = b->shape;
@@ -22,9 +22,44 @@ void em_matmul(Emit *e, Node *n)
     const char *nn = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
     const char *lda = em_extent(e, sa.d[sa.rank - 1]);
     const char *ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
+    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, n->ta, n->tb && sb.rank == 2, m, nn, k,
+            em_ptr(e, a), lda, em_ptr(e, b), ldb, beta, C, nn);
+    if (m_out)
+        *m_out = m, *n_out = nn;
+}
+
+void em_matmul(Emit *e, Node *n)
+{
     em_comment(e, n);
-    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, 0, %s, %s);", e->P, n->ta, n->tb && sb.rank == 2, m, nn, k,
-            em_ptr(e, a), lda, em_ptr(e, b), ldb, em_buf(e, n), nn);
+    gemm_call(e, n, em_buf(e, n), 0, NULL, NULL);
+}
+
+/* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
+void em_fusion(Emit *e, const Fusion *f)
+{
+    const char *C = em_buf(e, f->root), *sum = f->colsum ? em_buf(e, f->colsum) : "NULL";
+    em_comment(e, f->root);
+    if (f->colsum)
+        em_line(e, "/* and %s = %s */", e->p->cname[f->colsum->id], em_render(e, f->colsum, 0));
+    if (f->kernel->op == OP_XENT_GRAD) {
+        const char *rows, *cols;
+        rows_cols(e, f->kernel->in[0], &rows, &cols);
+        em_line(e, "{");
+        e->indent++;
+        const char *scale = em_scalar(e, f->scale);
+        em_line(e, "%s(%s, %s, %s, %s, %s, %s, %s);", em_kernel(e, "xent_grad"), rows, cols, em_ptr(e, f->kernel->in[0]),
+                em_buf(e, f->kernel->in[1]), scale, C, sum);
+        e->indent--;
+        em_line(e, "}");
+        return;
+    }
+    if (f->addend)
+        em_fill(e, C, f->addend);
+    const char *m, *n;
+    gemm_call(e, f->kernel, C, f->addend != NULL, &m, &n);
+    if (f->bias || f->relu || f->mask || f->colsum)
+        em_line(e, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), m, n, C, n,
+                f->bias ? em_ptr(e, f->bias) : "NULL", f->relu, f->mask ? em_ptr(e, f->mask) : "NULL", n, sum);
 }
 
 /* The row loop shared by the softmax family: x row, max subtracted, sum of exps. */

@@ -221,3 +221,21 @@ void em_reduce(Emit *e, Node *n)
 }
 
 void em_none(Emit *e, Node *n) { (void)e, (void)n; }
+
+const char *em_scalar(Emit *e, Node *n)
+{
+    StrBuf temps = { 0 };
+    e->temps = &temps;
+    e->flat = false;
+    const char *v = access(e, n, ivar);
+    if (temps.len)
+        em_line(e, "%s", temps.s);
+    sb_free(&temps);
+    return v;
+}
+
+/* root = value of src, into the buffer dst: a loop (used before a GEMM accumulates into dst). */
+void em_fill(Emit *e, const char *dst, Node *src)
+{
+    loop(e, src->shape, src, dst, store_body, true);
+}

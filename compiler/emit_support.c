@@ -82,14 +82,63 @@ static void rng(Emit *e)
     em_line(e, "}");
 }
 
+extern const char bp_kernels_text[];
+
+/* The preamble of bp_kernels.inc, then the part of each kernel the model calls. */
+static void put_used_kernels(Emit *e)
+{
+    static const char marker[] = "/* kernel: ";
+    const char *first = strstr(bp_kernels_text, marker), *end = strstr(bp_kernels_text, "#undef BPK_BODY");
+    sb_printf(e->out, "%.*s", (int)(first - bp_kernels_text), bp_kernels_text);
+    for (const char *k = first; k && k < end;) {
+        const char *next = strstr(k + 1, marker);
+        if (!next || next > end)
+            next = end;
+        size_t len = strcspn(k + sizeof marker - 1, " ");
+        for (int i = 0; i < e->nkernels; i++)
+            if (strlen(e->kernels[i]) == len && strncmp(e->kernels[i], k + sizeof marker - 1, len) == 0)
+                sb_printf(e->out, "%.*s", (int)(next - k), k);
+        k = next;
+    }
+    sb_puts(e->out, end);
+}
+
+/* bp_kernels.inc: carried by the model, or declared when the runtime provides it. */
+static void kernels(Emit *e)
+{
+    bool rt = e->gemm == BPC_GEMM_RUNTIME;
+    em_line(e, "/* support kernels: bpc's runtime/bp_kernels.inc%s */", rt ? ", provided by the runtime (libbprt)" : "");
+    if (rt)
+        em_line(e, "#define BPK_DECLARE");
+    em_line(e, "#define BPK_STATIC %s", rt ? "" : "static inline");
+    em_line(e, "#define BPK_REAL %s", e->real);
+    if (rt)
+        em_line(e, "#define BPK(name) bp_%c_##name", e->f64 ? 'd' : 's');
+    else
+        em_line(e, "#define BPK(name) %s_##name", e->P);
+    em_line(e, "#define BPK_EXP(x) exp%s(x)", e->sfx);
+    em_line(e, "#define BPK_SQRT(x) sqrt%s(x)", e->sfx);
+    put_used_kernels(e);
+    em_line(e, "#undef BPK_STATIC");
+    em_line(e, "#undef BPK_REAL");
+    em_line(e, "#undef BPK");
+    em_line(e, "#undef BPK_EXP");
+    em_line(e, "#undef BPK_SQRT");
+    if (rt)
+        em_line(e, "#undef BPK_DECLARE");
+}
+
 void em_support(Emit *e)
 {
+    (void)0;
     if (e->gemm == BPC_GEMM_RUNTIME)
         gemm_runtime(e);
     else if (e->gemm == BPC_GEMM_BLAS)
         gemm_blas(e);
     else
         gemm_portable(e);
+    em_line(e, "%s", "");
+    kernels(e);
     em_line(e, "%s", "");
     rng(e);
 }
@@ -163,22 +212,14 @@ static void step_checks(Emit *e)
 static void update_param(Emit *e, const Decl *d, const char *gfield)
 {
     const Graph *g = e->g;
-    em_line(e, "for (int64_t i = 0; i < %s; i++) {   /* %s */", em_numel(e, d->shape), d->name);
-    e->indent++;
-    em_line(e, "const double gi = io->%s[i];", gfield);
-    if (g->opt == OPT_SGD) {
-        em_line(e, "io->%s[i] -= (%s)(lr * gi);", d->name, e->real);
-    } else if (g->opt == OPT_MOMENTUM) {
-        em_line(e, "io->%s_m[i] = (%s)(mu * io->%s_m[i] + gi);", d->name, e->real, d->name);
-        em_line(e, "io->%s[i] -= (%s)(lr * io->%s_m[i]);", d->name, e->real, d->name);
-    } else {
-        em_line(e, "io->%s_m[i] = (%s)(beta1 * io->%s_m[i] + (1 - beta1) * gi);", d->name, e->real, d->name);
-        em_line(e, "io->%s_v[i] = (%s)(beta2 * io->%s_v[i] + (1 - beta2) * gi * gi);", d->name, e->real, d->name);
-        em_line(e, "io->%s[i] -= (%s)(lr * (io->%s_m[i] / c1) / (sqrt(io->%s_v[i] / c2) + eps));", d->name, e->real,
-                d->name, d->name);
-    }
-    e->indent--;
-    em_line(e, "}");
+    const char *n = em_numel(e, d->shape);
+    if (g->opt == OPT_SGD)
+        em_line(e, "%s(%s, io->%s, io->%s, lr);", em_kernel(e, "sgd"), n, d->name, gfield);
+    else if (g->opt == OPT_MOMENTUM)
+        em_line(e, "%s(%s, io->%s, io->%s_m, io->%s, lr, mu);", em_kernel(e, "momentum"), n, d->name, d->name, gfield);
+    else
+        em_line(e, "%s(%s, io->%s, io->%s_m, io->%s_v, io->%s, lr, beta1, beta2, eps, c1, c2);", em_kernel(e, "adam"), n,
+                d->name, d->name, d->name, gfield);
 }
 
 void em_step_fn(Emit *e)

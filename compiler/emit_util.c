@@ -135,3 +135,15 @@ void em_comment(Emit *e, const Node *n)
     const char *r = em_render(e, n, 0);
     em_line(e, "/* %s = %s   %s */", e->p->cname[n->id], r, shape_str(e->g, n->shape));
 }
+
+const char *em_kernel(Emit *e, const char *name)
+{
+    bool seen = false;
+    for (int i = 0; i < e->nkernels; i++)
+        seen |= strcmp(e->kernels[i], name) == 0;
+    if (!seen && e->nkernels < 8)
+        e->kernels[e->nkernels++] = name;
+    if (e->gemm == BPC_GEMM_RUNTIME)
+        return arena_printf(e->g->arena, "bp_%c_%s", e->f64 ? 'd' : 's', name);
+    return arena_printf(e->g->arena, "%s_%s", e->P, name);
+}

@@ -90,6 +90,7 @@ static void decide_buffers(Plan *p)
         if (n->op == OP_RESHAPE)
             need_buffer(p, n->in[0]);
     }
+    plan_fuse(p, consumer);
 }
 
 /* The io field a tensor is computed into, if it can be computed there directly. */
@@ -155,6 +156,8 @@ static void last_uses(Plan *p, int *last)
     }
 }
 
+static void allocate(Plan *p, int i, int pos, const int *last, int **busy_until, int *cap);
+
 /* Greedy: a region becomes free after the last reader of its tensor. */
 static void assign_regions(Plan *p)
 {
@@ -162,25 +165,38 @@ static void assign_regions(Plan *p)
     int *last = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n + 1));
     int *busy_until = NULL, cap = 0;
     last_uses(p, last);
-    for (int i = 0; i < g->n; i++) {
-        if (!p->live[i] || !p->mat[i] || p->home[i] != HOME_NONE)
-            continue;
-        int r = -1;
-        for (int k = 0; k < p->nregions && p->fuse; k++)
-            if (busy_until[k] < i && (r < 0 || p->regions[k].n < p->regions[r].n))
-                r = k;
-        if (r < 0) {
-            Region empty = { 0 };
-            int n0 = p->nregions;
-            ARENA_PUSH(g->arena, p->regions, p->nregions, p->cregions, empty);
-            arena_grow(g->arena, (void **)&busy_until, &cap, p->nregions, sizeof(int));
-            r = n0;
+    for (int j = 0; j < g->n; j++) {
+        /* a fusion's column sum is written with its root: allocate it there */
+        const Fusion *f = p->fusion_of[j] >= 0 ? &p->fusions[p->fusion_of[j]] : NULL;
+        for (int pass = 0; pass < 2; pass++) {
+            int i = pass == 0 ? j : f && f->colsum ? f->colsum->id : -1;
+            if (i < 0 || (pass == 0 && p->in_fusion[i] && g->nodes[i]->op == OP_SUM))
+                continue;
+            allocate(p, i, j, last, &busy_until, &cap);
         }
-        ARENA_PUSH(g->arena, p->regions[r].members, p->regions[r].n, p->regions[r].cap, i);
-        busy_until[r] = last[i];
-        p->home[i] = HOME_WS;
-        p->region[i] = r;
     }
+}
+
+/* Give node i a region free at position pos. */
+static void allocate(Plan *p, int i, int pos, const int *last, int **busy_until, int *cap)
+{
+    Graph *g = p->g;
+    if (!p->live[i] || !p->mat[i] || p->home[i] != HOME_NONE)
+        return;
+    int r = -1;
+    for (int k = 0; k < p->nregions && p->fuse; k++)
+        if ((*busy_until)[k] < pos && (r < 0 || p->regions[k].n < p->regions[r].n))
+            r = k;
+    if (r < 0) {
+        Region empty = { 0 };
+        r = p->nregions;
+        ARENA_PUSH(g->arena, p->regions, p->nregions, p->cregions, empty);
+        arena_grow(g->arena, (void **)busy_until, cap, p->nregions, sizeof(int));
+    }
+    ARENA_PUSH(g->arena, p->regions[r].members, p->regions[r].n, p->regions[r].cap, i);
+    (*busy_until)[r] = last[i];
+    p->home[i] = HOME_WS;
+    p->region[i] = r;
 }
 
 static const char *const reserved[] = {

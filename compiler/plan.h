@@ -26,6 +26,22 @@ typedef struct Region {
 
 enum { FUSE_MAX_DEPTH = 24 };   /* longest chain of ops fused into one loop */
 
+/* A kernel whose result is finished in the same pass and written straight
+ * into the buffer of the node `root` (see plan_fuse.c):
+ *   GEMM:       root = mask(relu(A@B + bias))   or  root = E + A@B (E first, then beta = 1)
+ *   XENT_GRAD:  root = (softmax(s) - onehot(y)) * scale
+ * and, either way, colsum = sum(root, axis=0) in the same pass. */
+typedef struct Fusion {
+    Node *root;
+    Node *kernel;        /* the MATMUL or XENT_GRAD                     */
+    Node *bias;          /* [n] added to every row (GEMM)               */
+    bool relu;
+    Node *mask;          /* root = 0 where mask <= 0 (GEMM)             */
+    Node *addend;        /* E of root = E + A@B (GEMM, beta = 1)        */
+    Node *scale;         /* rank-0 factor (XENT_GRAD)                   */
+    Node *colsum;        /* SUM over axis 0 of root, or NULL            */
+} Fusion;
+
 typedef struct Plan {
     Graph *g;
     bool *live;          /* by id: needed by an output, the target or a gradient */
@@ -39,8 +55,16 @@ typedef struct Plan {
     int ncopies, ccopies;
     Region *regions;
     int nregions, cregions;
+    Fusion *fusions;
+    int nfusions, cfusions;
+    int *fusion_of;      /* by id: the fusion it is the root of, or -1     */
+    bool *in_fusion;     /* by id: computed inside a fusion's pass         */
     bool fuse;
 } Plan;
+
+/* Find the fusions (plan_fuse.c); marks buffers, run between the fusion
+ * decisions and the homes. */
+void plan_fuse(Plan *p, const int *consumer);
 
 Plan *plan_build(Graph *g, bool fuse);
 /* Names the generated code uses itself (and C keywords): a source name

@@ -22,6 +22,23 @@ void bp_gemm_set_threads(int n);
 /* Which micro-kernel was chosen: "avx512", "avx2" or "portable". */
 const char *bp_gemm_kernel_name(void);
 
+/* The support kernels of generated models (bp_kernels.inc): bp_s_* for float,
+ * bp_d_* for double — epilogue, xent_grad, sgd, momentum, adam. */
+#define BPK_DECLARE
+#define BPK_STATIC
+#define BPK_REAL float
+#define BPK(name) bp_s_##name
+#include "bp_kernels.inc"
+#undef BPK_REAL
+#undef BPK
+#define BPK_REAL double
+#define BPK(name) bp_d_##name
+#include "bp_kernels.inc"
+#undef BPK_REAL
+#undef BPK
+#undef BPK_STATIC
+#undef BPK_DECLARE
+
 /* A dense array read from or written to a NumPy .npy file (C order). */
 typedef struct bp_array {
     int dtype;        /* enum bp_dtype                 */

@@ -1,3 +1,27 @@
-/* kernels: optimised row kernels that JIT-compiled models call (softmax,
- * cross-entropy), compiled by the system compiler at -O3. */
+/* kernels: bp_kernels.inc compiled at -O3 for float (bp_s_*) and double
+ * (bp_d_*), each function cloned for AVX-512, AVX2 and baseline x86-64 and
+ * chosen at load time: what JIT-compiled models and --gemm=runtime call. */
+#include <math.h>
 #include "bp_runtime.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BPK_STATIC __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BPK_STATIC
+#endif
+
+#define BPK_REAL float
+#define BPK(name) bp_s_##name
+#define BPK_EXP(x) expf(x)
+#define BPK_SQRT(x) sqrtf(x)
+#include "bp_kernels.inc"
+#undef BPK_REAL
+#undef BPK
+#undef BPK_EXP
+#undef BPK_SQRT
+
+#define BPK_REAL double
+#define BPK(name) bp_d_##name
+#define BPK_EXP(x) exp(x)
+#define BPK_SQRT(x) sqrt(x)
+#include "bp_kernels.inc"

@@ -1,0 +1,123 @@
+/* plan_fuse: kernels that finish their result in one pass — the GEMM
+ * epilogue (bias, relu, the relu mask of backward, accumulation into an
+ * addend) and the scaled softmax cross-entropy gradient — each optionally
+ * summing its result's columns (a bias gradient) on the way. */
+#include "plan.h"
+
+static bool live_same_phase(const Plan *p, const Node *a, const Node *b)
+{
+    return p->live[a->id] && p->live[b->id] && a->phase == b->phase;
+}
+
+/* The only live consumer of n in its phase, or NULL. */
+static Node *sole_consumer(const Plan *p, const Node *n, const int *consumer)
+{
+    if (p->uses[n->id] != 1 || consumer[n->id] < 0)
+        return NULL;
+    Node *c = p->g->nodes[consumer[n->id]];
+    return live_same_phase(p, n, c) ? c : NULL;
+}
+
+static bool has_pointer(const Plan *p, const Node *n)
+{
+    return n->op == OP_INPUT || n->op == OP_PARAM || n->op == OP_GRADIN || p->mat[n->id];
+}
+
+/* The other operand of a binary op c, one of whose operands is x. */
+static Node *other(const Node *c, const Node *x) { return c->in[0] == x ? c->in[1] : c->in[0]; }
+
+/* b broadcasts a vector over the rows of a matrix: [n] -> [m, n]. */
+static bool row_bias(const Node *b, const Node *x)
+{
+    return b->op == OP_BCAST && b->shape.rank == 2 && b->in[0]->shape.rank == 1 && b->map[0] == -1 && b->map[1] == 0 &&
+           b->in[0]->shape.d[0] == x->shape.d[1] && !b->in[0]->is_int;
+}
+
+/* A sum over axis 0 of root, computed in the same phase. */
+static Node *find_colsum(const Plan *p, const Node *root)
+{
+    const Graph *g = p->g;
+    for (int i = root->id + 1; i < g->n; i++) {
+        Node *n = g->nodes[i];
+        if (n->op == OP_SUM && n->in[0] == root && n->axes == 1 && root->shape.rank == 2 && live_same_phase(p, root, n))
+            return n;
+    }
+    return NULL;
+}
+
+static void add_fusion(Plan *p, Fusion f)
+{
+    f.colsum = find_colsum(p, f.root);
+    ARENA_PUSH(p->g->arena, p->fusions, p->nfusions, p->cfusions, f);
+    p->fusion_of[f.root->id] = p->nfusions - 1;
+    p->mat[f.root->id] = true;
+    p->mat[f.kernel->id] = false;
+    p->in_fusion[f.kernel->id] = true;
+    if (f.colsum)
+        p->in_fusion[f.colsum->id] = true;
+}
+
+/* root = mask(relu(A@B + bias)) or E + A@B */
+static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
+{
+    Fusion f = { .root = mm, .kernel = mm };
+    Node *c = mm->shape.rank == 2 ? sole_consumer(p, mm, consumer) : NULL;
+    if (c && c->op == OP_ADD && row_bias(other(c, mm), mm) && has_pointer(p, other(c, mm)->in[0])) {
+        f.bias = other(c, mm)->in[0];
+        f.root = c;
+    } else if (c && c->op == OP_ADD && shape_eq(other(c, mm)->shape, mm->shape) && other(c, mm) != mm) {
+        f.addend = other(c, mm);
+        f.root = c;
+        add_fusion(p, f);
+        return;
+    }
+    if (f.root != mm)
+        c = sole_consumer(p, f.root, consumer);
+    Node *bias_add = f.root;
+    if (c && c->op == OP_RELU && c->in[0] == f.root) {
+        f.relu = true;
+        f.root = c;
+    } else if (c && c->op == OP_MASK_GT0 && c->in[0] == f.root && has_pointer(p, c->in[1])) {
+        f.mask = c->in[1];
+        f.root = c;
+    }
+    if (bias_add != mm && bias_add != f.root) {   /* computed inside the pass, no buffer */
+        p->in_fusion[bias_add->id] = true;
+        p->mat[bias_add->id] = false;
+    }
+    if (f.root != mm)
+        add_fusion(p, f);
+}
+
+/* root = xent_grad(s, y) * scale */
+static void fuse_xent_grad(Plan *p, Node *xg, const int *consumer)
+{
+    Node *c = sole_consumer(p, xg, consumer);
+    if (!c || c->op != OP_MUL)
+        return;
+    Node *s = other(c, xg);
+    while (s->op == OP_BCAST)
+        s = s->in[0];
+    if (s->shape.rank == 0)
+        add_fusion(p, (Fusion){ .root = c, .kernel = xg, .scale = s });
+}
+
+void plan_fuse(Plan *p, const int *consumer)
+{
+    Graph *g = p->g;
+    p->fusion_of = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n + 1));
+    p->in_fusion = arena_alloc(g->arena, (size_t)g->n + 1);
+    for (int i = 0; i < g->n; i++)
+        p->fusion_of[i] = -1;
+    if (!p->fuse)
+        return;
+    for (int i = 0; i < g->n; i++) {
+        Node *n = g->nodes[i];
+        if (!p->live[i] || p->fusion_of[i] >= 0)
+            continue;
+        if (n->op == OP_MATMUL)
+            fuse_gemm(p, n, consumer);
+        else if (n->op == OP_XENT_GRAD)
+            fuse_xent_grad(p, n, consumer);
+    }
+}
