@@ -82,29 +82,25 @@ static void row_close(Emit *e)
     em_line(e, "}");
 }
 
-/* y = exp(x - max) / Σ exp(x - max), per row */
-void em_softmax(Emit *e, Node *n)
+/* softmax: y = exp(x - max) / Σ exp(x - max);  log_softmax: y = x - max - log Σ exp(x - max); per row */
+static void softmax_rows(Emit *e, Node *n, bool log_form)
 {
     const char *rows, *cols;
     rows_cols(e, n->in[0], &rows, &cols);
     em_comment(e, n);
     row_open(e, n->in[0], em_buf(e, n), rows, cols);
-    em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = exp%s(row[j] - mx) * inv;", cols, e->sfx);
+    if (log_form) {
+        em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
+        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = row[j] - lse;", cols);
+    } else {
+        em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
+        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = exp%s(row[j] - mx) * inv;", cols, e->sfx);
+    }
     row_close(e);
 }
 
-/* y = x - max - log Σ exp(x - max), per row */
-void em_log_softmax(Emit *e, Node *n)
-{
-    const char *rows, *cols;
-    rows_cols(e, n->in[0], &rows, &cols);
-    em_comment(e, n);
-    row_open(e, n->in[0], em_buf(e, n), rows, cols);
-    em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = row[j] - lse;", cols);
-    row_close(e);
-}
+void em_softmax(Emit *e, Node *n) { softmax_rows(e, n, false); }
+void em_log_softmax(Emit *e, Node *n) { softmax_rows(e, n, true); }
 
 /* loss = mean over rows of log Σ exp(s) - s[y] */
 void em_xent(Emit *e, Node *n)
@@ -123,17 +119,14 @@ void em_xent(Emit *e, Node *n)
     em_line(e, "}");
 }
 
-/* ds = softmax(s) - onehot(y), per row */
+/* ds = softmax(s) - onehot(y), per row: the support kernel, unscaled */
 void em_xent_grad(Emit *e, Node *n)
 {
     const char *rows, *cols;
     rows_cols(e, n->in[0], &rows, &cols);
     em_comment(e, n);
-    row_open(e, n->in[0], em_buf(e, n), rows, cols);
-    em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = exp%s(row[j] - mx) * inv;", cols, e->sfx);
-    em_line(e, "o[%s[r]] -= 1;", em_buf(e, n->in[1]));
-    row_close(e);
+    em_line(e, "%s(%s, %s, %s, %s, 1, %s, NULL);", em_kernel(e, "xent_grad"), rows, cols, em_ptr(e, n->in[0]),
+            em_buf(e, n->in[1]), em_buf(e, n));
 }
 
 static void svm_row_open(Emit *e, const Node *n, const char *out, const char *rows, const char *cols)

@@ -33,6 +33,9 @@ char *cli_read_file(const char *path, size_t *len);
 bpc_model *cli_compile(const Cli *cli);
 /* Write text to path atomically (temporary file in the same folder, then rename). */
 int cli_write_atomic(const char *path, const char *text, size_t len);
+/* Write n files (n <= 4): all temporaries first, then the renames; on any
+ * failure before the renames, no destination is touched. */
+int cli_write_files(int n, const char *const *paths, const char *const *texts);
 
 int cmd_compile(Cli *cli);   /* bpc MODEL.bp -o OUT.c, --emit=...  */
 int cmd_check(Cli *cli);     /* bpc check                          */

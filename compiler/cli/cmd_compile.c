@@ -87,7 +87,8 @@ static int write_c(Cli *cli)
             char *src = malloc(n);
             if (src) {
                 snprintf(src, n, "#include \"%s\"\n%s", hname, c);
-                if (cli_write_atomic(hpath, h, strlen(h)) == 0 && cli_write_atomic(cli->out, src, strlen(src)) == 0)
+                const char *paths[2] = { hpath, cli->out }, *texts[2] = { h, src };
+                if (cli_write_files(2, paths, texts) == 0)
                     rc = EXIT_OK;
                 free(src);
             }

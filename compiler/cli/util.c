@@ -58,29 +58,64 @@ bpc_model *cli_compile(const Cli *cli)
     return m;
 }
 
-int cli_write_atomic(const char *path, const char *text, size_t len)
+/* Write text to a new temporary file beside path; its name in *tmp (malloc'd). */
+static int write_temp(const char *path, const char *text, size_t len, char **tmp)
 {
     size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
+    *tmp = malloc(n + 16);
+    if (!*tmp)
         return -1;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
+    memcpy(*tmp, path, n);
+    memcpy(*tmp + n, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(*tmp);
     if (fd < 0) {
         fprintf(stderr, "bpc: cannot write '%s': %s\n", path, strerror(errno));
-        free(tmp);
+        free(*tmp);
+        *tmp = NULL;
         return -1;
     }
     FILE *f = fdopen(fd, "wb");
     bool ok = f && fwrite(text, 1, len, f) == len;
     ok = (f ? fclose(f) == 0 : (close(fd), false)) && ok;
-    if (ok && rename(tmp, path) != 0)
-        ok = false;
     if (!ok) {
+        fprintf(stderr, "bpc: cannot write '%s': %s\n", path, strerror(errno));
+        unlink(*tmp);
+        free(*tmp);
+        *tmp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_write_files(int n, const char *const *paths, const char *const *texts)
+{
+    char *tmp[4] = { 0 };
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = write_temp(paths[i], texts[i], strlen(texts[i]), &tmp[i]);
+    for (int i = 0; i < n && rc == 0; i++)
+        if (rename(tmp[i], paths[i]) != 0) {
+            fprintf(stderr, "bpc: cannot write '%s': %s\n", paths[i], strerror(errno));
+            rc = -1;
+        }
+    for (int i = 0; i < n; i++) {
+        if (tmp[i] && rc != 0)
+            unlink(tmp[i]);
+        free(tmp[i]);
+    }
+    return rc;
+}
+
+int cli_write_atomic(const char *path, const char *text, size_t len)
+{
+    char *tmp;
+    if (write_temp(path, text, len, &tmp) != 0)
+        return -1;
+    int rc = rename(tmp, path) == 0 ? 0 : -1;
+    if (rc != 0) {
         fprintf(stderr, "bpc: cannot write '%s': %s\n", path, strerror(errno));
         unlink(tmp);
     }
     free(tmp);
-    return ok ? 0 : -1;
+    return rc;
 }
