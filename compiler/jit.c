@@ -3,6 +3,7 @@
  * model's GEMMs bind to the runtime's optimised kernels either way. */
 #include <dlfcn.h>
 #include <libtcc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,12 @@ struct bpc_jit {
     TCCState *s;         /* the tcc backend */
     void *dl;            /* the cc backend  */
     bpc_entry entry;
+    /* tiered: the cc build of the same text, on its own thread */
+    pthread_t thread;
+    bool tiering;        /* a thread was started and not joined yet    */
+    int done;            /* set by the thread when it ends (atomic)     */
+    char *text, *prefix; /* what the thread compiles                    */
+    bpc_jit *tier2;      /* its result, NULL if it failed               */
 };
 
 typedef struct JitErr {
@@ -136,6 +143,39 @@ static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
     return ok && resolve(j, P, err);
 }
 
+static void *tier2_main(void *arg)
+{
+    bpc_jit *j = arg, *t = calloc(1, sizeof *t);
+    char msg[256];
+    JitErr err = { msg, sizeof msg, false };
+    if (t && !build_cc(t, j->text, j->prefix, &err)) {
+        bpc_jit_free(t);
+        t = NULL;
+    }
+    j->tier2 = t;
+    __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void start_tier2(bpc_jit *j, const char *text, const char *P)
+{
+    j->text = strdup(text);
+    j->prefix = strdup(P);
+    if (j->text && j->prefix && pthread_create(&j->thread, NULL, tier2_main, j) == 0)
+        j->tiering = true;
+}
+
+const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait)
+{
+    if (!j->tiering || (!wait && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)))
+        return &j->entry;
+    pthread_join(j->thread, NULL);
+    j->tiering = false;
+    if (j->tier2)
+        j->entry = j->tier2->entry;
+    return &j->entry;
+}
+
 bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
 {
     JitErr err = { errbuf, errlen, false };
@@ -153,6 +193,8 @@ bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
     if (text && j) {
         snprintf(text, n, "%s\n%s", h, c);
         ok = m->opt.jit == BPC_JIT_CC ? build_cc(j, text, m->name, &err) : build_tcc(j, text, m->name, &err);
+        if (ok && m->opt.jit == BPC_JIT_TIERED)
+            start_tier2(j, text, m->name);
     }
     free(text);
     if (!ok) {
@@ -168,6 +210,11 @@ void bpc_jit_free(bpc_jit *j)
 {
     if (!j)
         return;
+    if (j->tiering)
+        pthread_join(j->thread, NULL);
+    bpc_jit_free(j->tier2);
+    free(j->text);
+    free(j->prefix);
     if (j->s)
         tcc_delete(j->s);
     if (j->dl)

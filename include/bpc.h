@@ -21,7 +21,7 @@ extern "C" {
 
 enum bpc_level { BPC_ERROR = 0, BPC_WARNING = 1, BPC_NOTE = 2 };
 enum bpc_gemm { BPC_GEMM_PORTABLE = 0, BPC_GEMM_BLAS = 1, BPC_GEMM_RUNTIME = 2 };
-enum bpc_jit_kind { BPC_JIT_TCC = 0, BPC_JIT_CC = 1 };
+enum bpc_jit_kind { BPC_JIT_TCC = 0, BPC_JIT_CC = 1, BPC_JIT_TIERED = 2 };
 
 /* One diagnostic; line 0 means the whole file. Columns count characters. */
 typedef struct bpc_diag {
@@ -36,10 +36,12 @@ typedef struct bpc_options {
     int dtype;            /* BP_F32 (default) or BP_F64                */
     int gemm;             /* enum bpc_gemm                             */
     int opt_level;        /* 1 (default): fusion and planning; 0: none */
-    int jit;              /* enum bpc_jit_kind: libtcc in-process (default), or the
+    int jit;              /* enum bpc_jit_kind: libtcc in-process (default); the
                              system cc -O3 into a shared object loaded with dlopen;
-                             cc needs the host linked with -rdynamic (the model's
-                             GEMM binds to the runtime's bp_sgemm/bp_dgemm)        */
+                             or tiered: libtcc at once, cc on a background thread,
+                             switched to by bpc_jit_upgrade. cc needs the host
+                             linked with -rdynamic (the model's GEMM and kernels
+                             bind to the runtime's bp_* functions)               */
 } bpc_options;
 
 typedef struct bpc_model bpc_model;
@@ -81,6 +83,10 @@ typedef struct bpc_jit bpc_jit;
  * NULL with a message in err on failure. */
 bpc_jit *bpc_jit_new(bpc_model *m, char *err, size_t errlen);
 const bpc_entry *bpc_jit_entry(const bpc_jit *j);
+/* Tiered JIT: once the optimised build is ready (wait = 1: wait for it), the
+ * entry points switch to it; returns the entry to use from now on. Pointers
+ * taken from the previous entry stay valid until bpc_jit_free. */
+const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait);
 void bpc_jit_free(bpc_jit *j);
 void bpc_free(bpc_model *m);
 

@@ -48,32 +48,42 @@ static double median_time(Session *s, Call f)
     return times[BENCH_RUNS / 2];
 }
 
+/* Time every entry point the model has; a line each. */
+static int measure(Session *s, const char *tier)
+{
+    const char *what[] = { "forward", "backward", "grad", "step" };
+    Call calls[] = { call_forward, call_backward, call_grad, call_step };
+    bool has_grad = false;
+    for (int i = 0; i < s->e->num_tensors; i++)
+        has_grad |= s->e->tensors[i].role == BP_GRAD;
+    for (int k = 0; k < 4; k++) {
+        if ((k > 0 && !has_grad) || (k == 3 && !s->e->step))
+            continue;
+        if (k == 1)
+            call_forward(s);
+        int r = calls[k](s);
+        if (r != BP_OK) {
+            fprintf(stderr, "bpc: %s: %s\n", what[k], s->e->strerror(r));
+            return EXIT_MODEL;
+        }
+        printf("  %-9s %10.4f ms   (%s)\n", what[k], 1e3 * median_time(s, calls[k]), tier);
+    }
+    return EXIT_OK;
+}
+
 int cmd_bench(Cli *cli)
 {
     Session s;
-    Cli c = *cli;
     bp_gemm_set_threads(cli->threads);
-    int rc = session_open(&s, &c, cli->opt.dtype, 64);
+    int rc = session_open(&s, cli, cli->opt.dtype, 64);
     if (rc == EXIT_OK) {
-        const char *what[] = { "forward", "backward", "grad", "step" };
-        Call calls[] = { call_forward, call_backward, call_grad, call_step };
-        bool has_grad = false;
-        for (int i = 0; i < s.e->num_tensors; i++)
-            has_grad |= s.e->tensors[i].role == BP_GRAD;
-        printf("%s (jit %s, gemm kernel %s, %d thread%s)\n", cli->model, c.opt.jit == BPC_JIT_CC ? "cc" : "tcc",
-               bp_gemm_kernel_name(), cli->threads, cli->threads == 1 ? "" : "s");
-        for (int k = 0; k < 4; k++) {
-            if ((k > 0 && !has_grad) || (k == 3 && !s.e->step))
-                continue;
-            if (k == 1)
-                call_forward(&s);
-            int r = calls[k](&s);
-            if (r != BP_OK) {
-                fprintf(stderr, "bpc: %s: %s\n", what[k], s.e->strerror(r));
-                rc = EXIT_MODEL;
-                break;
-            }
-            printf("  %-9s %10.4f ms\n", what[k], 1e3 * median_time(&s, calls[k]));
+        const char *jit = cli->jit ? cli->jit : "tcc";
+        printf("%s (jit %s, gemm kernel %s, %d thread%s)\n", cli->model, jit, bp_gemm_kernel_name(), cli->threads,
+               cli->threads == 1 ? "" : "s");
+        rc = measure(&s, cli->opt.jit == BPC_JIT_CC ? "cc" : "tcc");
+        if (rc == EXIT_OK && cli->opt.jit == BPC_JIT_TIERED) {
+            s.e = bpc_jit_upgrade(s.j, 1);
+            rc = measure(&s, "cc tier");
         }
     }
     session_close(&s);

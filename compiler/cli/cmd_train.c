@@ -130,6 +130,7 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
         int64_t n = tr->examples - from < cli->batch ? tr->examples - from : cli->batch;
         *dim = n;
         fill_batch(tr, order, from, n);
+        tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
         int rc = tr->s.e->step(tr->s.h.io, tr->s.h.ws);
         if (rc != BP_OK) {
             fprintf(stderr, "bpc: step: %s\n", tr->s.e->strerror(rc));
@@ -175,6 +176,8 @@ int cmd_train(Cli *cli)
     Train *tr = calloc(1, sizeof *tr);
     Cli c = *cli;
     c.nins = 0;   /* the session sizes tensors for one batch; the data is loaded here */
+    if (!cli->jit)
+        c.opt.jit = BPC_JIT_TIERED;   /* start at once with tcc, continue with cc -O3 */
     int rc = EXIT_MODEL;
     if (!tr)
         return rc;

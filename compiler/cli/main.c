@@ -18,7 +18,7 @@ static const char usage[] =
     "       bpc train MODEL.bp --in x=..,y=.. --epochs E --batch B [--save DIR]\n"
     "       bpc repl [MODEL.bp]                       interactive\n"
     "options: --name NAME  --dtype f32|f64  --gemm portable|blas|runtime  --threads N\n"
-    "         --jit tcc|cc  --seed S  -O0  --version  --help\n";
+    "         --jit tcc|cc|tiered  --seed S  -O0  --version  --help\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -94,10 +94,10 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
             return bad_usage("--gemm takes portable, blas or runtime, not '%s'", v);
         c->opt.gemm = strcmp(v, "blas") == 0 ? BPC_GEMM_BLAS : strcmp(v, "runtime") == 0 ? BPC_GEMM_RUNTIME : BPC_GEMM_PORTABLE;
     } else if ((v = value_of(argc, argv, i, "--jit"))) {
-        if (strcmp(v, "tcc") && strcmp(v, "cc"))
-            return bad_usage("--jit takes tcc or cc, not '%s'", v);
+        if (strcmp(v, "tcc") && strcmp(v, "cc") && strcmp(v, "tiered"))
+            return bad_usage("--jit takes tcc, cc or tiered, not '%s'", v);
         c->jit = v;
-        c->opt.jit = strcmp(v, "cc") == 0 ? BPC_JIT_CC : BPC_JIT_TCC;
+        c->opt.jit = strcmp(v, "cc") == 0 ? BPC_JIT_CC : strcmp(v, "tiered") == 0 ? BPC_JIT_TIERED : BPC_JIT_TCC;
     } else
         return bad_usage("unknown option '%s'", a);
     return EXIT_OK;
