@@ -106,6 +106,11 @@ static bool build_tcc(bpc_jit *j, const char *text, const char *P, JitErr *err)
         return fail(err, "jit: the generated C did not compile"), false;
     tcc_add_symbol(j->s, "bp_sgemm", (const void *)bp_sgemm);
     tcc_add_symbol(j->s, "bp_dgemm", (const void *)bp_dgemm);
+#define BIND(name)                                                       \
+    tcc_add_symbol(j->s, "bp_s_" #name, (const void *)bp_s_##name);      \
+    tcc_add_symbol(j->s, "bp_d_" #name, (const void *)bp_d_##name);
+    BP_KERNELS(BIND)
+#undef BIND
     if (tcc_relocate(j->s, TCC_RELOCATE_AUTO) < 0)
         return fail(err, "jit: relocation failed"), false;
     return resolve(j, P, err);
@@ -116,6 +121,46 @@ static bool write_file(const char *path, const char *text)
     FILE *f = fopen(path, "wb");
     bool ok = f && fputs(text, f) >= 0;
     return (f && fclose(f) == 0) && ok;
+}
+
+/* The runtime functions a cc-built model calls, by name. */
+typedef struct RtSym {
+    const char *name;
+    void (*fn)(void);
+} RtSym;
+
+static const RtSym rt_syms[] = {
+    { "sgemm", (void (*)(void))bp_sgemm },
+    { "dgemm", (void (*)(void))bp_dgemm },
+#define SYM(name) { "s_" #name, (void (*)(void))bp_s_##name }, { "d_" #name, (void (*)(void))bp_d_##name },
+    BP_KERNELS(SYM)
+#undef SYM
+};
+
+/* A shared object cannot see the host's functions unless the host exports
+ * them (-rdynamic). So each call to a runtime function bp_X becomes a call
+ * through a pointer bpc_p_X in the object, set after dlopen. */
+static char *with_glue(const char *text)
+{
+    size_t n = strlen(text) + 4096, len = 0;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < sizeof rt_syms / sizeof *rt_syms; i++)
+        len += (size_t)snprintf(out + len, n - len, "#define bp_%s (*bpc_p_%s)\n", rt_syms[i].name, rt_syms[i].name);
+    snprintf(out + len, n - len, "%s", text);
+    return out;
+}
+
+static void bind_glue(void *dl)
+{
+    for (size_t i = 0; i < sizeof rt_syms / sizeof *rt_syms; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "bpc_p_%s", rt_syms[i].name);
+        void (**slot)(void) = dlsym(dl, name);
+        if (slot)
+            *slot = rt_syms[i].fn;
+    }
 }
 
 /* cc -O3 -march=native -shared into a private temporary folder, then dlopen. */
@@ -131,11 +176,15 @@ static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
     snprintf(log, sizeof log, "%s/cc.log", dir);
     snprintf(cmd, sizeof cmd, "'%s' -std=c99 -O3 -march=native -fPIC -shared -o '%s' '%s' -lm 2> '%s'",
              cc && *cc ? cc : "cc", so, src, log);
-    bool ok = write_file(src, text) && system(cmd) == 0;
+    char *glued = with_glue(text);
+    bool ok = glued && write_file(src, glued) && system(cmd) == 0;
+    free(glued);
     if (!ok)
         fail(err, "jit: %s failed (see %s)", cc && *cc ? cc : "cc", log);
     if (ok && !(j->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)))
         ok = false, fail(err, "jit: %s", dlerror());
+    if (ok)
+        bind_glue(j->dl);
     if (ok) {
         unlink(src), unlink(so), unlink(log);
         rmdir(dir);

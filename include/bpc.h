@@ -39,9 +39,7 @@ typedef struct bpc_options {
     int jit;              /* enum bpc_jit_kind: libtcc in-process (default); the
                              system cc -O3 into a shared object loaded with dlopen;
                              or tiered: libtcc at once, cc on a background thread,
-                             switched to by bpc_jit_upgrade. cc needs the host
-                             linked with -rdynamic (the model's GEMM and kernels
-                             bind to the runtime's bp_* functions)               */
+                             switched to by bpc_jit_upgrade                      */
 } bpc_options;
 
 typedef struct bpc_model bpc_model;
