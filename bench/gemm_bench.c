@@ -1,0 +1,123 @@
+/* gemm_bench: bp_sgemm against OpenBLAS cblas_sgemm, single thread.
+ * For each shape, timed batches of the two alternate (interleaved) and the
+ * median of each is reported in GFLOP/s, with the ratio bp / OpenBLAS.
+ * Built and run by gemm_bench.sh (which sets OPENBLAS_NUM_THREADS=1 and
+ * OPENBLAS_CORETYPE). Usage: gemm_bench [samples [m n k ta tb]...]: with
+ * shapes given, only those are measured.                                    */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "bp_runtime.h"
+
+typedef struct shape { const char *name; int m, n, k, ta, tb; } shape;
+
+static const shape shapes[] = {
+    {"square 256", 256, 256, 256, 0, 0},
+    {"square 512", 512, 512, 512, 0, 0},
+    {"square 1024", 1024, 1024, 1024, 0, 0},
+    {"x@W1 64x784.784x256", 64, 256, 784, 0, 0},
+    {"dW1=xT@dy ta", 784, 256, 64, 1, 0},
+    {"dx=dy@W1T tb", 64, 784, 256, 0, 1},
+    {"h@W2 64x256.256x10", 64, 10, 256, 0, 0},
+    {"dW2=hT@dy ta", 256, 10, 64, 1, 0},
+    {"dh=dy@W2T tb", 64, 256, 10, 0, 1},
+};
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct prob {
+    const shape *s;
+    float *A, *B, *C;
+    int lda, ldb, ldc;
+} prob;
+
+static void call(const prob *p, int blas)
+{
+    const shape *s = p->s;
+    if (blas)
+        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                    s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f,
+                    p->A, p->lda, p->B, p->ldb, 0.0f, p->C, p->ldc);
+    else
+        bp_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, p->A, p->lda, p->B,
+                 p->ldb, 0.0f, p->C, p->ldc);
+}
+
+/* Seconds per call, averaged over a batch of reps calls. */
+static double batch(const prob *p, int blas, int reps)
+{
+    double t = now();
+    for (int r = 0; r < reps; r++)
+        call(p, blas);
+    return (now() - t) / reps;
+}
+
+static float *randbuf(size_t n)
+{
+    float *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)rand() / (float)RAND_MAX - 0.5f;
+    return x;
+}
+
+static void bench(const shape *s, int samples)
+{
+    prob p = {s, NULL, NULL, NULL, s->ta ? s->m : s->k, s->tb ? s->k : s->n,
+              s->n};
+    p.A = randbuf((size_t)s->m * s->k);
+    p.B = randbuf((size_t)s->k * s->n);
+    p.C = randbuf((size_t)s->m * s->n);
+    double flop = 2.0 * s->m * s->n * s->k, tb[64], to[64];
+    int reps = (int)(2e-3 / (flop / 50e9)) + 1; /* ~2 ms batches */
+    batch(&p, 0, reps);
+    batch(&p, 1, reps);
+    for (int i = 0; i < samples; i++) {
+        tb[i] = batch(&p, 0, reps);
+        to[i] = batch(&p, 1, reps);
+    }
+    qsort(tb, (size_t)samples, sizeof *tb, cmp);
+    qsort(to, (size_t)samples, sizeof *to, cmp);
+    double gb = flop / tb[samples / 2] / 1e9, go = flop / to[samples / 2] / 1e9;
+    printf("%-22s %5d %5d %5d %2d %2d %8.1f %8.1f %6.2f\n", s->name, s->m,
+           s->n, s->k, s->ta, s->tb, gb, go, gb / go);
+    free(p.A);
+    free(p.B);
+    free(p.C);
+}
+
+int main(int argc, char **argv)
+{
+    int samples = argc > 1 ? atoi(argv[1]) : 15;
+    if (samples < 1 || samples > 64)
+        samples = 15;
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    printf("# bp kernel %s, OpenBLAS coretype %s, %d interleaved samples\n",
+           bp_gemm_kernel_name(), ct ? ct : "(auto)", samples);
+    printf("%-22s %5s %5s %5s %2s %2s %8s %8s %6s\n", "# shape", "m", "n", "k",
+           "ta", "tb", "bp GF/s", "OB GF/s", "ratio");
+    if (argc >= 7) {
+        for (int a = 2; a + 4 < argc; a += 5) {
+            shape s = {"custom", atoi(argv[a]), atoi(argv[a + 1]),
+                       atoi(argv[a + 2]), atoi(argv[a + 3]), atoi(argv[a + 4])};
+            bench(&s, samples);
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        bench(&shapes[i], samples);
+    return 0;
+}
