@@ -34,7 +34,7 @@ static const char *field_comment(Emit *e, const Field *f)
         Extent range = 0;
         for (int i = 0; i < g->n; i++) {
             const Node *n = g->nodes[i];
-            if ((n->op == OP_XENT || n->op == OP_SVM) && n->in[1] == f->node)
+            if (op_reads_labels(n->op) && n->in[1] == f->node)
                 range = n->in[0]->shape.d[1];
         }
         char buf[32];
@@ -167,11 +167,6 @@ static void emit_layout(Emit *e)
 
 /* ---- entry points ---- */
 
-static bool is_label_reader(const Node *n)
-{
-    return n->op == OP_XENT || n->op == OP_XENT_GRAD || n->op == OP_SVM || n->op == OP_SVM_GRAD;
-}
-
 /* The prologue of a function body: checks first (nothing written before them), then locals. */
 static void prologue(Emit *e, Phase ph, const Copy *copies, int ncopies)
 {
@@ -192,7 +187,7 @@ static void prologue(Emit *e, Phase ph, const Copy *copies, int ncopies)
             em_line(e, "if (!io->%s) return BP_ENULL;", copies[i].field);
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];
-        if (p->live[i] && n->phase == ph && is_label_reader(n) && e->used[i]) {
+        if (p->live[i] && n->phase == ph && op_reads_labels(n->op) && e->used[i]) {
             const char *c = em_extent(e, n->in[0]->shape.d[1]);
             em_line(e, "for (int64_t i = 0; i < %s; i++)", em_numel(e, n->in[1]->shape));
             em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", p->field[n->in[1]->id], p->field[n->in[1]->id], c);

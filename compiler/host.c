@@ -108,7 +108,7 @@ int64_t host_label_range(const bpc_model *m, const Host *h, const char *input)
     const Graph *g = m->g;
     for (int i = 0; g && i < g->n; i++) {
         const Node *n = g->nodes[i];
-        if ((n->op == OP_XENT || n->op == OP_SVM) && n->in[1]->op == OP_INPUT &&
+        if (op_reads_labels(n->op) && n->in[1]->op == OP_INPUT &&
             strcmp(g->decls[n->in[1]->decl].name, input) == 0) {
             Extent c = n->in[0]->shape.d[1];
             return c > 0 ? c : h->dims[-c - 1];

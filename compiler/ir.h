@@ -152,6 +152,7 @@ typedef struct OpInfo {
     const char *tmpl;
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];
+bool op_reads_labels(OpKind op);
 
 Graph *ir_new(Arena *a);
 /* Build (or find) a node; shape from the op's rule. NULL with err set when the rule fails. */

@@ -301,7 +301,7 @@ static Node *bi_kernel(Lower *l, const Ast *c, Args *a, OpKind op)
 {
     Node p = { .op = op, .nin = op_info[op].arity, .in = { a->t[0], a->t[1] }, .f = a->num[2] };
     Node *r = make_checked(l, p, c->span, a->ast);
-    if (r && (op == OP_XENT || op == OP_SVM)) {
+    if (r && op_reads_labels(op)) {
         Decl *labels = a->t[1]->op == OP_INPUT ? &l->g->decls[a->t[1]->decl] : NULL;
         if (labels)
             labels->label = true;

@@ -13,3 +13,10 @@ const OpInfo op_info[OP_COUNT_] = {
 #include "ops.def"
 #undef OP
 };
+
+/* Ops whose second input is int labels indexing the last axis of the first:
+ * exactly those with the loss shape rules. */
+bool op_reads_labels(OpKind op)
+{
+    return op_info[op].shape == sh_loss || op_info[op].shape == sh_loss_grad;
+}
