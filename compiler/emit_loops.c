@@ -4,6 +4,7 @@
  * named temporaries in the loop body. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "emit.h"
 
@@ -201,11 +202,75 @@ static void reduce_body(Emit *e, Node *n, const char *dst, const char *const *id
         sb_printf(body, "if (%s > %s) %s = %s;", v, to, to, v);
 }
 
+enum { SUM_LANES = 16 };   /* independent partial sums: the loop vectorises without reassociation */
+
+static void lane_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
+{
+    (void)dst;
+    sb_printf(body, "part[k] += %s;", access(e, n->in[0], idx));
+}
+
+static void tail_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
+{
+    (void)dst;
+    sb_printf(body, "acc += %s;", access(e, n->in[0], idx));
+}
+
+/* The text of a flat loop body (temporaries first), or NULL if some access is not flat. */
+static char *flat_body(Emit *e, Node *n, BodyFn fn)
+{
+    StrBuf body = { 0 }, temps = { 0 };
+    e->temps = &temps;
+    e->ntemps = 0;
+    e->identity = true;
+    e->flat = true;
+    fn(e, n, NULL, ivar, &body);
+    e->flat = false;
+    sb_puts(&temps, body.s ? body.s : "");
+    sb_free(&body);
+    if (!e->identity)
+        sb_free(&temps);
+    return e->identity ? sb_take(&temps) : NULL;
+}
+
+/* A full sum over a flat operand in SUM_LANES double partial sums. */
+static bool sum_in_lanes(Emit *e, Node *n, const char *out)
+{
+    char *lane = flat_body(e, n, lane_body), *tail = lane ? flat_body(e, n, tail_body) : NULL;
+    if (!tail) {
+        free(lane);
+        return false;
+    }
+    const char *count = em_numel(e, n->in[0]->shape);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "double acc = 0, part[%d] = { 0 };", SUM_LANES);
+    em_line(e, "int64_t b = 0;");
+    em_line(e, "for (; b + %d <= %s; b += %d)", SUM_LANES, count, SUM_LANES);
+    em_line(e, "    for (int64_t k = 0; k < %d; k++) {", SUM_LANES);
+    em_line(e, "        const int64_t i = b + k;");
+    em_line(e, "        %s", lane);
+    em_line(e, "    }");
+    em_line(e, "for (int64_t i = b; i < %s; i++) {", count);
+    em_line(e, "    %s", tail);
+    em_line(e, "}");
+    em_line(e, "for (int64_t k = 0; k < %d; k++)", SUM_LANES);
+    em_line(e, "    acc += part[k];");
+    em_line(e, "%s[0] = (%s)acc;", out, e->real);
+    e->indent--;
+    em_line(e, "}");
+    free(lane);
+    free(tail);
+    return true;
+}
+
 /* sum / max over axes: a full reduction accumulates in double. */
 void em_reduce(Emit *e, Node *n)
 {
     em_comment(e, n);
     const char *out = em_buf(e, n), *init = n->op == OP_SUM ? "0" : "-INFINITY";
+    if (n->shape.rank == 0 && n->op == OP_SUM && sum_in_lanes(e, n, out))
+        return;
     if (n->shape.rank == 0) {
         em_line(e, "{");
         e->indent++;

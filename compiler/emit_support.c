@@ -4,41 +4,12 @@
 #include <string.h>
 #include "emit.h"
 
+/* The portable GEMM is the "gemm" support kernel (bp_kernels.inc: packed,
+ * blocked, a register tile that gcc/clang -O3 vectorise), carried below. */
 static void gemm_portable(Emit *e)
 {
-    const char *P = e->P, *R = e->real;
-    em_line(e, "/* C = alpha op(A) op(B) + beta C, row-major; the inner loops run along rows so");
-    em_line(e, "   that gcc/clang -O3 vectorise them. No allocation. */");
-    em_line(e, "static void %s_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A, int64_t lda,", P, R, R);
-    em_line(e, "                    const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc)", R, R, R);
-    em_line(e, "{");
-    em_line(e, "    for (int64_t i = 0; i < m; i++)");
-    em_line(e, "        for (int64_t j = 0; j < n; j++)");
-    em_line(e, "            C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];");
-    em_line(e, "    if (!tb) {");
-    em_line(e, "        for (int64_t p0 = 0; p0 < k; p0 += 128) {");
-    em_line(e, "            const int64_t p1 = p0 + 128 < k ? p0 + 128 : k;");
-    em_line(e, "            for (int64_t i = 0; i < m; i++) {");
-    em_line(e, "                %s *c = C + i * ldc;", R);
-    em_line(e, "                for (int64_t p = p0; p < p1; p++) {");
-    em_line(e, "                    const %s a = alpha * (ta ? A[p * lda + i] : A[i * lda + p]);", R);
-    em_line(e, "                    const %s *b = B + p * ldb;", R);
-    em_line(e, "                    for (int64_t j = 0; j < n; j++)");
-    em_line(e, "                        c[j] += a * b[j];");
-    em_line(e, "                }");
-    em_line(e, "            }");
-    em_line(e, "        }");
-    em_line(e, "        return;");
-    em_line(e, "    }");
-    em_line(e, "    for (int64_t i = 0; i < m; i++)");
-    em_line(e, "        for (int64_t j = 0; j < n; j++) {");
-    em_line(e, "            const %s *b = B + j * ldb;", R);
-    em_line(e, "            %s acc = 0;", R);
-    em_line(e, "            for (int64_t p = 0; p < k; p++)");
-    em_line(e, "                acc += (ta ? A[p * lda + i] : A[i * lda + p]) * b[p];");
-    em_line(e, "            C[i * ldc + j] += alpha * acc;");
-    em_line(e, "        }");
-    em_line(e, "}");
+    em_line(e, "/* GEMM: %s_gemm, portable C (packed, blocked; vectorised by -O3), with the support kernels. */", e->P);
+    em_kernel(e, "gemm");
 }
 
 static void gemm_runtime(Emit *e)
