@@ -91,9 +91,18 @@ static const char *infix(OpKind op)
     }
 }
 
+static const char *render(Emit *e, const Node *n, int depth, int outer);
+
 /* Readable form: buffered inputs by name, fused ones expanded, views shown
  * by what they do. depth bounds the text of long fused chains. */
-const char *em_render(Emit *e, const Node *n, int depth)
+const char *em_render(Emit *e, const Node *n, int depth) { return render(e, n, depth, 0); }
+
+/* Binding strength of an infix op: + - bind less than * / @. */
+static int prec(OpKind op) { return op == OP_ADD || op == OP_SUB ? 1 : 2; }
+
+/* outer: how tightly the enclosing operator binds (0: not an operand), so
+ * that n is parenthesised only where it must be */
+static const char *render(Emit *e, const Node *n, int depth, int outer)
 {
     Arena *a = e->g->arena;
     if (n->op == OP_CONST)
@@ -102,14 +111,18 @@ const char *em_render(Emit *e, const Node *n, int depth)
         return n->op == OP_COUNT ? em_numel(e, n->count) : e->p->cname[n->id];
     if (depth > 6)
         return "...";
-    const char *x = n->nin > 0 ? em_render(e, n->in[0], depth + 1) : "";
-    const char *y = n->nin > 1 ? em_render(e, n->in[1], depth + 1) : "";
     const char *op = infix(n->op);
+    int inner = op ? prec(n->op) : n->op == OP_TRANSPOSE || n->op == OP_NEG ? 3 : 0;
+    bool right_strict = n->op == OP_SUB || n->op == OP_DIV;
+    const char *x = n->nin > 0 ? render(e, n->in[0], depth + 1, inner) : "";
+    const char *y = n->nin > 1 ? render(e, n->in[1], depth + 1, inner + right_strict) : "";
     switch (n->op) {
-    case OP_BCAST: return x;
-    case OP_RESHAPE: return x;
+    case OP_BCAST:
+    case OP_RESHAPE: return render(e, n->in[0], depth + 1, outer);
     case OP_TRANSPOSE: return arena_printf(a, "%sᵀ", x);
     case OP_NEG: return arena_printf(a, "-%s", x);
+    case OP_POWC: return arena_printf(a, "%s ** %g", x, n->f);
+    case OP_LEAKY_RELU: return arena_printf(a, "leaky_relu(%s, %g)", x, n->f);
     case OP_MATMUL:
         return arena_printf(a, "%s%s @ %s%s", x, n->ta ? "ᵀ" : "", y, n->tb ? "ᵀ" : "");
     case OP_SUM:
@@ -124,7 +137,7 @@ const char *em_render(Emit *e, const Node *n, int depth)
     default: break;
     }
     if (op)
-        return arena_printf(a, depth ? "(%s%s%s)" : "%s%s%s", x, op, y);
+        return arena_printf(a, outer > prec(n->op) ? "(%s%s%s)" : "%s%s%s", x, op, y);
     if (n->nin == 2)
         return arena_printf(a, "%s(%s, %s)", op_info[n->op].name, x, y);
     return arena_printf(a, "%s(%s)", op_info[n->op].name, x);

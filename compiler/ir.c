@@ -232,6 +232,9 @@ Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr)
         return ir_unary(g, OP_NEG, b);
     if (op == OP_ADD && a == b)   /* x + x = 2x: one read instead of two uses */
         return ir_binary(g, OP_MUL, ir_const(g, 2), a);
+    if (op == OP_MUL && a->op == OP_CONST && b->op == OP_MUL && b->in[0]->op == OP_BCAST &&
+        b->in[0]->in[0]->op == OP_CONST)   /* c1 * (c2 * x) = (c1 c2) * x */
+        return ir_binary(g, OP_MUL, ir_const(g, a->f * b->in[0]->in[0]->f), b->in[1]);
     return make(g, (Node){ .op = op, .nin = 2, .in = { ir_bcast_to(g, a, r), ir_bcast_to(g, b, r) }, .f = attr });
 }
 
