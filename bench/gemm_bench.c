@@ -1,9 +1,23 @@
-/* gemm_bench: bp_sgemm against OpenBLAS cblas_sgemm, single thread.
- * For each shape, timed batches of the two alternate (interleaved) and the
- * median of each is reported in GFLOP/s, with the ratio bp / OpenBLAS.
+/* gemm_bench: bp_sgemm (the runtime's) and the portable GEMM of generated
+ * code (the "gemm" kernel of runtime/bp_kernels.inc, built as a user builds
+ * a model: -O3 -march=native) against OpenBLAS cblas_sgemm, single thread.
+ * For each shape, timed batches of the three alternate (interleaved) and the
+ * median of each is reported in GFLOP/s, with the ratios to OpenBLAS.
  * Built and run by gemm_bench.sh (which sets OPENBLAS_NUM_THREADS=1 and
  * OPENBLAS_CORETYPE). Usage: gemm_bench [samples [m n k ta tb]...]: with
- * shapes given, only those are measured.                                    */
+ * shapes given, only those are measured.
+ * Compiled with -DGEMM_BENCH_PORTABLE this file is only that kernel, as
+ * bench_portable_gemm (the script builds it so, with the model's flags).   */
+#ifdef GEMM_BENCH_PORTABLE
+#include <math.h>
+#include <stdint.h>
+#define BPK_STATIC
+#define BPK_REAL float
+#define BPK(name) bench_portable_##name
+#define BPK_EXP(x) expf(x)
+#define BPK_SQRT(x) sqrtf(x)
+#include "bp_kernels.inc"
+#else
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <stdint.h>
@@ -11,6 +25,9 @@
 #include <stdlib.h>
 #include <time.h>
 #include "bp_runtime.h"
+
+void bench_portable_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *A, int64_t lda,
+                         const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
 typedef struct shape { const char *name; int m, n, k, ta, tb; } shape;
 
@@ -45,10 +62,14 @@ typedef struct prob {
     int lda, ldb, ldc;
 } prob;
 
-static void call(const prob *p, int blas)
+enum { BP, PORTABLE, BLAS };
+
+static void call(const prob *p, int which)
 {
     const shape *s = p->s;
-    if (blas)
+    if (which == PORTABLE)
+        bench_portable_gemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, p->A, p->lda, p->B, p->ldb, 0.0f, p->C, p->ldc);
+    else if (which == BLAS)
         cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
                     s->tb ? CblasTrans : CblasNoTrans, s->m, s->n, s->k, 1.0f,
                     p->A, p->lda, p->B, p->ldb, 0.0f, p->C, p->ldc);
@@ -58,11 +79,11 @@ static void call(const prob *p, int blas)
 }
 
 /* Seconds per call, averaged over a batch of reps calls. */
-static double batch(const prob *p, int blas, int reps)
+static double batch(const prob *p, int which, int reps)
 {
     double t = now();
     for (int r = 0; r < reps; r++)
-        call(p, blas);
+        call(p, which);
     return (now() - t) / reps;
 }
 
@@ -81,19 +102,19 @@ static void bench(const shape *s, int samples)
     p.A = randbuf((size_t)s->m * s->k);
     p.B = randbuf((size_t)s->k * s->n);
     p.C = randbuf((size_t)s->m * s->n);
-    double flop = 2.0 * s->m * s->n * s->k, tb[64], to[64];
+    double flop = 2.0 * s->m * s->n * s->k, t[3][64], g[3];
     int reps = (int)(2e-3 / (flop / 50e9)) + 1; /* ~2 ms batches */
-    batch(&p, 0, reps);
-    batch(&p, 1, reps);
-    for (int i = 0; i < samples; i++) {
-        tb[i] = batch(&p, 0, reps);
-        to[i] = batch(&p, 1, reps);
+    for (int w = BP; w <= BLAS; w++)
+        batch(&p, w, reps);
+    for (int i = 0; i < samples; i++)
+        for (int w = BP; w <= BLAS; w++)
+            t[w][i] = batch(&p, w, reps);
+    for (int w = BP; w <= BLAS; w++) {
+        qsort(t[w], (size_t)samples, sizeof *t[w], cmp);
+        g[w] = flop / t[w][samples / 2] / 1e9;
     }
-    qsort(tb, (size_t)samples, sizeof *tb, cmp);
-    qsort(to, (size_t)samples, sizeof *to, cmp);
-    double gb = flop / tb[samples / 2] / 1e9, go = flop / to[samples / 2] / 1e9;
-    printf("%-22s %5d %5d %5d %2d %2d %8.1f %8.1f %6.2f\n", s->name, s->m,
-           s->n, s->k, s->ta, s->tb, gb, go, gb / go);
+    printf("%-22s %5d %5d %5d %2d %2d %8.1f %8.1f %8.1f %6.2f %6.2f\n", s->name, s->m, s->n, s->k, s->ta, s->tb,
+           g[BP], g[PORTABLE], g[BLAS], g[BP] / g[BLAS], g[PORTABLE] / g[BLAS]);
     free(p.A);
     free(p.B);
     free(p.C);
@@ -107,8 +128,8 @@ int main(int argc, char **argv)
     const char *ct = getenv("OPENBLAS_CORETYPE");
     printf("# bp kernel %s, OpenBLAS coretype %s, %d interleaved samples\n",
            bp_gemm_kernel_name(), ct ? ct : "(auto)", samples);
-    printf("%-22s %5s %5s %5s %2s %2s %8s %8s %6s\n", "# shape", "m", "n", "k",
-           "ta", "tb", "bp GF/s", "OB GF/s", "ratio");
+    printf("%-22s %5s %5s %5s %2s %2s %8s %8s %8s %6s %6s\n", "# shape", "m", "n", "k", "ta", "tb", "bp GF/s",
+           "port", "OB GF/s", "bp/OB", "pt/OB");
     if (argc >= 7) {
         for (int a = 2; a + 4 < argc; a += 5) {
             shape s = {"custom", atoi(argv[a]), atoi(argv[a + 1]),
@@ -121,3 +142,4 @@ int main(int argc, char **argv)
         bench(&shapes[i], samples);
     return 0;
 }
+#endif
