@@ -245,13 +245,13 @@ static bool sum_in_lanes(Emit *e, Node *n, const char *out)
     em_line(e, "{");
     e->indent++;
     em_line(e, "double acc = 0, part[%d] = { 0 };", SUM_LANES);
-    em_line(e, "int64_t b = 0;");
-    em_line(e, "for (; b + %d <= %s; b += %d)", SUM_LANES, count, SUM_LANES);
+    em_line(e, "const int64_t whole = (%s) / %d * %d;", count, SUM_LANES, SUM_LANES);
+    em_line(e, "for (int64_t b = 0; b < whole; b += %d)", SUM_LANES);
     em_line(e, "    for (int64_t k = 0; k < %d; k++) {", SUM_LANES);
     em_line(e, "        const int64_t i = b + k;");
     em_line(e, "        %s", lane);
     em_line(e, "    }");
-    em_line(e, "for (int64_t i = b; i < %s; i++) {", count);
+    em_line(e, "for (int64_t i = whole; i < %s; i++) {", count);
     em_line(e, "    %s", tail);
     em_line(e, "}");
     em_line(e, "for (int64_t k = 0; k < %d; k++)", SUM_LANES);
