@@ -4,7 +4,7 @@
 #include <string.h>
 #include "lower.h"
 
-static const char *kind_word[] = { "dim", "input", "param", "binding", "def" };
+static const char *kind_word[] = { "a dim", "an input", "a param", "a binding", "a def" };
 
 static Sym *define(Lower *l, const char *name, SymKind kind, Span span)
 {
@@ -13,7 +13,7 @@ static Sym *define(Lower *l, const char *name, SymKind kind, Span span)
     if (!existed)
         return s;
     diag_error(l->diags, span, "redefinition of '%s'; every name is bound once", name);
-    diag_note(l->diags, s->span, "'%s' was first defined here as a %s", name, kind_word[s->kind]);
+    diag_note(l->diags, s->span, "'%s' was first defined here as %s", name, kind_word[s->kind]);
     return NULL;
 }
 
@@ -257,7 +257,7 @@ static void lower_grad(Lower *l, const Stmt *st)
             continue;   /* reported where it was declared */
         if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM)) {
             diag_error(l->diags, st->names[i].span, "cannot differentiate with respect to '%s': expected an input or a param%s",
-                       st->names[i].name, s ? arena_printf(l->arena, ", found a %s", kind_word[s->kind]) : "");
+                       st->names[i].name, s ? arena_printf(l->arena, ", found %s", kind_word[s->kind]) : "");
             continue;
         }
         if (l->g->decls[s->decl].is_int) {

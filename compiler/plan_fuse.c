@@ -62,6 +62,8 @@ static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
 {
     Fusion f = { .root = mm, .kernel = mm };
     Node *c = mm->shape.rank == 2 ? sole_consumer(p, mm, consumer) : NULL;
+    if (c && (p->fusion_of[c->id] >= 0 || p->in_fusion[c->id]))
+        return;   /* A@B + C@D: the first product takes the sum, the second is its addend */
     if (c && c->op == OP_ADD && row_bias(other(c, mm), mm) && has_pointer(p, other(c, mm)->in[0])) {
         f.bias = other(c, mm)->in[0];
         f.root = c;
