@@ -28,6 +28,7 @@ struct Emit {
     int ntemps;
     const char *kernels[8];  /* support kernels the model calls            */
     int nkernels;
+    bool uses_uniform, uses_normal;   /* P_init's draws                    */
 };
 
 /* An indented line of the current function. */

@@ -93,19 +93,11 @@ static void dim_locals(Emit *e)
 static void emit_dims_check(Emit *e)
 {
     const char *P = e->P;
-    em_line(e, "static int %s_fits(int64_t a, int64_t b, int64_t c, int64_t d)", P);
-    em_line(e, "{");
-    em_line(e, "    const int64_t lim = (int64_t)1 << 50;");
-    em_line(e, "    return a <= lim / b && a * b <= lim / c && a * b * c <= lim / d;");
-    em_line(e, "}");
-    em_line(e, "static int %s_dims_check(const %s_io *io)", P, P);
-    em_line(e, "{");
-    e->indent++;
     const Graph *g = e->g;
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
-            em_line(e, "if (io->%s < 1 || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name, g->decls[i].name);
-    dim_locals(e);
+    StrBuf checks = { 0 };
+    StrBuf *out = e->out;
+    e->out = &checks;
+    e->indent = 1;
     const char **seen = arena_alloc(g->arena, sizeof(char *) * (size_t)(g->n + 1));
     int nseen = 0;
     for (int i = 0; i < g->n; i++) {
@@ -127,6 +119,25 @@ static void emit_dims_check(Emit *e)
             em_line(e, "if (!%s) return BP_EDIM;", call);
         }
     }
+    e->out = out;
+    e->indent = 0;
+    if (nseen) {
+        em_line(e, "static int %s_fits(int64_t a, int64_t b, int64_t c, int64_t d)", P);
+        em_line(e, "{");
+        em_line(e, "    const int64_t lim = (int64_t)1 << 50;");
+        em_line(e, "    return a <= lim / b && a * b <= lim / c && a * b * c <= lim / d;");
+        em_line(e, "}");
+    }
+    em_line(e, "static int %s_dims_check(const %s_io *io)", P, P);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "(void)io;");
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
+            em_line(e, "if (io->%s < 1 || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name, g->decls[i].name);
+    dim_locals(e);
+    sb_puts(out, checks.s ? checks.s : "");
+    sb_free(&checks);
     em_line(e, "return BP_OK;");
     e->indent--;
     em_line(e, "}");
@@ -141,6 +152,7 @@ static void emit_layout(Emit *e)
     em_line(e, "static size_t %s_layout(const %s_io *io, size_t *off)", e->P, e->P);
     em_line(e, "{");
     e->indent++;
+    em_line(e, "(void)io;");
     dim_locals(e);
     em_line(e, "size_t total = 0, sz;");
     for (int r = 0; r < p->nregions; r++) {
@@ -167,11 +179,15 @@ static void emit_layout(Emit *e)
 
 /* ---- entry points ---- */
 
-/* The prologue of a function body: checks first (nothing written before them), then locals. */
-static void prologue(Emit *e, Phase ph, const Copy *copies, int ncopies)
+/* The checks of one pass, in a function of their own so that P_grad and
+ * P_step can run every check before anything is written. */
+static void emit_checks(Emit *e, Phase ph, const char *name)
 {
     const Graph *g = e->g;
     const Plan *p = e->p;
+    em_line(e, "static int %s_%s_check(const %s_io *io, const void *ws)", e->P, name, e->P);
+    em_line(e, "{");
+    e->indent = 1;
     em_line(e, "if (!io) return BP_ENULL;");
     em_line(e, "int rc = %s_dims_check(io);", e->P);
     em_line(e, "if (rc != BP_OK) return rc;");
@@ -182,22 +198,39 @@ static void prologue(Emit *e, Phase ph, const Copy *copies, int ncopies)
             em_line(e, "if (!io->%s) return BP_ENULL;", p->field[i]);
         else
             ws_used |= e->used[i] && p->home[i] == HOME_WS;
-    for (int i = 0; i < ncopies; i++)
-        if (copies[i].phase == ph)
-            em_line(e, "if (!io->%s) return BP_ENULL;", copies[i].field);
+    for (int i = 0; i < p->ncopies; i++)
+        if (p->copies[i].phase == ph)
+            em_line(e, "if (!io->%s) return BP_ENULL;", p->copies[i].field);
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];
         if (p->live[i] && n->phase == ph && op_reads_labels(n->op) && e->used[i]) {
-            const char *c = em_extent(e, n->in[0]->shape.d[1]);
+            const char *c = em_extent(e, n->in[0]->shape.d[1]), *f = p->field[n->in[1]->id];
             em_line(e, "for (int64_t i = 0; i < %s; i++)", em_numel(e, n->in[1]->shape));
-            em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", p->field[n->in[1]->id], p->field[n->in[1]->id], c);
+            em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", f, f, c);
         }
     }
+    em_line(e, ws_used ? "return ws ? BP_OK : BP_ENULL;" : "(void)ws;");
+    if (!ws_used)
+        em_line(e, "return BP_OK;");
+    e->indent = 0;
+    em_line(e, "}");
+}
+
+/* The locals of a pass: dims, then a pointer per buffer it touches. */
+static void emit_locals(Emit *e)
+{
+    const Graph *g = e->g;
+    const Plan *p = e->p;
+    dim_locals(e);
+    bool ws_used = false;
+    for (int i = 0; i < g->n; i++)
+        ws_used |= e->used[i] && p->home[i] == HOME_WS;
     if (ws_used) {
-        em_line(e, "if (!ws) return BP_ENULL;");
         em_line(e, "size_t off[%d];", p->nregions + 1);
         em_line(e, "%s_layout(io, off);", e->P);
         em_line(e, "char *base = (char *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);");
+    } else {
+        em_line(e, "(void)ws;");
     }
     for (int i = 0; i < g->n; i++) {
         if (!e->used[i])
@@ -212,6 +245,7 @@ static void prologue(Emit *e, Phase ph, const Copy *copies, int ncopies)
     }
 }
 
+/* A pass: P_name_check, P_name_run (no checks) and the public P_name. */
 static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, const char *what)
 {
     const Graph *g = e->g;
@@ -231,21 +265,24 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     for (int i = 0; i < e->p->ncopies; i++)
         if (e->p->copies[i].phase == ph)
             em_copy(e, arena_printf(g->arena, "io->%s", e->p->copies[i].field), e->p->copies[i].node);
-    StrBuf head = { 0 };
-    e->out = &head;
-    prologue(e, ph, e->p->copies, e->p->ncopies);
     e->out = out;
+    emit_checks(e, ph, name);
+    em_line(e, "static void %s_%s_run(const %s_io *io, void *ws)", e->P, name, e->P);
+    em_line(e, "{");
+    e->indent = 1;
+    emit_locals(e);
+    sb_puts(out, body.s ? body.s : "");
     e->indent = 0;
+    em_line(e, "}");
     em_line(e, "/* %s */", what);
     em_line(e, "int %s_%s(const %s_io *io, void *ws)", e->P, name, e->P);
     em_line(e, "{");
-    sb_puts(out, head.s ? head.s : "");
-    sb_puts(out, body.s ? body.s : "");
-    em_line(e, "    (void)ws;");
+    em_line(e, "    const int rc = %s_%s_check(io, ws);", e->P, name);
+    em_line(e, "    if (rc != BP_OK) return rc;");
+    em_line(e, "    %s_%s_run(io, ws);", e->P, name);
     em_line(e, "    return BP_OK;");
     em_line(e, "}");
     sb_free(&body);
-    sb_free(&head);
 }
 
 static void emit_tensors(Emit *e)
@@ -295,10 +332,15 @@ static void emit_source(Emit *e)
     em_line(e, "%s", "");
     emit_function(e, &fns, "backward", PH_BACKWARD, "backward: gradients, reading what forward kept in ws");
     em_line(e, "%s", "");
+    em_line(e, "/* forward + backward, every check first */");
     em_line(e, "int %s_grad(const %s_io *io, void *ws)", P, P);
     em_line(e, "{");
-    em_line(e, "    const int rc = %s_forward(io, ws);", P);
-    em_line(e, "    return rc != BP_OK ? rc : %s_backward(io, ws);", P);
+    em_line(e, "    int rc = %s_forward_check(io, ws);", P);
+    em_line(e, "    if (rc == BP_OK) rc = %s_backward_check(io, ws);", P);
+    em_line(e, "    if (rc != BP_OK) return rc;");
+    em_line(e, "    %s_forward_run(io, ws);", P);
+    em_line(e, "    %s_backward_run(io, ws);", P);
+    em_line(e, "    return BP_OK;");
     em_line(e, "}");
     if (e->g->opt) {
         em_line(e, "%s", "");

@@ -34,9 +34,12 @@ static void gemm_blas(Emit *e)
     em_line(e, "}");
 }
 
+/* The generator and the draws P_init uses (emitted after P_init is built). */
 static void rng(Emit *e)
 {
     const char *P = e->P;
+    if (!e->uses_uniform && !e->uses_normal)
+        return;
     em_line(e, "/* splitmix64: a small seeded generator, the same on every platform. */");
     em_line(e, "static uint64_t %s_rng(uint64_t *s)", P);
     em_line(e, "{");
@@ -46,6 +49,8 @@ static void rng(Emit *e)
     em_line(e, "    return z ^ (z >> 31);");
     em_line(e, "}");
     em_line(e, "static double %s_uniform(uint64_t *s) { return (double)(%s_rng(s) >> 11) * (1.0 / 9007199254740992.0); }", P, P);
+    if (!e->uses_normal)
+        return;
     em_line(e, "static double %s_normal(uint64_t *s)", P);
     em_line(e, "{");
     em_line(e, "    const double u = 1.0 - %s_uniform(s), v = %s_uniform(s);", P, P);
@@ -120,6 +125,8 @@ static void init_param(Emit *e, const Decl *d, int index)
     Shape s = d->shape;
     const char *fan_in = s.rank ? em_extent(e, s.d[0]) : "1", *fan_out = s.rank > 1 ? em_extent(e, s.d[1]) : fan_in;
     const char *v;
+    e->uses_uniform |= d->init == INIT_UNIFORM || d->init == INIT_XAVIER || d->init == INIT_NORMAL || d->init == INIT_HE;
+    e->uses_normal |= d->init == INIT_NORMAL || d->init == INIT_HE;
     switch (d->init) {
     case INIT_ZEROS: v = "0"; break;
     case INIT_ONES: v = "1"; break;
@@ -134,10 +141,10 @@ static void init_param(Emit *e, const Decl *d, int index)
     }
     static const char *const names[] = { "zeros", "ones", "normal", "uniform", "xavier", "he" };
     em_line(e, "if (io->%s) {   /* %s */", d->name, names[d->init]);
-    em_line(e, "    uint64_t s = seed ^ (0x2545F4914F6CDD1DULL * %dULL);", index + 1);
+    if (d->init >= INIT_NORMAL)
+        em_line(e, "    uint64_t s = seed ^ (0x2545F4914F6CDD1DULL * %dULL);", index + 1);
     em_line(e, "    for (int64_t i = 0; i < %s; i++)", em_numel(e, s));
     em_line(e, "        io->%s[i] = (%s)(%s);", d->name, e->real, v);
-    em_line(e, "    (void)s;");
     em_line(e, "}");
 }
 
@@ -147,6 +154,7 @@ void em_init_fn(Emit *e)
     em_line(e, "void %s_init(const %s_io *io, uint64_t seed)", e->P, e->P);
     em_line(e, "{");
     e->indent++;
+    em_line(e, "(void)seed;");
     em_line(e, "if (!io || %s_dims_check(io) != BP_OK)", e->P);
     em_line(e, "    return;");
     for (int i = 0; i < g->ndecls; i++)

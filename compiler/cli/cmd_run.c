@@ -49,6 +49,9 @@ static bool is_result(const bp_tensor_info *t)
     return t->role == BP_OUTPUT || t->role == BP_TARGET || t->role == BP_GRAD;
 }
 
+/* --out also keeps the inputs the run used (given or generated), so a run can be replayed. */
+static bool is_saved(const bp_tensor_info *t) { return is_result(t) || t->role == BP_INPUT; }
+
 static int report(Session *s, const Cli *cli)
 {
     struct stat st;
@@ -58,7 +61,7 @@ static int report(Session *s, const Cli *cli)
     }
     for (int i = 0; i < s->h.n; i++) {
         const HostTensor *t = &s->h.t[i];
-        if (!is_result(t->info))
+        if (!(cli->outdir ? is_saved(t->info) : is_result(t->info)))
             continue;
         if (cli->outdir) {
             int rc = save(&s->h, t, cli->outdir);
