@@ -1,0 +1,191 @@
+/* test_frontend: the scanner, the parser and the shape rules through the
+ * compiler's internal API (parse_module, the lowered IR, op_info). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "ast.h"
+#include "ir.h"
+#include "model.h"
+
+/* Parse src; the module and the number of errors. */
+static Module *parse(Arena *a, Diags *d, const char *src)
+{
+    diag_init(d, a, "t.bp", src, strlen(src));
+    return parse_module(a, d, src, strlen(src));
+}
+
+static void test_statements_and_separators(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "dim N, D = 3 ; input x[N,\n D] : int # labels\n"
+                              "param W[D] ~ normal(0.1)\ndef f(a, b) = a + b\nh = f(\n  W,\n  W)\n"
+                              "output h\ngrad h wrt W, x\noptimize h with sgd(lr = 0.1)\n");
+    assert_int_equal(d.nerrors, 0);
+    assert_int_equal(m->n, 8);
+    StmtKind kinds[] = { ST_DIM, ST_INPUT, ST_PARAM, ST_DEF, ST_BIND, ST_OUTPUT, ST_GRAD, ST_OPTIMIZE };
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(m->stmts[i]->kind, kinds[i]);
+    assert_int_equal(m->stmts[0]->ndims, 2);
+    assert_non_null(m->stmts[0]->dims[1].value);
+    assert_true(m->stmts[1]->is_int);
+    assert_int_equal(m->stmts[1]->rank, 2);
+    assert_int_equal(m->stmts[3]->nnames, 2);
+    assert_int_equal(m->stmts[4]->span.line, 5);          /* newlines inside ( ) were skipped */
+    assert_int_equal(m->stmts[6]->nnames, 2);
+    assert_string_equal(m->stmts[7]->expr->args[0].key, "lr");
+    arena_free(&a);
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "y = -a ** 2 + b @ cᵀ * d.T\n");
+    assert_int_equal(d.nerrors, 0);
+    const Ast *e = m->stmts[0]->expr;
+    assert_int_equal(e->op, '+');
+    assert_int_equal(e->lhs->kind, AST_NEG);               /* -(a ** 2) */
+    assert_int_equal(e->lhs->lhs->op, '^');
+    assert_int_equal(e->rhs->op, '*');                     /* (b @ cᵀ) * dᵀ, left to right */
+    assert_int_equal(e->rhs->lhs->op, '@');
+    assert_int_equal(e->rhs->lhs->rhs->kind, AST_TRANSPOSE);
+    assert_int_equal(e->rhs->rhs->kind, AST_TRANSPOSE);
+    Module *r = parse(&a, &d, "y = a ** b ** c\n");       /* right-associative */
+    assert_int_equal(r->stmts[0]->expr->rhs->op, '^');
+    arena_free(&a);
+}
+
+static void test_columns_count_characters(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    parse(&a, &d, "y = xᵀᵀ $\n");
+    assert_int_equal(d.nerrors, 1);
+    assert_int_equal(d.items[0].span.line, 1);
+    assert_int_equal(d.items[0].span.col, 9);             /* ᵀ is one column, three bytes */
+    arena_free(&a);
+}
+
+static void test_recovery_reports_each_statement(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "y = (1 +\nz = 2 2\nw = 3\nq = ]\n");
+    assert_int_equal(d.nerrors, 2);
+    assert_int_equal(m->n, 1);                             /* only w survives */
+    assert_string_equal(m->stmts[0]->name, "w");
+    arena_free(&a);
+}
+
+/* The IR of a one-binding model: its shape, via the public compile. */
+static Shape result_shape(const char *decls, const char *expr, bool *ok)
+{
+    char src[512];
+    snprintf(src, sizeof src, "%sresult = %s\noutput result\n", decls, expr);
+    bpc_model *m = bpc_compile(src, strlen(src), "s.bp", NULL);
+    *ok = bpc_ok(m);
+    Shape s = { -1, { 0 } };
+    if (*ok)
+        s = m->g->outputs[0].node->shape;
+    bpc_free(m);
+    return s;
+}
+
+static void expect_shape(const char *decls, const char *expr, int rank, Extent d0, Extent d1)
+{
+    bool ok;
+    Shape s = result_shape(decls, expr, &ok);
+    if (!ok)
+        fail_msg("%s rejected", expr);
+    assert_int_equal(s.rank, rank);
+    if (rank > 0)
+        assert_int_equal(s.d[0], d0);
+    if (rank > 1)
+        assert_int_equal(s.d[1], d1);
+}
+
+static void expect_error(const char *decls, const char *expr)
+{
+    bool ok;
+    result_shape(decls, expr, &ok);
+    if (ok)
+        fail_msg("%s accepted", expr);
+}
+
+static const char decls[] = "dim N\ninput x[N, 3]\ninput v[3]\ninput s\ninput y[N] : int\ninput m[3, 4]\n";
+
+static void test_shape_rules(void **state)
+{
+    (void)state;
+    static const char *const unary[] = { "relu(x)", "sigmoid(x)", "tanh(x)", "exp(x)", "log(x)", "sqrt(x)", "abs(x)",
+                                         "leaky_relu(x, 0.2)", "-x", "x ** 3", "softmax(x)", "log_softmax(x)" };
+    for (size_t i = 0; i < sizeof unary / sizeof *unary; i++)
+        expect_shape(decls, unary[i], 2, -1, 3);
+    expect_shape(decls, "x + v", 2, -1, 3);               /* broadcasting in each position */
+    expect_shape(decls, "v * x", 2, -1, 3);
+    expect_shape(decls, "x - s", 2, -1, 3);
+    expect_shape(decls, "max(x, v) / min(s, x)", 2, -1, 3);
+    expect_shape(decls, "x @ m", 2, -1, 4);               /* matmul ranks */
+    expect_shape(decls, "v @ m", 1, 4, 0);
+    expect_shape(decls, "x @ v", 1, -1, 0);
+    expect_shape(decls, "v @ v", 0, 0, 0);
+    expect_shape(decls, "x.T", 2, 3, -1);
+    expect_shape(decls, "sum(x)", 0, 0, 0);               /* reductions */
+    expect_shape(decls, "sum(x, axis=0)", 1, 3, 0);
+    expect_shape(decls, "mean(x, axis=-1)", 1, -1, 0);
+    expect_shape(decls, "max(x, axis=1)", 1, -1, 0);
+    expect_shape(decls, "max(x)", 0, 0, 0);
+    expect_shape(decls, "cross_entropy(x, y)", 0, 0, 0); /* losses */
+    expect_shape(decls, "svm(x, y, margin=2)", 0, 0, 0);
+    expect_shape(decls, "mse(x, v)", 0, 0, 0);
+    static const char *const bad[] = { "x + m", "m @ x", "x @ x", "sum(x, axis=2)", "sum(x, axis=-3)",
+                                       "cross_entropy(v, y)", "cross_entropy(x, v)", "svm(m, y)", "x + y",
+                                       "relu(y)", "mse(x, m)", "softmax(s)", "leaky_relu(x, v)", "x ** v" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_error(decls, bad[i]);
+}
+
+static void test_broadcast_is_explicit(void **state)
+{
+    (void)state;
+    const char src[] = "dim N\ninput x[N, 3]\nparam b[3]\ny = x + b\noutput y\n";
+    bpc_model *m = bpc_compile(src, strlen(src), "b.bp", NULL);
+    Node *y = m->g->outputs[0].node;
+    assert_int_equal(y->op, OP_ADD);
+    assert_int_equal(y->in[1]->op, OP_BCAST);              /* b stretched over rows */
+    assert_int_equal(y->in[1]->map[0], -1);
+    assert_int_equal(y->in[1]->map[1], 0);
+    assert_true(shape_eq(y->in[0]->shape, y->in[1]->shape));
+    bpc_free(m);
+}
+
+static void test_every_op_has_rules(void **state)
+{
+    (void)state;
+    for (int op = 0; op < OP_COUNT_; op++) {
+        assert_non_null(op_info[op].name);
+        assert_non_null(op_info[op].shape);
+        assert_non_null(op_info[op].grad);
+        assert_non_null(op_info[op].emit);
+        assert_true(op_info[op].kind != K_EWISE || op_info[op].tmpl != NULL);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_statements_and_separators), cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_columns_count_characters), cmocka_unit_test(test_recovery_reports_each_statement),
+        cmocka_unit_test(test_shape_rules), cmocka_unit_test(test_broadcast_is_explicit),
+        cmocka_unit_test(test_every_op_has_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
