@@ -102,21 +102,32 @@ static void softmax_rows(Emit *e, Node *n, bool log_form)
 void em_softmax(Emit *e, Node *n) { softmax_rows(e, n, false); }
 void em_log_softmax(Emit *e, Node *n) { softmax_rows(e, n, true); }
 
-/* loss = mean over rows of log Σ exp(s) - s[y] */
-void em_xent(Emit *e, Node *n)
+/* A loss is the mean over rows of a per-row term accumulated in acc. */
+static void loss_open(Emit *e, Node *n, const char **rows, const char **cols)
 {
-    const char *rows, *cols;
-    rows_cols(e, n->in[0], &rows, &cols);
+    rows_cols(e, n->in[0], rows, cols);
     em_comment(e, n);
     em_line(e, "{");
     e->indent++;
     em_line(e, "double acc = 0;");
-    row_open(e, n->in[0], NULL, rows, cols);
-    em_line(e, "acc += mx + log(sum) - row[%s[r]];", em_buf(e, n->in[1]));
-    row_close(e);
+}
+
+static void loss_close(Emit *e, Node *n, const char *rows)
+{
     em_line(e, "%s[0] = (%s)(acc / (double)%s);", em_buf(e, n), e->real, rows);
     e->indent--;
     em_line(e, "}");
+}
+
+/* loss = mean over rows of log Σ exp(s) - s[y] */
+void em_xent(Emit *e, Node *n)
+{
+    const char *rows, *cols;
+    loss_open(e, n, &rows, &cols);
+    row_open(e, n->in[0], NULL, rows, cols);
+    em_line(e, "acc += mx + log(sum) - row[%s[r]];", em_buf(e, n->in[1]));
+    row_close(e);
+    loss_close(e, n, rows);
 }
 
 /* ds = softmax(s) - onehot(y), per row: the support kernel, unscaled */
@@ -144,20 +155,14 @@ static void svm_row_open(Emit *e, const Node *n, const char *out, const char *ro
 void em_svm(Emit *e, Node *n)
 {
     const char *rows, *cols;
-    rows_cols(e, n->in[0], &rows, &cols);
-    em_comment(e, n);
-    em_line(e, "{");
-    e->indent++;
-    em_line(e, "double acc = 0;");
+    loss_open(e, n, &rows, &cols);
     svm_row_open(e, n, NULL, rows, cols);
     em_line(e, "for (int64_t j = 0; j < %s; j++) {", cols);
     em_line(e, "    const %s d = row[j] - sy + %s;", e->real, em_lit(e, n->f));
     em_line(e, "    if (j != lab && d > 0) acc += d;");
     em_line(e, "}");
     row_close(e);
-    em_line(e, "%s[0] = (%s)(acc / (double)%s);", em_buf(e, n), e->real, rows);
-    e->indent--;
-    em_line(e, "}");
+    loss_close(e, n, rows);
 }
 
 /* ds_j = [s_j - s_y + margin > 0] for j ≠ y; ds_y = -(count of those) */

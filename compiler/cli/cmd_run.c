@@ -30,20 +30,6 @@ static void summarize(const Host *h, const HostTensor *t)
     printf("%s\n", t->numel > 4 ? ", ...]" : "]");
 }
 
-static int save(const Host *h, const HostTensor *t, const char *dir)
-{
-    bp_array a = { .dtype = t->info->dtype, .rank = t->info->rank, .data = t->data };
-    for (int k = 0; k < a.rank; k++)
-        a.dims[k] = host_extent(h, t->info, k);
-    char path[4096], err[512];
-    snprintf(path, sizeof path, "%s/%s.npy", dir, t->info->name);
-    if (bp_npy_write(path, &a, err, sizeof err) != 0) {
-        fprintf(stderr, "bpc: %s\n", err);
-        return EXIT_MODEL;
-    }
-    return EXIT_OK;
-}
-
 static bool is_result(const bp_tensor_info *t)
 {
     return t->role == BP_OUTPUT || t->role == BP_TARGET || t->role == BP_GRAD;
@@ -54,17 +40,14 @@ static bool is_saved(const bp_tensor_info *t) { return is_result(t) || t->role =
 
 static int report(Session *s, const Cli *cli)
 {
-    struct stat st;
-    if (cli->outdir && mkdir(cli->outdir, 0777) != 0 && (stat(cli->outdir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        fprintf(stderr, "bpc: cannot create the folder '%s'\n", cli->outdir);
+    if (cli->outdir && session_mkdir(cli->outdir) != EXIT_OK)
         return EXIT_MODEL;
-    }
     for (int i = 0; i < s->h.n; i++) {
         const HostTensor *t = &s->h.t[i];
         if (!(cli->outdir ? is_saved(t->info) : is_result(t->info)))
             continue;
         if (cli->outdir) {
-            int rc = save(&s->h, t, cli->outdir);
+            int rc = session_save(&s->h, t, cli->outdir);
             if (rc != EXIT_OK)
                 return rc;
         } else {

@@ -149,26 +149,11 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
 
 static int save_params(Train *tr, const char *dir)
 {
-    struct stat st;
-    if (mkdir(dir, 0777) != 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        fprintf(stderr, "bpc: cannot create the folder '%s'\n", dir);
-        return EXIT_MODEL;
-    }
-    for (int i = 0; i < tr->s.h.n; i++) {
-        HostTensor *t = &tr->s.h.t[i];
-        if (t->info->role != BP_PARAM)
-            continue;
-        bp_array a = { .dtype = t->info->dtype, .rank = t->info->rank, .data = t->data };
-        for (int k = 0; k < a.rank; k++)
-            a.dims[k] = host_extent(&tr->s.h, t->info, k);
-        char path[4096], err[512];
-        snprintf(path, sizeof path, "%s/%s.npy", dir, t->info->name);
-        if (bp_npy_write(path, &a, err, sizeof err) != 0) {
-            fprintf(stderr, "bpc: %s\n", err);
-            return EXIT_MODEL;
-        }
-    }
-    return EXIT_OK;
+    int rc = session_mkdir(dir);
+    for (int i = 0; i < tr->s.h.n && rc == EXIT_OK; i++)
+        if (tr->s.h.t[i].info->role == BP_PARAM)
+            rc = session_save(&tr->s.h, &tr->s.h.t[i], dir);
+    return rc;
 }
 
 int cmd_train(Cli *cli)

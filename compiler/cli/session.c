@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "bp_runtime.h"
 #include "model.h"
 #include "session.h"
@@ -210,4 +211,28 @@ double session_objective(Session *s)
     for (int64_t i = 0; gi && i < t->numel; i++)
         acc += host_get(t, i) * host_get(gi, i);
     return acc;
+}
+
+int session_mkdir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "bpc: cannot create the folder '%s'\n", dir);
+        return EXIT_MODEL;
+    }
+    return EXIT_OK;
+}
+
+int session_save(const Host *h, const HostTensor *t, const char *dir)
+{
+    bp_array a = { .dtype = t->info->dtype, .rank = t->info->rank, .data = t->data };
+    for (int k = 0; k < a.rank; k++)
+        a.dims[k] = host_extent(h, t->info, k);
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s.npy", dir, t->info->name);
+    if (bp_npy_write(path, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "bpc: %s\n", err);
+        return EXIT_MODEL;
+    }
+    return EXIT_OK;
 }

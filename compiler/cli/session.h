@@ -21,6 +21,10 @@ int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt);
 void session_close(Session *s);
 /* Fill every input not given with --in: floats N(0,1), labels uniform in range. */
 void session_random_inputs(Session *s, const Cli *cli, uint64_t seed);
+/* mkdir -p for one level; prints and returns EXIT_MODEL on failure. */
+int session_mkdir(const char *dir);
+/* Save tensor t as DIR/NAME.npy (atomically). */
+int session_save(const Host *h, const HostTensor *t, const char *dir);
 /* The value of the grad target (sum of T * T_grad_in for a non-scalar one). */
 double session_objective(Session *s);
 #endif
