@@ -264,11 +264,34 @@ static bool sum_in_lanes(Emit *e, Node *n, const char *out)
     return true;
 }
 
+/* x as a whole buffer of shape s (no view, no fused op), or NULL. */
+static const char *whole_buffer(Emit *e, const Node *x, Shape s)
+{
+    return has_buffer(e, x) && shape_eq(x->shape, s) ? em_buf(e, x) : NULL;
+}
+
+/* sum(a * b) or sum(a²) over whole buffers: the dot kernel (a BLAS-1 call,
+ * fast in every JIT tier). */
+static bool sum_as_dot(Emit *e, Node *n, const char *out)
+{
+    Node *x = n->in[0];
+    if (n->shape.rank != 0 || has_buffer(e, x) || (x->op != OP_MUL && x->op != OP_SQUARE))
+        return false;
+    const char *a = whole_buffer(e, x->in[0], x->shape);
+    const char *b = whole_buffer(e, x->in[x->nin - 1], x->shape);
+    if (!a || !b)
+        return false;
+    em_line(e, "%s[0] = (%s)%s(%s, %s, %s);", out, e->real, em_kernel(e, "dot"), em_numel(e, x->shape), a, b);
+    return true;
+}
+
 /* sum / max over axes: a full reduction accumulates in double. */
 void em_reduce(Emit *e, Node *n)
 {
     em_comment(e, n);
     const char *out = em_buf(e, n), *init = n->op == OP_SUM ? "0" : "-INFINITY";
+    if (n->op == OP_SUM && sum_as_dot(e, n, out))
+        return;
     if (n->shape.rank == 0 && n->op == OP_SUM && sum_in_lanes(e, n, out))
         return;
     if (n->shape.rank == 0) {
@@ -299,8 +322,29 @@ const char *em_scalar(Emit *e, Node *n)
     return v;
 }
 
-/* root = value of src, into the buffer dst: a loop (used before a GEMM accumulates into dst). */
+/* The constant c of a broadcast constant, or false. */
+static bool broadcast_const(const Node *n, double *c)
+{
+    while (n->op == OP_BCAST)
+        n = n->in[0];
+    *c = n->f;
+    return n->op == OP_CONST;
+}
+
+/* root = value of src, into the buffer dst (before a GEMM accumulates into
+ * dst): c * X over a whole buffer is the scale kernel, anything else a loop. */
 void em_fill(Emit *e, const char *dst, Node *src)
 {
+    double c;
+    if (!has_buffer(e, src) && src->op == OP_MUL) {
+        for (int k = 0; k < 2; k++) {
+            const char *x = whole_buffer(e, src->in[1 - k], src->shape);
+            if (x && broadcast_const(src->in[k], &c)) {
+                em_line(e, e->f64 ? "%s(%s, %s, %.17g, %s);" : "%s(%s, %s, %.9g, %s);", em_kernel(e, "scale"),
+                        em_numel(e, src->shape), dst, c, x);
+                return;
+            }
+        }
+    }
     loop(e, src->shape, src, dst, store_body, true);
 }

@@ -434,6 +434,26 @@ XENT_TEST(double, bp_d_xent_grad, 1e-14)
 OPT_TEST(float, bp_s_, 1e-6)
 OPT_TEST(double, bp_d_, 1e-14)
 
+/* dot accumulates in double over lanes and a tail; scale is y = a x */
+static void test_dot_and_scale(void **st)
+{
+    (void)st;
+    enum { N = 1000 + 7 };
+    static float a[N], b[N], y[N];
+    static double ad[N], yd[N];
+    double want = 0;
+    for (int i = 0; i < N; i++) {
+        a[i] = (float)sin(0.1 * i), b[i] = (float)cos(0.3 * i), ad[i] = a[i];
+        want += (double)(a[i] * b[i]);
+    }
+    assert_true(fabs(bp_s_dot(N, a, b) - want) < 1e-9 * N);
+    assert_true(bp_s_dot(0, a, b) == 0 && fabs(bp_s_dot(3, a, b) - ((double)(a[0] * b[0]) + (double)(a[1] * b[1]) + (double)(a[2] * b[2]))) < 1e-12);
+    bp_s_scale(N, y, 0.5, a);
+    bp_d_scale(N, yd, -2, ad);
+    for (int i = 0; i < N; i++)
+        assert_true(y[i] == 0.5f * a[i] && yd[i] == -2 * ad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,7 +462,7 @@ int main(void)
         cmocka_unit_test(test_gemm_empty),     cmocka_unit_test(test_epilogue_float),
         cmocka_unit_test(test_epilogue_double), cmocka_unit_test(test_xent_grad_float),
         cmocka_unit_test(test_xent_grad_double), cmocka_unit_test(test_optimizers_float),
-        cmocka_unit_test(test_optimizers_double),
+        cmocka_unit_test(test_optimizers_double), cmocka_unit_test(test_dot_and_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
