@@ -33,6 +33,13 @@ typedef void (*dkern_fn)(int mr, int nr, int64_t k, const double *a,
                          int64_t a_ps, const double *b, int64_t b_ps,
                          double *c, int64_t ldc, double alpha, double beta);
 
+/* The vector-shape paths are cloned for each ISA and chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GEMM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GEMM_CLONES
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 #define GEMM_X86 1
 void bp_gemm_kern_avx512_s(int, int, int64_t, const float *, int64_t,
@@ -535,6 +542,38 @@ static int SFX(want_transposed)(const gemm_params *kp, int64_t m, int64_t n)
     return n < w && m >= 2 * w && kp->nr > 1;
 }
 
+/* Vector shapes, memory-bound: no packing, one pass each, cloned per ISA.
+ * A 1-row product (x @ W at batch 1) is a sum of scaled rows of B; a depth-1
+ * product (the outer product x^T @ g) scales b by each a_i. */
+GEMM_CLONES static void SFX(row_times_b)(int ta, int64_t n, int64_t k, T alpha, const T *A, int64_t lda,
+                                         const T *B, int64_t ldb, T beta, T *C)
+{
+    SFX(scale_c)(1, n, beta, C, n);
+    for (int64_t p = 0; p < k; p++) {
+        const T a = alpha * (ta ? A[p * lda] : A[p]), *b = B + p * ldb;
+        for (int64_t j = 0; j < n; j++)
+            C[j] += a * b[j];
+    }
+}
+
+GEMM_CLONES static void SFX(outer)(int ta, int tb, int64_t m, int64_t n, T alpha, const T *A, int64_t lda,
+                                   const T *B, int64_t ldb, T beta, T *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < m; i++) {
+        const T a = alpha * (ta ? A[i] : A[i * lda]);
+        T *c = C + i * ldc;
+        if (tb && ldb != 1)
+            for (int64_t j = 0; j < n; j++)
+                c[j] = a * B[j * ldb] + (beta != 0 ? beta * c[j] : 0);
+        else if (beta != 0)
+            for (int64_t j = 0; j < n; j++)
+                c[j] = a * B[j] + beta * c[j];
+        else
+            for (int64_t j = 0; j < n; j++)
+                c[j] = a * B[j];
+    }
+}
+
 static void SFX(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k,
                       T alpha, const T *A, int64_t lda, const T *B,
                       int64_t ldb, T beta, T *C, int64_t ldc)
@@ -543,6 +582,14 @@ static void SFX(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k,
         return;
     if (k <= 0 || alpha == 0) {
         SFX(scale_c)(m, n, beta, C, ldc);
+        return;
+    }
+    if (m == 1 && !tb && n >= 64) {
+        SFX(row_times_b)(ta, n, k, alpha, A, lda, B, ldb, beta, C);
+        return;
+    }
+    if (k == 1 && n >= 16) {
+        SFX(outer)(ta, tb, m, n, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     const gemm_params *kp = &impl_get()->PFIELD;
