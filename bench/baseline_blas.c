@@ -1,20 +1,44 @@
-/* baseline_blas: a hand-written training step over OpenBLAS, for an MLP of
- * relu layers with softmax cross-entropy, the same L2 term as
- * examples/mlp.bp (1e-4 Σ W²) and SGD — written the way a competent engineer
- * writes it by hand: cblas_sgemm for the products, plain loops for the rest.
- *   usage: baseline_blas BATCH REPS D H1 [H2 ...] C   → "median_ms <value>" */
+/* baseline_blas: a hand-written training step over OpenBLAS for an MLP of
+ * relu layers with softmax cross-entropy, the same L2 term as examples/mlp.bp
+ * (1e-4 Σ W² over the weights) and SGD (lr 0.1) — written the way a competent
+ * engineer writes it by hand: cblas_sgemm for the products, plain loops for
+ * the rest (cblas_sdot for the L2 sum; its gradient folded into the update;
+ * no other fusion).
+ *
+ * usage: baseline_blas BATCH D H... C [--budget SEC] [--check K]
+ *        baseline_blas --info            the OpenBLAS core and configuration
+ *   Prints "forward_ms <median>" and "step_ms <median>", timed like
+ *   aot_driver.c (median over samples of >= 2 ms of consecutive calls).
+ *   --check K: the deterministic params and data of aot_driver.c, K steps,
+ *   "losses l1 ... lK". */
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+int openblas_get_num_threads(void);
 
 enum { MAXL = 8 };
 static int L, dims[MAXL + 1], B;
 static float *W[MAXL], *b[MAXL], *dW[MAXL], *db[MAXL], *act[MAXL + 1], *dact[MAXL + 1];
 static float *x;
 static int *y;
+static const float lr = 0.1f, reg = 1e-4f;
+
+/* the values of aot_driver.c's --check */
+static uint32_t bench_hash(uint64_t which, uint64_t k)
+{
+    return (uint32_t)(((k * 2654435761u + which * 40503u + 12345u) & 0xffffffffu) >> 8);
+}
+static float bench_fill(uint64_t which, uint64_t k, float scale)
+{
+    return ((float)bench_hash(which, k) / 16777216.0f - 0.5f) * scale;
+}
 
 static double now(void)
 {
@@ -23,23 +47,38 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static float *alloc(size_t n) { return calloc(n, sizeof(float)); }
+static float *alloc(size_t n)
+{
+    float *p = calloc(n, sizeof(float));
+    if (!p)
+        fprintf(stderr, "baseline_blas: out of memory\n"), exit(1);
+    return p;
+}
 
-static float step(float lr, float reg)
+/* Forward: act[l+1] = relu(act[l] W[l] + b[l]) (the last layer linear), then
+ * the softmax cross-entropy, its gradient into dact[L], and the L2 term. */
+static float forward(void)
 {
     act[0] = x;
-    for (int l = 0; l < L; l++) {   /* forward: act[l+1] = relu(act[l] W + b), last layer linear */
+    for (int l = 0; l < L; l++) {
         int m = dims[l], n = dims[l + 1];
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n, m, 1, act[l], m, W[l], n, 0, act[l + 1], n);
-        for (int i = 0; i < B; i++)
-            for (int j = 0; j < n; j++) {
-                float v = act[l + 1][i * n + j] + b[l][j];
-                act[l + 1][i * n + j] = l + 1 < L && v < 0 ? 0 : v;
-            }
+        float *a = act[l + 1];
+        if (l + 1 < L) {
+            for (int i = 0; i < B; i++)
+                for (int j = 0; j < n; j++) {
+                    float v = a[i * n + j] + b[l][j];
+                    a[i * n + j] = v > 0 ? v : 0;
+                }
+        } else {
+            for (int i = 0; i < B; i++)
+                for (int j = 0; j < n; j++)
+                    a[i * n + j] += b[l][j];
+        }
     }
     int C = dims[L];
     float loss = 0, *s = act[L], *ds = dact[L];
-    for (int i = 0; i < B; i++) {   /* softmax cross-entropy and its gradient */
+    for (int i = 0; i < B; i++) {
         float mx = s[i * C];
         for (int j = 1; j < C; j++)
             mx = fmaxf(mx, s[i * C + j]);
@@ -47,12 +86,21 @@ static float step(float lr, float reg)
         for (int j = 0; j < C; j++)
             sum += ds[i * C + j] = expf(s[i * C + j] - mx);
         loss += logf(sum) + mx - s[i * C + y[i]];
+        float inv = 1.0f / (sum * B);
         for (int j = 0; j < C; j++)
-            ds[i * C + j] /= sum * B;
+            ds[i * C + j] *= inv;
         ds[i * C + y[i]] -= 1.0f / B;
     }
     loss /= B;
-    for (int l = L - 1; l >= 0; l--) {   /* backward */
+    for (int l = 0; l < L; l++)   /* the L2 term: a BLAS dot, not a serial scalar sum */
+        loss += reg * cblas_sdot(dims[l] * dims[l + 1], W[l], 1, W[l], 1);
+    return loss;
+}
+
+static float step(void)
+{
+    float loss = forward();
+    for (int l = L - 1; l >= 0; l--) {
         int m = dims[l], n = dims[l + 1];
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, B, 1, act[l], m, dact[l + 1], n, 0, dW[l], n);
         memset(db[l], 0, sizeof(float) * (size_t)n);
@@ -66,17 +114,19 @@ static float step(float lr, float reg)
                     dact[l][k] = 0;
         }
     }
-    for (int l = 0; l < L; l++) {   /* L2 and the SGD update */
+    for (int l = 0; l < L; l++) {   /* SGD, with the L2 gradient 2·reg·W folded in */
         int n = dims[l] * dims[l + 1];
-        for (int k = 0; k < n; k++) {
-            loss += reg * W[l][k] * W[l][k];
+        for (int k = 0; k < n; k++)
             W[l][k] -= lr * (dW[l][k] + 2 * reg * W[l][k]);
-        }
         for (int j = 0; j < dims[l + 1]; j++)
             b[l][j] -= lr * db[l][j];
     }
     return loss;
 }
+
+static volatile float sink;
+static void call_forward(void) { sink = forward(); }
+static void call_step(void) { sink = step(); }
 
 static int cmp(const void *a, const void *c)
 {
@@ -84,41 +134,88 @@ static int cmp(const void *a, const void *c)
     return (p > q) - (p < q);
 }
 
+static double median_ms(void (*f)(void), double budget)
+{
+    for (int i = 0; i < 3; i++)
+        f();
+    double t0 = now();
+    f();
+    double once = now() - t0;
+    int per = once < 2e-3 ? (int)(2e-3 / (once > 1e-8 ? once : 1e-8)) + 1 : 1;
+    int samples = (int)(budget / (once * per));
+    samples = samples < 11 ? 11 : samples > 401 ? 401 : samples;
+    double *t = malloc(sizeof(double) * (size_t)samples);
+    for (int s = 0; s < samples; s++) {
+        t0 = now();
+        for (int k = 0; k < per; k++)
+            f();
+        t[s] = (now() - t0) / per;
+    }
+    qsort(t, (size_t)samples, sizeof *t, cmp);
+    double m = t[samples / 2];
+    free(t);
+    return 1e3 * m;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 6)
-        return fprintf(stderr, "usage: baseline_blas BATCH REPS D H... C\n"), 2;
-    B = atoi(argv[1]);
-    int reps = atoi(argv[2]);
-    L = argc - 4;
+    double budget = 0.3;
+    int check = 0, nd = 0, sz[MAXL + 3];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--info") == 0) {
+            printf("openblas_core %s\nopenblas_config %s\n", openblas_get_corename(), openblas_get_config());
+            return 0;
+        } else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc)
+            budget = atof(argv[++i]);
+        else if (strcmp(argv[i], "--check") == 0 && i + 1 < argc)
+            check = atoi(argv[++i]);
+        else if (argv[i][0] != '-' && nd < MAXL + 3)
+            sz[nd++] = atoi(argv[i]);
+        else
+            nd = -100;
+    }
+    if (nd < 4) {
+        fprintf(stderr, "usage: baseline_blas BATCH D H... C [--budget SEC] [--check K] | --info\n");
+        return 2;
+    }
+    B = sz[0];
+    L = nd - 2;
     for (int i = 0; i <= L; i++)
-        dims[i] = atoi(argv[3 + i]);
-    srand(1);
+        dims[i] = sz[1 + i];
+    for (int i = 0; i <= L; i++)
+        if (dims[i] < 1 || B < 1)
+            return fprintf(stderr, "baseline_blas: sizes must be positive\n"), 2;
+
     x = alloc((size_t)B * dims[0]);
     y = calloc((size_t)B, sizeof(int));
+    srand(1);
     for (int k = 0; k < B * dims[0]; k++)
-        x[k] = (float)rand() / RAND_MAX - 0.5f;
+        x[k] = check ? bench_fill(100, (uint64_t)k, 1.0f) : (float)rand() / RAND_MAX - 0.5f;
     for (int i = 0; i < B; i++)
-        y[i] = rand() % dims[L];
+        y[i] = check ? (int)(bench_hash(101, (uint64_t)i) % (uint32_t)dims[L]) : rand() % dims[L];
     for (int l = 0; l < L; l++) {
-        W[l] = alloc((size_t)dims[l] * dims[l + 1]);
-        dW[l] = alloc((size_t)dims[l] * dims[l + 1]);
+        size_t n = (size_t)dims[l] * dims[l + 1];
+        W[l] = alloc(n);
+        dW[l] = alloc(n);
         b[l] = alloc((size_t)dims[l + 1]);
         db[l] = alloc((size_t)dims[l + 1]);
         act[l + 1] = alloc((size_t)B * dims[l + 1]);
         dact[l + 1] = alloc((size_t)B * dims[l + 1]);
-        for (int k = 0; k < dims[l] * dims[l + 1]; k++)
-            W[l][k] = ((float)rand() / RAND_MAX - 0.5f) * sqrtf(6.0f / dims[l]);
+        for (size_t k = 0; k < n; k++)   /* he: normal(0, sqrt(2 / fan_in)), approximated by a uniform */
+            W[l][k] = check ? bench_fill(2 * (uint64_t)l, k, 0.125f)
+                            : ((float)rand() / RAND_MAX - 0.5f) * sqrtf(24.0f / dims[l]);
+        if (check)
+            for (int j = 0; j < dims[l + 1]; j++)
+                b[l][j] = bench_fill(2 * (uint64_t)l + 1, (uint64_t)j, 0.125f);
     }
-    for (int i = 0; i < 5; i++)
-        step(0.1f, 1e-4f);
-    double *t = malloc(sizeof(double) * (size_t)reps);
-    for (int r = 0; r < reps; r++) {
-        double t0 = now();
-        step(0.1f, 1e-4f);
-        t[r] = now() - t0;
+    if (check) {
+        printf("losses");
+        for (int s = 0; s < check; s++)
+            printf(" %.7g", step());
+        printf("\n");
+        return 0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp);
-    printf("median_ms %.5f\n", 1e3 * t[reps / 2]);
+    printf("forward_ms %.5f\n", median_ms(call_forward, budget));
+    printf("step_ms %.5f\n", median_ms(call_step, budget));
     return 0;
 }

@@ -1,78 +1,241 @@
 #!/usr/bin/env bash
-# The MLP training-step benchmark (not a test): bpc's AOT code (runtime GEMM,
-# and the portable GEMM), bpc's JIT (tcc, cc), a hand-written C step over
-# OpenBLAS (with the environment's core type and, on AVX-512 CPUs, Cooperlake)
-# and PyTorch eager, all on one thread, interleaved in rounds; medians of the
-# per-round medians, and ratios against the best OpenBLAS baseline.
-#   bench/run.sh [BUILD_DIR] [ROUNDS]
-set -euo pipefail
+# bench/run.sh [BUILD_DIR] [ROUNDS] — the MLP training-step benchmark (not a
+# test; see bench/README.md). Builds everything in a temporary folder from a
+# bpc build (default ./build, which must be an optimised, non-sanitizer
+# build), checks that every implementation computes the same losses, then
+# times, in ROUNDS interleaved rounds (default 5; the order of the variants
+# rotates each round), one thread each:
+#   bpc AOT   `bpc MODEL -o` --gemm=runtime, $CC -O3 -march=native + libbprt.a
+#   bpc AOT portable  the same with the default dependency-free GEMM
+#   bpc JIT tcc / cc  `bpc bench MODEL --set N=B --jit tcc|cc` (its step line)
+#   OpenBLAS C        baseline_blas.c, once per OpenBLAS core type tried
+#   PyTorch           baseline_torch.py (eager), once per core type tried
+# for 784-256-10 at batch 1, 16, 64, 256 and 784-1024-1024-10 at batch 128,
+# and prints markdown tables: the median over rounds of each run's median ms
+# per step, and ratios against the best OpenBLAS and the best PyTorch run.
+# Environment: CC (default cc), PYTHON (a python3 with torch; default: the
+# first of /usr/bin/python3, python3 that imports torch), BENCH_BUDGET
+# (seconds of sampling per timed function per run, default 0.25),
+# BENCH_CONFIGS (e.g. "784-256-10/64 784-1024-1024-10/128"), BENCH_FORCE=1
+# (run on a sanitizer or unoptimised build anyway).
+set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-$src/build}" && pwd)
+build=$(cd "${1:-$src/build}" 2>/dev/null && pwd) || { echo "run.sh: no build dir ${1:-$src/build}" >&2; exit 2; }
 rounds=${2:-5}
+budget=${BENCH_BUDGET:-0.25}
+cc=${CC:-cc}
 bpc=$build/bpc
-work=$(mktemp -d)
+lib=$build/runtime/libbprt.a
+for f in "$bpc" "$lib"; do
+    [ -e "$f" ] || { echo "run.sh: no $f: build bpc first" >&2; exit 2; }
+done
+cache=$build/CMakeCache.txt
+if [ -f "$cache" ] && [ "${BENCH_FORCE:-0}" != 1 ]; then
+    if grep -q '^BPC_SANITIZE:BOOL=ON' "$cache" ||
+        ! grep -Eq '^CMAKE_BUILD_TYPE:STRING=(Release|RelWithDebInfo)$' "$cache"; then
+        echo "run.sh: $build is a sanitizer or unoptimised build; its numbers would mean nothing." >&2
+        echo "  make one: cmake -S $src -B /tmp/bpc-release -DCMAKE_BUILD_TYPE=Release -DBPC_SANITIZE=OFF &&" \
+            "make -C /tmp/bpc-release -j2 bpc bprt; then: $0 /tmp/bpc-release (or set BENCH_FORCE=1)" >&2
+        exit 2
+    fi
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bpc-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+log() { echo "$@" >&2; }
+
+# ---- what is available -----------------------------------------------------
 py=""
-for p in /usr/bin/python3 python3; do
-    if command -v $p >/dev/null && $p -c "import torch" 2>/dev/null; then py=$p; break; fi
+for p in ${PYTHON:-} /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c "import torch" 2>/dev/null; then py=$p; break; fi
 done
-avx512=$(grep -q avx512f /proc/cpuinfo && echo 1 || echo 0)
+[ -n "$py" ] || log "run.sh: no python3 that imports torch (apt-get install python3-torch): PyTorch skipped"
+have_blas=0
+if $cc -O3 -march=native -o "$work/blas" "$src/bench/baseline_blas.c" -lopenblas -lm 2>"$work/blas.err"; then
+    have_blas=1
+else
+    log "run.sh: cannot build baseline_blas.c against OpenBLAS (apt-get install libopenblas-dev): OpenBLAS skipped"
+fi
 
-# config: name model batch layer-sizes
-configs=("784-256-10/1 $src/examples/mlp.bp 1 784 256 10"
-         "784-256-10/16 $src/examples/mlp.bp 16 784 256 10"
-         "784-256-10/64 $src/examples/mlp.bp 64 784 256 10"
-         "784-256-10/256 $src/examples/mlp.bp 256 784 256 10"
-         "784-1024-1024-10/128 $src/bench/mlp_deep.bp 128 784 1024 1024 10")
-
-gcc -O3 -march=native -o "$work/blas" "$src/bench/baseline_blas.c" -lopenblas -lm
-for m in "$src/examples/mlp.bp" "$src/bench/mlp_deep.bp"; do
-    tag=$(basename "$m" .bp)
-    for g in runtime portable; do
-        mkdir -p "$work/$tag-$g"
-        "$bpc" "$m" -o "$work/$tag-$g/bm.c" --name bm --gemm=$g
-        gcc -O3 -march=native -I"$work/$tag-$g" -I"$src/runtime" -o "$work/$tag-$g/aot" "$src/bench/aot_driver.c" \
-            "$work/$tag-$g/bm.c" "$build/runtime/libbprt.a" -lm -lpthread
-    done
-done
-
-reps_for() { local b=$1; [ "$b" -le 16 ] && echo 400 || { [ "$b" -le 64 ] && echo 150 || echo 40; }; }
-ms() { awk '/median_ms/{print $2}'; }
-jit_ms() { "$bpc" bench "$1" --set N="$2" --jit "$3" 2>/dev/null | awk '$1 == "step" {print $2}' | tail -1; }
-
-declare -A results
-for c in "${configs[@]}"; do
-    set -- $c
-    name=$1 model=$2 batch=$3; shift 3
-    sizes="$*"; tag=$(basename "$model" .bp); reps=$(reps_for "$batch")
-    for r in $(seq 1 "$rounds"); do
-        results[$name,aot]+=" $("$work/$tag-runtime/aot" "$batch" "$reps" | ms)"
-        results[$name,aot_portable]+=" $("$work/$tag-portable/aot" "$batch" "$reps" | ms)"
-        results[$name,jit_tcc]+=" $(jit_ms "$model" "$batch" tcc)"
-        results[$name,jit_cc]+=" $(jit_ms "$model" "$batch" cc)"
-        results[$name,blas]+=" $("$work/blas" "$batch" "$reps" $sizes | ms)"
-        if [ "$avx512" = 1 ]; then
-            results[$name,blas_cpl]+=" $(OPENBLAS_CORETYPE=Cooperlake "$work/blas" "$batch" "$reps" $sizes | ms)"
+# OpenBLAS core types to try: the environment's setting (OpenBLAS's own choice
+# when unset), Cooperlake (AVX-512) on CPUs with avx512f, Haswell (AVX2);
+# kept once per core OpenBLAS actually selects. Both baselines get the best.
+coretypes=()   # "label|value" (value empty: leave OPENBLAS_CORETYPE as it is)
+if [ "$have_blas" = 1 ]; then
+    env_ct=${OPENBLAS_CORETYPE:-}
+    cands=("|")
+    grep -qw avx512f /proc/cpuinfo && cands+=("Cooperlake|Cooperlake")
+    grep -qw avx2 /proc/cpuinfo && cands+=("Haswell|Haswell")
+    seen=" "
+    for c in "${cands[@]}"; do
+        v=${c#*|}
+        core=$( (if [ -n "$v" ]; then export OPENBLAS_CORETYPE=$v; fi; "$work/blas" --info) | awk '$1 == "openblas_core" {print $2}')
+        [ -n "$core" ] || continue
+        case "$seen" in *" $core "*) continue ;; esac
+        seen="$seen$core "
+        if [ -z "$v" ]; then
+            label="${env_ct:+env $env_ct}"; label="${label:-default} → $core"
+        else
+            label=$core
         fi
-        if [ -n "$py" ]; then results[$name,torch]+=" $("$py" "$src/bench/baseline_torch.py" "$batch" "$reps" $sizes | ms)"; fi
+        coretypes+=("$label|$v")
+    done
+fi
+run_ct() {   # run_ct VALUE CMD...: CMD with OPENBLAS_CORETYPE=VALUE (empty: as set)
+    local v=$1; shift
+    if [ -n "$v" ]; then OPENBLAS_CORETYPE=$v "$@"; else "$@"; fi
+}
+
+# ---- build the models --------------------------------------------------------
+declare -A model_of sizes_of
+model_of[784-256-10]=$src/examples/mlp.bp
+model_of[784-1024-1024-10]=$src/bench/mlp_deep.bp
+for m in "${!model_of[@]}"; do
+    for g in runtime portable; do
+        d=$work/$m-$g
+        mkdir -p "$d"
+        if ! "$bpc" "${model_of[$m]}" -o "$d/bm.c" --name bm --gemm=$g >"$d/log" 2>&1 ||
+            ! $cc -O3 -march=native -DMODEL_H='"bm.h"' -DP=bm -I"$d" -I"$src/runtime" -o "$d/aot" \
+                "$src/bench/aot_driver.c" "$d/bm.c" "$lib" -lm -lpthread >>"$d/log" 2>&1; then
+            log "run.sh: building $m with --gemm=$g failed:"; cat "$d/log" >&2; exit 1
+        fi
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{if (NR) print a[int((NR+1)/2)]; else print ""}'; }
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; rounds: $rounds"
+configs=(${BENCH_CONFIGS:-784-256-10/1 784-256-10/16 784-256-10/64 784-256-10/256 784-1024-1024-10/128})
+
+# ---- the variants ---------------------------------------------------------------
+# Each prints lines "forward_ms X" and "step_ms X" (bpc bench: "forward X ms").
+variants=(aot aot_portable jit_tcc jit_cc)
+declare -A title=([aot]="bpc AOT" [aot_portable]="bpc AOT portable" [jit_tcc]="bpc JIT tcc" [jit_cc]="bpc JIT cc")
+blas_vs=() torch_vs=()
+for i in "${!coretypes[@]}"; do
+    label=${coretypes[$i]%|*}
+    variants+=("blas$i"); blas_vs+=("blas$i"); title[blas$i]="OpenBLAS C ($label)"
+done
+if [ -n "$py" ]; then
+    for i in "${!coretypes[@]}"; do
+        label=${coretypes[$i]%|*}
+        variants+=("torch$i"); torch_vs+=("torch$i"); title[torch$i]="PyTorch ($label)"
+    done
+    [ "${#coretypes[@]}" = 0 ] && { variants+=(torch); torch_vs+=(torch); title[torch]="PyTorch"; }
+fi
+
+run_variant() {   # run_variant VARIANT MODELNAME BATCH SIZES...  → "forward_ms X\nstep_ms Y"
+    local v=$1 m=$2 b=$3; shift 3
+    case $v in
+    aot) "$work/$m-runtime/aot" "$b" --budget "$budget" ;;
+    aot_portable) "$work/$m-portable/aot" "$b" --budget "$budget" ;;
+    jit_tcc | jit_cc)
+        "$bpc" bench "${model_of[$m]}" --set N="$b" --jit "${v#jit_}" --threads 1 |
+            awk '$1 == "forward" {print "forward_ms", $2} $1 == "step" {print "step_ms", $2}' ;;
+    blas*) run_ct "${coretypes[${v#blas}]#*|}" "$work/blas" "$b" "$@" --budget "$budget" ;;
+    torch) "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" ;;
+    torch*) run_ct "${coretypes[${v#torch}]#*|}" "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" ;;
+    esac
+}
+
+# ---- header -------------------------------------------------------------------------
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+isa=$(grep -m1 '^flags' /proc/cpuinfo | grep -ow -E 'avx512f|avx2' | sort -u | xargs)
+gemm_kernel=$("$bpc" bench "$src/examples/mlp.bp" --set N=1 2>/dev/null | sed -n 's/.*gemm kernel \([^,]*\),.*/\1/p')
+echo "command: bench/run.sh $* (BENCH_BUDGET=$budget, CC=$cc)"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); $(${bpc} --version 2>&1 | head -1)"
+echo "CPU: $cpu; $(getconf _NPROCESSORS_ONLN) cores; ${isa:-no avx2}; bpc runtime GEMM kernel: ${gemm_kernel:-?}"
+echo "cc: $($cc --version | head -1)"
+if [ "$have_blas" = 1 ]; then
+    echo "OpenBLAS: $("$work/blas" --info | sed -n 's/^openblas_config //p'); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; core types tried: $(for c in "${coretypes[@]}"; do printf '[%s] ' "${c%|*}"; done)"
+fi
+[ -n "$py" ] && echo "PyTorch: $("$py" -c 'import torch; print(torch.__version__)') ($py), torch.set_num_threads(1)"
+echo "OPENBLAS_NUM_THREADS=1; rounds: $rounds; variants interleaved, order rotated each round"
 echo
-echo "| model/batch | bpc AOT | bpc AOT portable | bpc JIT tcc | bpc JIT cc | OpenBLAS C | OpenBLAS C Cooperlake | PyTorch | AOT / best OpenBLAS | AOT / PyTorch |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+
+# ---- correctness: the same losses from the same params and data ------------------------
+declare -A bad=()
 for c in "${configs[@]}"; do
-    set -- $c; name=$1
-    declare -A med=()
-    for v in aot aot_portable jit_tcc jit_cc blas blas_cpl torch; do med[$v]=$(echo "${results[$name,$v]:-}" | median); done
-    best=$(printf '%s\n%s\n' "${med[blas]}" "${med[blas_cpl]}" | grep -v '^$' | sort -g | head -1)
-    r1=$(awk -v a="${med[aot]}" -v b="$best" 'BEGIN{printf "%.2f", a / b}')
-    r2=$([ -n "${med[torch]}" ] && awk -v a="${med[aot]}" -v b="${med[torch]}" 'BEGIN{printf "%.2f", a / b}' || echo "n/a")
-    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$name" "${med[aot]}" "${med[aot_portable]}" \
-        "${med[jit_tcc]}" "${med[jit_cc]}" "${med[blas]}" "${med[blas_cpl]:-n/a}" "${med[torch]:-n/a}" "$r1" "$r2"
+    m=${c%/*} b=${c#*/}
+    sizes=${m//-/ }
+    ref=$("$work/$m-runtime/aot" "$b" --check 5 | sed -n 's/^losses //p')
+    line="check $c: bpc AOT losses [$ref]"
+    for v in aot_portable ${blas_vs[0]:+blas} ${py:+torch}; do
+        case $v in
+        aot_portable) got=$("$work/$m-portable/aot" "$b" --check 5) ;;
+        blas) got=$("$work/blas" "$b" $sizes --check 5) ;;
+        torch) got=$("$py" "$src/bench/baseline_torch.py" "$b" $sizes --check 5) ;;
+        esac
+        got=$(echo "$got" | sed -n 's/^losses //p')
+        d=$(awk -v a="$ref" -v b="$got" 'BEGIN{n=split(a,x," "); m=split(b,y," "); if (n != m || n == 0) {print "mismatch"; exit}
+            e=0; for (i=1;i<=n;i++){ r=(x[i]-y[i])/(y[i]<0?-y[i]:y[i]+1e-30); if (r<0) r=-r; if (r>e) e=r } printf "%.1e", e}')
+        line="$line; $v: max rel diff $d"
+        if [ "$d" = mismatch ] || awk -v e="$d" 'BEGIN{exit !(e > 1e-4)}'; then bad[$c]=1; line="$line (!)"; fi
+    done
+    echo "$line"
+done
+[ "${#bad[@]}" = 0 ] || echo "WARNING: losses disagree beyond 1e-4 for: ${!bad[*]}"
+echo
+
+# ---- timing ------------------------------------------------------------------------------
+declare -A step=() fwd=()
+nv=${#variants[@]}
+for c in "${configs[@]}"; do
+    m=${c%/*} b=${c#*/}
+    sizes=${m//-/ }
+    for ((r = 0; r < rounds; r++)); do
+        for ((k = 0; k < nv; k++)); do
+            v=${variants[$(((k + r) % nv))]}
+            out=$(run_variant "$v" "$m" "$b" $sizes 2>"$work/err")
+            s=$(echo "$out" | awk '$1 == "step_ms" {print $2}')
+            f=$(echo "$out" | awk '$1 == "forward_ms" {print $2}')
+            if [ -z "$s" ]; then log "run.sh: $c ${title[$v]} failed: $(head -3 "$work/err")"; continue; fi
+            step[$c,$v]+=" $s"; fwd[$c,$v]+=" $f"
+        done
+        log "  $c: round $((r + 1))/$rounds done"
+    done
+done
+
+# ---- tables ---------------------------------------------------------------------------------
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'; }
+best_of() { local arr=$1 c=$2; shift 2; local -n A=$arr; for v in "$@"; do echo "${A[$c,$v]:-}" | median; done | grep -v '^$' | sort -g | head -1; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}' || echo "n/a"; }
+fmt() { [ -n "$1" ] && awk -v a="$1" 'BEGIN {printf (a < 1 ? "%.4f" : a < 10 ? "%.3f" : "%.2f"), a}' || echo "n/a"; }
+
+echo "Training step (forward + backward + SGD update), ms, median of $rounds rounds:"
+echo
+printf '| model/batch |'; for v in "${variants[@]}"; do printf ' %s |' "${title[$v]}"; done; echo
+printf '|---|'; for v in "${variants[@]}"; do printf -- '--:|'; done; echo
+for c in "${configs[@]}"; do
+    printf '| %s |' "$c"
+    for v in "${variants[@]}"; do printf ' %s |' "$(fmt "$(echo "${step[$c,$v]:-}" | median)")"; done; echo
 done
 echo
-echo "ms per training step (median); ratios < 1 mean bpc is faster."
+echo "Ratios of bpc's step time to the best OpenBLAS C run and to the best PyTorch run (< 1: bpc is faster):"
+echo
+bpcv=(aot aot_portable jit_tcc jit_cc)
+printf '| model/batch |'; for v in "${bpcv[@]}"; do printf ' %s / OpenBLAS |' "${title[$v]}"; done
+for v in "${bpcv[@]}"; do printf ' %s / PyTorch |' "${title[$v]}"; done; echo
+printf '|---|'; for v in "${bpcv[@]}" "${bpcv[@]}"; do printf -- '--:|'; done; echo
+for c in "${configs[@]}"; do
+    bb=$(best_of step "$c" "${blas_vs[@]}"); bt=$(best_of step "$c" "${torch_vs[@]}")
+    printf '| %s |' "$c"
+    for v in "${bpcv[@]}"; do printf ' %s |' "$(ratio "$(echo "${step[$c,$v]:-}" | median)" "$bb")"; done
+    for v in "${bpcv[@]}"; do printf ' %s |' "$(ratio "$(echo "${step[$c,$v]:-}" | median)" "$bt")"; done; echo
+done
+echo
+echo "Forward only (outputs and loss; bpc also keeps what backward needs), ms, median of $rounds rounds:"
+echo
+echo "| model/batch | bpc AOT | bpc JIT tcc | best OpenBLAS C | best PyTorch | AOT / OpenBLAS | AOT / PyTorch |"
+echo "|---|--:|--:|--:|--:|--:|--:|"
+for c in "${configs[@]}"; do
+    a=$(echo "${fwd[$c,aot]:-}" | median); j=$(echo "${fwd[$c,jit_tcc]:-}" | median)
+    bb=$(best_of fwd "$c" "${blas_vs[@]}"); bt=$(best_of fwd "$c" "${torch_vs[@]}")
+    echo "| $c | $(fmt "$a") | $(fmt "$j") | $(fmt "$bb") | $(fmt "$bt") | $(ratio "$a" "$bb") | $(ratio "$a" "$bt") |"
+done
+echo
+echo "Raw step ms of each round (round order), for judging the noise:"
+echo
+for c in "${configs[@]}"; do
+    for v in "${variants[@]}"; do
+        [ -n "${step[$c,$v]:-}" ] && echo "    $c ${title[$v]}:${step[$c,$v]}"
+    done
+done
