@@ -4,6 +4,8 @@
 #include <string.h>
 #include "lower.h"
 
+static bool finite_number(Lower *l, const Ast *a);
+
 /* ---- messages ---- */
 
 const char *lower_describe(Lower *l, const Ast *a, const Node *n)
@@ -459,7 +461,7 @@ Node *lower_expr(Lower *l, const Ast *a)
         return NULL;
     }
     switch (a->kind) {
-    case AST_NUM: return ir_const(l->g, a->num);
+    case AST_NUM: return finite_number(l, a) ? ir_const(l->g, a->num) : NULL;
     case AST_NAME: return lower_name(l, a);
     case AST_CALL: return lower_call(l, a);
     case AST_BINARY: return lower_binary(l, a);
@@ -477,11 +479,20 @@ Node *lower_expr(Lower *l, const Ast *a)
 
 /* ---- constants ---- */
 
+/* A literal beyond double's range (1e400) reads as inf: an error, never a silent inf. */
+static bool finite_number(Lower *l, const Ast *a)
+{
+    if (isfinite(a->num))
+        return true;
+    diag_error(l->diags, a->span, "number too large: it is beyond double precision's range (about 1.8e308)");
+    return false;
+}
+
 bool lower_const(Lower *l, const Ast *a, double *out)
 {
     double x, y;
     switch (a->kind) {
-    case AST_NUM: *out = a->num; return true;
+    case AST_NUM: *out = a->num; return finite_number(l, a);
     case AST_NEG:
         if (!lower_const(l, a->lhs, &x))
             return false;
