@@ -189,10 +189,26 @@ static Node *tensor_named(Lower *l, const char *name, Span span, const char *rol
     return s->node;
 }
 
+/* An input or param is already a field of the io struct: `output` names
+ * bindings. Reports it (and marks the name used) and returns true. */
+static bool output_is_declared(Lower *l, const AstIdent *r)
+{
+    Sym *s = symtab_find(&l->syms, r->name);
+    if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM))
+        return false;
+    s->used = true;
+    const char *kind = s->kind == SYM_INPUT ? "an input" : "a param";
+    diag_error(l->diags, r->span, "'%s' is %s, already a field of the io struct; `output` takes a binding "
+               "(write `%s_out = %s` and output that to get a copy)", r->name, kind, r->name, r->name);
+    return true;
+}
+
 static void lower_outputs(Lower *l, const Stmt *st)
 {
     Graph *g = l->g;
     for (int i = 0; i < st->nnames; i++) {
+        if (output_is_declared(l, &st->names[i]))
+            continue;
         Node *n = tensor_named(l, st->names[i].name, st->names[i].span, "output");
         if (!n)
             continue;
