@@ -194,8 +194,8 @@ static Node *tensor_named(Lower *l, const char *name, Span span, const char *rol
 static bool output_is_declared(Lower *l, const AstIdent *r)
 {
     Sym *s = symtab_find(&l->syms, r->name);
-    if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM))
-        return false;
+    if (!s || (s->kind != SYM_INPUT && s->kind != SYM_PARAM) || (s->node && s->node->is_int))
+        return false;   /* labels get tensor_named's message */
     s->used = true;
     const char *kind = s->kind == SYM_INPUT ? "an input" : "a param";
     diag_error(l->diags, r->span, "'%s' is %s, already a field of the io struct; `output` takes a binding "
