@@ -34,62 +34,147 @@ static int fail(char *err, size_t len, const char *path, const char *msg)
     return -1;
 }
 
-/* The value of 'key' in the header dict: a pointer just past "'key':" and spaces. */
-static const char *dict_value(const char *h, const char *key)
+/* The header dict, parsed strictly: exactly the keys descr, fortran_order and
+ * shape, each once, in any order, an optional trailing comma, then only
+ * spaces and the final '\n'. Anything else is an error (*why says what). */
+typedef struct Hdr {
+    const char *p;
+    const char *why;
+    bool seen[3];
+} Hdr;
+
+static void skip_ws(Hdr *h)
 {
-    char pat[32];
-    snprintf(pat, sizeof pat, "'%s'", key);
-    const char *p = strstr(h, pat);
-    if (!p)
-        return NULL;
-    p += strlen(pat);
-    while (*p == ' ')
-        p++;
-    if (*p++ != ':')
-        return NULL;
-    while (*p == ' ')
-        p++;
-    return p;
+    while (*h->p == ' ' || *h->p == '\t')
+        h->p++;
 }
 
-/* '<f4' and friends; '=' (native order) is little-endian on the machines we build for. */
-static int parse_dtype(const char *v, int *dtype)
+/* A quoted Python string literal (no escapes): its text into buf. */
+static bool str_lit(Hdr *h, char *buf, size_t len)
 {
+    char q = *h->p;
+    if (q != '\'' && q != '"')
+        return false;
+    const char *e = strchr(h->p + 1, q);
+    if (!e || (size_t)(e - h->p - 1) >= len || memchr(h->p + 1, '\\', (size_t)(e - h->p - 1)))
+        return false;
+    memcpy(buf, h->p + 1, (size_t)(e - h->p - 1));
+    buf[e - h->p - 1] = 0;
+    h->p = e + 1;
+    return true;
+}
+
+/* '<f4' and friends; '=' (native order) and '|' are little-endian here. */
+static int parse_dtype(Hdr *h, bp_array *a)
+{
+    char d[16];
+    if (!str_lit(h, d, sizeof d))
+        return h->why = "malformed header: descr is not a string", -1;
+    if (d[0] == '>')
+        return h->why = "big-endian data is not supported (save with '<' byte order)", -1;
     for (int i = 0; i < 4; i++)
-        if (v[0] == '\'' && (v[1] == '<' || v[1] == '=') && strncmp(v + 2, descr[i] + 1, 2) == 0 && v[4] == '\'') {
-            *dtype = i;
+        if ((d[0] == '<' || d[0] == '=') && strcmp(d + 1, descr[i] + 1) == 0) {
+            a->dtype = i;
             return 0;
         }
-    return -1;
+    return h->why = "unsupported dtype (expected float32, float64, int32 or int64: '<f4', '<f8', '<i4', '<i8')", -1;
+}
+
+static int parse_order(Hdr *h)
+{
+    if (strncmp(h->p, "False", 5) == 0 && !(h->p[5] >= 'A' && h->p[5] <= 'z')) {
+        h->p += 5;
+        return 0;
+    }
+    if (strncmp(h->p, "True", 4) == 0 && !(h->p[4] >= 'A' && h->p[4] <= 'z'))
+        return h->why = "Fortran-order arrays are not supported (save with C order)", -1;
+    return h->why = "malformed header: fortran_order is neither True nor False", -1;
 }
 
 /* (3, 4) or (7,) or () */
-static int parse_shape(const char *v, bp_array *a)
+static int parse_shape(Hdr *h, bp_array *a)
 {
+    const char *v = h->p;
+    h->why = "malformed shape";
     if (*v++ != '(')
         return -1;
-    a->rank = 0;
+    a->rank = 0;   /* every dimension is followed by ',' or ')'; (7,) needs its comma */
     for (;;) {
         while (*v == ' ')
             v++;
         if (*v == ')')
-            return 0;
-        if (a->rank == 8 || *v < '0' || *v > '9')
+            break;
+        if (a->rank == 8)
+            return h->why = "more than 8 dimensions", -1;
+        if (*v < '0' || *v > '9')
             return -1;
         char *end;
         errno = 0;
         long long d = strtoll(v, &end, 10);
         if (errno || d < 0 || d > ((int64_t)1 << 40))
-            return -1;
+            return h->why = "a dimension in the shape is out of range", -1;
         a->dims[a->rank++] = d;
         v = end;
+        if (*v == 'L')   /* Python 2 long literal */
+            v++;
         while (*v == ' ')
             v++;
         if (*v == ',')
             v++;
-        else if (*v != ')')
+        else if (*v != ')' || a->rank == 1)   /* (7) is not a tuple: (7,) is */
             return -1;
     }
+    h->p = v + 1;
+    return 0;
+}
+
+static int parse_entry(Hdr *h, bp_array *a)
+{
+    static const char *const keys[3] = { "descr", "fortran_order", "shape" };
+    char key[32];
+    if (!str_lit(h, key, sizeof key))
+        return h->why = "malformed header: expected a quoted key", -1;
+    int k = 0;
+    while (k < 3 && strcmp(key, keys[k]) != 0)
+        k++;
+    if (k == 3)
+        return h->why = "malformed header: unexpected key (expected descr, fortran_order and shape)", -1;
+    if (h->seen[k])
+        return h->why = "malformed header: a key appears twice", -1;
+    h->seen[k] = true;
+    skip_ws(h);
+    if (*h->p++ != ':')
+        return h->why = "malformed header: expected ':' after a key", -1;
+    skip_ws(h);
+    return k == 0 ? parse_dtype(h, a) : k == 1 ? parse_order(h) : parse_shape(h, a);
+}
+
+static int parse_dict(const char *text, bp_array *a, const char **why)
+{
+    Hdr h = { text, "malformed header", { false } };
+    skip_ws(&h);
+    int rc = *h.p++ == '{' ? 0 : -1;
+    for (skip_ws(&h); rc == 0 && *h.p != '}';) {
+        if ((rc = parse_entry(&h, a)) != 0)
+            break;
+        skip_ws(&h);
+        if (*h.p == ',')
+            h.p++, skip_ws(&h);
+        else if (*h.p != '}')
+            rc = -1, h.why = "malformed header: expected ',' or '}' after a value";
+    }
+    if (rc == 0 && !(h.seen[0] && h.seen[1] && h.seen[2]))
+        rc = -1, h.why = "malformed header: missing key (expected descr, fortran_order and shape)";
+    if (rc == 0) {
+        h.p++;
+        skip_ws(&h);
+        if (*h.p == '\n')
+            h.p++;
+        if (*h.p)
+            rc = -1, h.why = "malformed header: text after the dict";
+    }
+    *why = h.why;
+    return rc;
 }
 
 static int read_header(FILE *f, const char *path, bp_array *a, long *data_off, char *err, size_t len)
@@ -122,18 +207,9 @@ static int read_header(FILE *f, const char *path, bp_array *a, long *data_off, c
     }
     h[hlen] = 0;
     *data_off += (long)hlen;
-    const char *d = dict_value(h, "descr"), *o = dict_value(h, "fortran_order"), *s = dict_value(h, "shape");
-    int rc = 0;
-    if (!d || !o || !s)
-        rc = fail(err, len, path, "malformed header (expected descr, fortran_order and shape)");
-    else if (d[0] == '\'' && d[1] == '>')
-        rc = fail(err, len, path, "big-endian data is not supported");
-    else if (parse_dtype(d, &a->dtype) != 0)
-        rc = fail(err, len, path, "unsupported dtype (expected float32, float64, int32 or int64)");
-    else if (strncmp(o, "False", 5) != 0)
-        rc = fail(err, len, path, "Fortran-order arrays are not supported (save with C order)");
-    else if (parse_shape(s, a) != 0)
-        rc = fail(err, len, path, "malformed shape");
+    const char *why = NULL;
+    int rc = strlen(h) != hlen ? fail(err, len, path, "malformed header: a NUL byte in the header")
+           : parse_dict(h, a, &why) != 0 ? fail(err, len, path, why) : 0;
     free(h);
     return rc;
 }
@@ -154,6 +230,8 @@ int bp_npy_read(const char *path, bp_array *out, char *err, size_t len)
         bytes *= (double)out->dims[i];
     if (rc == 0 && (fstat(fileno(f), &st) != 0 || bytes > (double)(st.st_size - off)))
         rc = fail(err, len, path, "the data is shorter than the shape needs");
+    else if (rc == 0 && S_ISREG(st.st_mode) && bytes < (double)(st.st_size - off))
+        rc = fail(err, len, path, "trailing bytes after the data (the file is longer than the shape needs)");
     if (rc == 0) {
         size_t n = (size_t)bytes;
         out->data = malloc(n ? n : 1);
