@@ -2,15 +2,21 @@
  * or with the system compiler at -O3 into a shared object (--jit=cc); the
  * model's GEMMs bind to the runtime's optimised kernels either way. */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libtcc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "bp_runtime.h"
 #include "model.h"
+
+extern char **environ;
 
 struct bpc_jit {
     TCCState *s;         /* the tcc backend */
@@ -163,32 +169,94 @@ static void bind_glue(void *dl)
     }
 }
 
-/* cc -O3 -march=native -shared into a private temporary folder, then dlopen. */
+enum { CC_MAX_ARGS = 32 };
+
+/* BPC_CC split at spaces and tabs — no quoting, no expansion, no shell — so
+ * "ccache gcc" works; empty or unset means "cc". Fills argv (pointing into
+ * buf) and returns the count, or -1 when there are too many words. */
+static int cc_words(char *buf, size_t len, char **argv)
+{
+    const char *cc = getenv("BPC_CC");
+    snprintf(buf, len, "%s", cc && *cc ? cc : "cc");
+    int n = 0;
+    for (char *t = strtok(buf, " \t"); t; t = strtok(NULL, " \t")) {
+        if (n == CC_MAX_ARGS - 12)
+            return -1;
+        argv[n++] = t;
+    }
+    if (n == 0)
+        argv[n++] = "cc";
+    return n;
+}
+
+/* Run argv (no shell) with stdout and stderr into log; true when it exits 0. */
+static bool spawn_wait(char **argv, const char *log, JitErr *err)
+{
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return fail(err, "jit: cannot start %s", argv[0]), false;
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return fail(err, "jit: cannot run '%s': %s", argv[0], strerror(rc)), false;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return fail(err, "jit: waiting for '%s': %s", argv[0], strerror(errno)), false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* The compiler's failure, with the start of what it printed. */
+static void cc_failed(const char *cc, const char *log, JitErr *err)
+{
+    char text[600] = "";
+    FILE *f = fopen(log, "rb");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = 0;
+    while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        text[--n] = 0;
+    fail(err, "jit: %s failed%s%s", cc, n ? ":\n" : "", text);
+}
+
+/* cc -O3 -march=native -shared into a private temporary folder (mkdtemp in
+ * $TMPDIR, else /tmp), then dlopen; the folder is removed either way. */
 static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
 {
-    const char *tmp = getenv("TMPDIR"), *cc = getenv("BPC_CC");
-    char dir[512], src[600], so[600], log[600], cmd[2400];
-    snprintf(dir, sizeof dir, "%s/bpc-jit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    char dir[4096], src[4200], so[4200], log[4200], words[1024], *argv[CC_MAX_ARGS];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/bpc-jit-XXXXXX", tmp) >= sizeof dir)
+        return fail(err, "jit: TMPDIR is too long"), false;
+    int n = cc_words(words, sizeof words, argv);
+    if (n < 0)
+        return fail(err, "jit: BPC_CC has too many words"), false;
     if (!mkdtemp(dir))
-        return fail(err, "jit: cannot create a temporary folder in %s", tmp && *tmp ? tmp : "/tmp"), false;
+        return fail(err, "jit: cannot create a temporary folder in %s: %s", tmp, strerror(errno)), false;
     snprintf(src, sizeof src, "%s/model.c", dir);
     snprintf(so, sizeof so, "%s/model.so", dir);
     snprintf(log, sizeof log, "%s/cc.log", dir);
-    snprintf(cmd, sizeof cmd, "'%s' -std=c99 -O3 -march=native -fPIC -shared -o '%s' '%s' -lm 2> '%s'",
-             cc && *cc ? cc : "cc", so, src, log);
+    const char *rest[] = { "-std=c99", "-O3", "-march=native", "-fPIC", "-shared", "-o", so, src, "-lm", NULL };
+    for (size_t k = 0; k < sizeof rest / sizeof *rest; k++)
+        argv[n++] = (char *)rest[k];
     char *glued = with_glue(text);
-    bool ok = glued && write_file(src, glued) && system(cmd) == 0;
+    bool ok = glued && write_file(src, glued);
     free(glued);
     if (!ok)
-        fail(err, "jit: %s failed (see %s)", cc && *cc ? cc : "cc", log);
+        fail(err, "jit: cannot write %s: %s", src, strerror(errno));
+    else if (!(ok = spawn_wait(argv, log, err)))
+        cc_failed(argv[0], log, err);
     if (ok && !(j->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)))
         ok = false, fail(err, "jit: %s", dlerror());
     if (ok)
         bind_glue(j->dl);
-    if (ok) {
-        unlink(src), unlink(so), unlink(log);
-        rmdir(dir);
-    }
+    unlink(src), unlink(so), unlink(log);
+    rmdir(dir);
     return ok && resolve(j, P, err);
 }
 
