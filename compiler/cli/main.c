@@ -1,5 +1,6 @@
 /* main: bpc's argument parsing and command dispatch. */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +49,35 @@ static int parse_int(const char *s, const char *opt, int lo, int hi, int *out)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return bad_usage("%s expects a whole number in range", opt);
+    if (errno || *end || end == s || v < lo || v > hi) {
+        fprintf(stderr, "bpc: %s expects a whole number from %d to %d, not '%s'\n%s", opt, lo, hi, s, usage);
+        return EXIT_USAGE;
+    }
     *out = (int)v;
+    return EXIT_OK;
+}
+
+/* A seed: a whole number in 0 .. 2^64-1, nothing else (no sign, no junk). */
+static int parse_seed(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
+    if (s[0] < '0' || s[0] > '9' || errno || *end)
+        return bad_usage("--seed expects a whole number from 0 to 18446744073709551615, not '%s'", s);
+    *out = (uint64_t)v;
+    return EXIT_OK;
+}
+
+/* A tolerance: a finite positive number. */
+static int parse_tolerance(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v > 0) || !isfinite(v))
+        return bad_usage("--tolerance expects a positive number, not '%s'", s);
+    *out = v;
     return EXIT_OK;
 }
 
@@ -83,8 +110,8 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
     else if ((v = value_of(argc, argv, i, "--threads"))) return parse_int(v, "--threads", 1, 256, &c->threads);
     else if ((v = value_of(argc, argv, i, "--epochs"))) return parse_int(v, "--epochs", 1, 1000000, &c->epochs);
     else if ((v = value_of(argc, argv, i, "--batch"))) return parse_int(v, "--batch", 1, 1 << 24, &c->batch);
-    else if ((v = value_of(argc, argv, i, "--seed"))) c->seed = strtoull(v, NULL, 10);
-    else if ((v = value_of(argc, argv, i, "--tolerance"))) c->tolerance = strtod(v, NULL);
+    else if ((v = value_of(argc, argv, i, "--seed"))) return parse_seed(v, &c->seed);
+    else if ((v = value_of(argc, argv, i, "--tolerance"))) return parse_tolerance(v, &c->tolerance);
     else if ((v = value_of(argc, argv, i, "--dtype"))) {
         if (strcmp(v, "f32") && strcmp(v, "f64"))
             return bad_usage("--dtype takes f32 or f64, not '%s'", v);

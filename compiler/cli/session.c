@@ -16,8 +16,8 @@ static int lookup_set(const Cli *cli, const char *name, int64_t *v)
             char *end;
             errno = 0;
             long long x = strtoll(cli->sets[i].value, &end, 10);
-            if (*end || x < 1 || errno) {
-                fprintf(stderr, "bpc: --set %s=%s: expected a positive integer\n", name, cli->sets[i].value);
+            if (*end || end == cli->sets[i].value || x < 1 || x > ((long long)1 << 40) || errno) {
+                fprintf(stderr, "bpc: --set %s=%s: expected a whole number from 1 to 2^40\n", name, cli->sets[i].value);
                 return -1;
             }
             *v = x;
@@ -136,9 +136,10 @@ static int set_scalars(Session *s, const Cli *cli)
         if (!t || t->info->role != BP_INPUT)
             continue;
         char *end;
+        errno = 0;
         double v = strtod(cli->sets[i].value, &end);
-        if (*end || end == cli->sets[i].value) {
-            fprintf(stderr, "bpc: --set %s=%s: expected a number\n", cli->sets[i].key, cli->sets[i].value);
+        if (*end || end == cli->sets[i].value || errno == ERANGE || !isfinite(v)) {
+            fprintf(stderr, "bpc: --set %s=%s: expected a finite number\n", cli->sets[i].key, cli->sets[i].value);
             return EXIT_USAGE;
         }
         host_set(t, 0, v);
