@@ -77,6 +77,11 @@ static const char *base_name(const char *path)
 static int write_c(Cli *cli)
 {
     char *hpath = cli->header ? strdup(cli->header) : header_path(cli->out);
+    const char *outs[2] = { cli->out, hpath }, *opts[2] = { "-o", cli->header ? "--header" : "the header" };
+    if (hpath && cli_check_outputs(cli->model, 2, outs, opts) != EXIT_OK) {
+        free(hpath);
+        return EXIT_USAGE;
+    }
     bpc_model *m = hpath ? cli_compile(cli) : NULL;
     int rc = EXIT_MODEL;
     if (m) {
@@ -112,6 +117,9 @@ int cmd_compile(Cli *cli)
 
 int cmd_graph(Cli *cli)
 {
+    const char *opt = "-o";
+    if (cli->out && cli_check_outputs(cli->model, 1, &cli->out, &opt) != EXIT_OK)
+        return EXIT_USAGE;
     bpc_model *m = cli_compile(cli);
     if (!m)
         return EXIT_MODEL;

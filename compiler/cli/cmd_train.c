@@ -1,6 +1,9 @@
 /* cmd_train: bpc train — minibatch training of a model with `optimize`:
  * inputs whose first axis is the batch dim are shuffled each epoch and fed
- * in batches; a progress line per epoch; params saved as .npy with --save. */
+ * in batches; a progress line per epoch; params saved as .npy with --save.
+ * Every input must be given (--in, or --set for a rank-0 one), the data must
+ * be finite and non-empty, and training stops (exit 1, nothing saved) as soon
+ * as the loss or a param stops being finite. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "bp_runtime.h"
+#include "checkpoint.h"
 #include "session.h"
 
 typedef struct Data {
@@ -35,6 +39,7 @@ static double now(void)
 /* Load every --in array; the batch dim is the symbolic first axis they share. */
 static int load_data(Train *tr, const Cli *cli)
 {
+    const char *first = NULL;
     for (int p = 0; p < cli->nins; p++) {
         Data *d = &tr->data[tr->ndata];
         d->t = host_find(&tr->s.h, cli->ins[p].key);
@@ -54,9 +59,16 @@ static int load_data(Train *tr, const Cli *cli)
             return EXIT_MODEL;
         }
         if (tr->ndata == 1)
-            tr->examples = d->a.dims[0], tr->batch_dim = (int)(-t->dims[0] - 1);
+            tr->examples = d->a.dims[0], tr->batch_dim = (int)(-t->dims[0] - 1), first = cli->ins[p].value;
         if (d->a.dims[0] != tr->examples || -t->dims[0] - 1 != tr->batch_dim) {
-            fprintf(stderr, "bpc: train: --in arrays must have the same number of examples along the batch dim\n");
+            fprintf(stderr, "bpc: train: --in %s=%s has %lld examples, --in %s=%s has %lld: they must match\n",
+                    t->name, cli->ins[p].value, (long long)d->a.dims[0], tr->data[0].t->info->name, first,
+                    (long long)tr->examples);
+            return EXIT_MODEL;
+        }
+        if (tr->examples == 0) {
+            fprintf(stderr, "bpc: train: --in %s=%s holds no examples (its first axis is 0)\n", t->name,
+                    cli->ins[p].value);
             return EXIT_MODEL;
         }
         d->row = 1;
@@ -72,6 +84,8 @@ static int load_data(Train *tr, const Cli *cli)
             fprintf(stderr, "bpc: train: --in %s: expected %s data\n", t->name, t->dtype == BP_I32 ? "int" : "float");
             return EXIT_MODEL;
         }
+        if (cli_check_data(cli->ins[p].value, &d->a, t->dtype) != 0)
+            return EXIT_MODEL;
     }
     return tr->ndata ? EXIT_OK : (fprintf(stderr, "bpc: train needs data: --in x=x.npy,y=y.npy\n"), EXIT_USAGE);
 }
@@ -102,6 +116,41 @@ static int64_t correct(const Train *tr, int64_t n)
         hits += best == (int64_t)host_get(tr->labels, r);
     }
     return hits;
+}
+
+/* Every input has a value: data from --in, or --set for a rank-0 one
+ * (a hyperparameter such as lr). Nothing is made up. */
+static int require_inputs(Train *tr, const Cli *cli)
+{
+    for (int i = 0; i < tr->s.h.n; i++) {
+        const bp_tensor_info *t = tr->s.h.t[i].info;
+        if (t->role != BP_INPUT)
+            continue;
+        if (t->rank == 0 && !cli_has_pair(cli->sets, cli->nsets, t->name)) {
+            fprintf(stderr, "bpc: train: the rank-0 input '%s' has no value: give --set %s=VALUE\n", t->name, t->name);
+            return EXIT_USAGE;
+        }
+        if (t->rank > 0 && !cli_has_pair(cli->ins, cli->nins, t->name)) {
+            fprintf(stderr, "bpc: train: no data for the input '%s': give --in %s=FILE.npy\n", t->name, t->name);
+            return EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* The first of the loss and the params (in order) holding a value that is
+ * not finite, with that value in *bad; NULL when all are finite. */
+static const HostTensor *first_non_finite(const Train *tr, double *bad)
+{
+    if (tr->loss && !isfinite(*bad = host_get(tr->loss, 0)))
+        return tr->loss;
+    for (int i = 0; i < tr->s.h.n; i++) {
+        const HostTensor *t = &tr->s.h.t[i];
+        for (int64_t k = 0; t->info->role == BP_PARAM && k < t->numel; k++)
+            if (!isfinite(*bad = host_get(t, k)))
+                return t;
+    }
+    return NULL;
 }
 
 static void find_roles(Train *tr)
@@ -136,6 +185,14 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
             fprintf(stderr, "bpc: step: %s\n", tr->s.e->strerror(rc));
             return EXIT_MODEL;
         }
+        double bad;
+        const HostTensor *t = first_non_finite(tr, &bad);
+        if (t) {
+            fprintf(stderr, "bpc: train: %s %s became %g at epoch %d, batch %lld (diverged; try a smaller lr); "
+                    "stopped, nothing saved\n", t->info->role == BP_PARAM ? "the param" : "the loss", t->info->name, bad,
+                    e + 1, (long long)steps + 1);
+            return EXIT_MODEL;
+        }
         loss += (tr->loss ? host_get(tr->loss, 0) : 0) * (double)n;
         hits += correct(tr, n);
     }
@@ -145,15 +202,6 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
     printf("  (%.3f ms/step)\n", 1e3 * (now() - t0) / (double)steps);
     fflush(stdout);
     return EXIT_OK;
-}
-
-static int save_params(Train *tr, const char *dir)
-{
-    int rc = session_mkdir(dir);
-    for (int i = 0; i < tr->s.h.n && rc == EXIT_OK; i++)
-        if (tr->s.h.t[i].info->role == BP_PARAM)
-            rc = session_save(&tr->s.h, &tr->s.h.t[i], dir);
-    return rc;
 }
 
 int cmd_train(Cli *cli)
@@ -173,6 +221,8 @@ int cmd_train(Cli *cli)
     }
     if (rc == EXIT_OK)
         rc = load_data(tr, cli);
+    if (rc == EXIT_OK)
+        rc = require_inputs(tr, cli);
     int64_t *order = rc == EXIT_OK ? malloc(sizeof(int64_t) * (size_t)tr->examples) : NULL;
     if (rc == EXIT_OK && order) {
         find_roles(tr);
@@ -183,7 +233,7 @@ int cmd_train(Cli *cli)
         for (int e = 0; e < cli->epochs && rc == EXIT_OK; e++)
             rc = epoch(tr, cli, e, &rng, order);
         if (rc == EXIT_OK && cli->save)
-            rc = save_params(tr, cli->save);
+            rc = checkpoint_save(&tr->s.h, cli->save);
     }
     free(order);
     for (int i = 0; i < tr->ndata; i++)

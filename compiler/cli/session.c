@@ -91,7 +91,9 @@ static int load_input(Session *s, HostTensor *t, const char *path)
         shape_ok = a.dims[k] == host_extent(&s->h, t->info, k);
     bool int_ok = (t->info->dtype == BP_I32) == (a.dtype == BP_I32 || a.dtype == BP_I64);
     int rc = EXIT_OK;
-    if (!shape_ok || !int_ok) {
+    if (shape_ok && int_ok && cli_check_data(path, &a, t->info->dtype) != 0)   /* cli: finite data only */
+        rc = EXIT_MODEL;
+    else if (!shape_ok || !int_ok) {
         fprintf(stderr, "bpc: %s: expected %s data of shape [", path, t->info->dtype == BP_I32 ? "int" : "float");
         for (int k = 0; k < t->info->rank; k++)
             fprintf(stderr, "%s%lld", k ? ", " : "", (long long)host_extent(&s->h, t->info, k));

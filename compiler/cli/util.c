@@ -1,10 +1,14 @@
 /* util: reading sources, atomic writes, compiling with diagnostics printed. */
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "bp_runtime.h"
 #include "cli.h"
 
 char *cli_read_file(const char *path, size_t *len)
@@ -58,64 +62,77 @@ bpc_model *cli_compile(const Cli *cli)
     return m;
 }
 
-/* Write text to a new temporary file beside path; its name in *tmp (malloc'd). */
-static int write_temp(const char *path, const char *text, size_t len, char **tmp)
+/* The process's umask, read without changing it where /proc allows (other
+ * threads may be creating files); else by setting and restoring it. */
+mode_t cli_umask(void)
 {
-    size_t n = strlen(path);
-    *tmp = malloc(n + 16);
-    if (!*tmp)
-        return -1;
-    memcpy(*tmp, path, n);
-    memcpy(*tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(*tmp);
-    if (fd < 0) {
-        fprintf(stderr, "bpc: cannot write '%s': %s\n", path, strerror(errno));
-        free(*tmp);
-        *tmp = NULL;
-        return -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned mask;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &mask) == 1) {
+            fclose(f);
+            return (mode_t)mask;
+        }
+    if (f)
+        fclose(f);
+    mode_t m = umask(0);
+    umask(m);
+    return m;
+}
+
+bool cli_has_pair(const Pair *pairs, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(pairs[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* Element i of a as a double (int64 beyond 2^53 rounds; fine for range checks). */
+static double element(const bp_array *a, int64_t i)
+{
+    switch (a->dtype) {
+    case BP_F32: return ((const float *)a->data)[i];
+    case BP_F64: return ((const double *)a->data)[i];
+    case BP_I32: return ((const int32_t *)a->data)[i];
+    default: return (double)((const int64_t *)a->data)[i];
     }
-    FILE *f = fdopen(fd, "wb");
-    bool ok = f && fwrite(text, 1, len, f) == len;
-    ok = (f ? fclose(f) == 0 : (close(fd), false)) && ok;
-    if (!ok) {
-        fprintf(stderr, "bpc: cannot write '%s': %s\n", path, strerror(errno));
-        unlink(*tmp);
-        free(*tmp);
-        *tmp = NULL;
-        return -1;
+}
+
+/* "[3, 1]": the index of flat element i in a. */
+static void index_text(const bp_array *a, int64_t i, char *buf, size_t len)
+{
+    int64_t idx[8];
+    for (int k = a->rank - 1; k >= 0; k--) {
+        idx[k] = a->dims[k] ? i % a->dims[k] : 0;
+        i = a->dims[k] ? i / a->dims[k] : 0;
+    }
+    size_t n = (size_t)snprintf(buf, len, "[");
+    for (int k = 0; k < a->rank && n < len; k++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%lld", k ? ", " : "", (long long)idx[k]);
+    if (n < len)
+        snprintf(buf + n, len - n, "]");
+}
+
+int cli_check_data(const char *path, const bp_array *a, int dtype)
+{
+    const int64_t n = bp_array_count(a);
+    for (int64_t i = 0; i < n; i++) {
+        const double v = element(a, i);
+        const char *why = NULL;
+        if (!isfinite(v))
+            why = "is not a finite number";
+        else if (dtype == BP_F32 && fabs(v) > FLT_MAX)
+            why = "is beyond the range of float32";
+        else if (dtype == BP_I32 && (v > INT32_MAX || v < INT32_MIN))
+            why = "is beyond the range of int32";
+        if (why) {
+            char idx[200];
+            index_text(a, i, idx, sizeof idx);
+            fprintf(stderr, "bpc: %s: the element at %s (%g) %s\n", path, idx, v, why);
+            return -1;
+        }
     }
     return 0;
-}
-
-int cli_write_files(int n, const char *const *paths, const char *const *texts)
-{
-    char *tmp[4] = { 0 };
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
-        rc = write_temp(paths[i], texts[i], strlen(texts[i]), &tmp[i]);
-    for (int i = 0; i < n && rc == 0; i++)
-        if (rename(tmp[i], paths[i]) != 0) {
-            fprintf(stderr, "bpc: cannot write '%s': %s\n", paths[i], strerror(errno));
-            rc = -1;
-        }
-    for (int i = 0; i < n; i++) {
-        if (tmp[i] && rc != 0)
-            unlink(tmp[i]);
-        free(tmp[i]);
-    }
-    return rc;
-}
-
-int cli_write_atomic(const char *path, const char *text, size_t len)
-{
-    char *tmp;
-    if (write_temp(path, text, len, &tmp) != 0)
-        return -1;
-    int rc = rename(tmp, path) == 0 ? 0 : -1;
-    if (rc != 0) {
-        fprintf(stderr, "bpc: cannot write '%s': %s\n", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
 }
