@@ -63,10 +63,38 @@ static int call_failed(Session *s, const char *what, int rc)
     return EXIT_MODEL;
 }
 
+/* run evaluates on seeded random data for the inputs --in does not give —
+ * said on stderr — but a rank-0 input (a hyperparameter such as lr) is never
+ * made up: it needs --set NAME=V (or --in). */
+static int explain_inputs(const Session *s, const Cli *cli)
+{
+    char list[1024] = "";
+    size_t n = 0;
+    for (int i = 0; i < s->h.n; i++) {
+        const bp_tensor_info *t = s->h.t[i].info;
+        if (t->role == BP_GRAD_IN && n < sizeof list)   /* the seed of a non-scalar target's gradient */
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", t->name);
+        if (t->role != BP_INPUT || cli_has_pair(cli->ins, cli->nins, t->name))
+            continue;
+        if (t->rank == 0 && !cli_has_pair(cli->sets, cli->nsets, t->name)) {
+            fprintf(stderr, "bpc: run: the rank-0 input '%s' has no value: give --set %s=VALUE\n", t->name, t->name);
+            return EXIT_USAGE;
+        }
+        if (t->rank > 0 && n < sizeof list)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", t->name);
+    }
+    if (n)
+        fprintf(stderr, "bpc: note: no --in for %s: using seeded random data (--seed %llu)\n", list,
+                (unsigned long long)cli->seed);
+    return EXIT_OK;
+}
+
 int cmd_run(Cli *cli)
 {
     Session s;
     int rc = session_open(&s, cli, cli->opt.dtype, 4);
+    if (rc == EXIT_OK)
+        rc = explain_inputs(&s, cli);
     if (rc == EXIT_OK) {
         bool grads = false;
         for (int i = 0; i < s.e->num_tensors; i++)

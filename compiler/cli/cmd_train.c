@@ -188,7 +188,7 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
         double bad;
         const HostTensor *t = first_non_finite(tr, &bad);
         if (t) {
-            fprintf(stderr, "bpc: train: %s %s became %g at epoch %d, batch %lld (diverged; try a smaller lr); "
+            fprintf(stderr, "bpc: train: %s '%s' became %g at epoch %d, batch %lld (diverged; try a smaller lr); "
                     "stopped, nothing saved\n", t->info->role == BP_PARAM ? "the param" : "the loss", t->info->name, bad,
                     e + 1, (long long)steps + 1);
             return EXIT_MODEL;
