@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# A hostile command line: diverging training, bad or missing data, numeric
+# options that are not numbers, outputs that alias the model or each other,
+# shell metacharacters in TMPDIR and BPC_CC, a save that fails or is killed
+# half way. Each gets a clear error and the right exit code, and nothing that
+# was good on disk is lost.
+. "$(dirname "$0")/lib.sh"
+cd "$WORK"
+PY=/usr/bin/python3
+
+printf 'dim N, D = 2, C = 2\ninput x[N, D]\ninput y[N] : int\nparam W[D, C] ~ normal(0.1)\nparam b[C]\nscores = x @ W + b\nloss = cross_entropy(scores, y)\noutput scores\noptimize loss with sgd(lr = 0.5)\n' > lin.bp
+printf 'dim N, D = 2\ninput x[N, D]\ninput t[N, 1]\ninput lr\nparam W[D, 1] ~ normal(0.1)\npred = x @ W\nloss = mse(pred, t)\noutput pred\noptimize loss with sgd(lr = lr)\n' > reg.bp
+$PY - <<'EOF'
+import numpy as np
+r = np.random.default_rng(0)
+x = r.normal(size=(64, 2)).astype(np.float32)
+np.save('x.npy', x); np.save('y.npy', (x[:, 0] > 0).astype(np.int32))
+np.save('t.npy', x @ np.array([[1.0], [2.0]], dtype=np.float32))
+np.save('y50.npy', (x[:50, 0] > 0).astype(np.int32))
+np.save('x0.npy', x[:0]); np.save('y0.npy', np.zeros(0, np.int32))
+xn = x.copy(); xn[5, 1] = np.nan; np.save('xnan.npy', xn)
+xi = x.copy(); xi[7, 0] = np.inf; np.save('xinf.npy', xi)
+xb = x.astype(np.float64); xb[3, 0] = 1e300; np.save('xbig.npy', xb)
+EOF
+
+# 1. divergence: exit 1 with where it happened, and the good checkpoint stays
+"$BPC" train reg.bp --in x=x.npy,t=t.npy --set lr=0.1 --epochs 2 --save good >/dev/null 2>&1
+cp -r good good.copy
+check "a diverging loss stops training with exit 1" sh -c "'$BPC' train reg.bp --in x=x.npy,t=t.npy --set lr=1e4 --epochs 5 --save good >/dev/null 2>err.txt; [ \$? = 1 ]"
+check "the message says what went non-finite and where" grep -qE "^bpc: train: the (loss|param) '[A-Za-z]+' became (inf|-inf|nan) at epoch [0-9]+, batch [0-9]+" err.txt
+check "a diverged run does not overwrite the checkpoint" diff -r good good.copy
+# 2. bad values in data: an error at load naming the file and the element
+check "NaN in the data is an error naming file and index" sh -c "'$BPC' train lin.bp --in x=xnan.npy,y=y.npy 2>&1 >/dev/null | grep -q 'xnan.npy: the element at \[5, 1\]'; [ \"\$(cd . && '$BPC' train lin.bp --in x=xnan.npy,y=y.npy >/dev/null 2>&1; echo \$?)\" = 1 ]"
+check "Inf in the data is an error" sh -c "'$BPC' train lin.bp --in x=xinf.npy,y=y.npy 2>&1 >/dev/null | grep -q 'xinf.npy: the element at \[7, 0\]'"
+check "float64 beyond float32's range is an error" sh -c "'$BPC' train lin.bp --in x=xbig.npy,y=y.npy 2>&1 >/dev/null | grep -q 'xbig.npy: .*float32'"
+check "run rejects NaN input data too" expect_exit 1 "$BPC" run lin.bp --in x=xnan.npy,y=y.npy
+# 3. every input given; no made-up data for train, nor hyperparameters for run
+check "train without labels exits 2" expect_exit 2 "$BPC" train lin.bp --in x=x.npy --save nolabels
+check "train names the missing input" sh -c "'$BPC' train lin.bp --in x=x.npy 2>&1 | grep -q \"input 'y'\""
+check "train saved nothing without labels" test ! -e nolabels
+check "train without --set lr exits 2 naming lr" sh -c "'$BPC' train reg.bp --in x=x.npy,t=t.npy 2>&1 >/dev/null | grep -q \"'lr'\" && ! '$BPC' train reg.bp --in x=x.npy,t=t.npy >/dev/null 2>&1"
+check "run without --set lr exits 2" expect_exit 2 "$BPC" run reg.bp --set N=4
+check "run says which inputs are random" sh -c "'$BPC' run reg.bp --set N=4,lr=0.1 2>&1 >/dev/null | grep -q 'note: no --in for x, t: using seeded random data'"
+# 4. empty and mismatched data sets
+check "0 examples is an error" expect_exit 1 "$BPC" train lin.bp --in x=x0.npy,y=y0.npy --save empty
+check "0 examples saves nothing" test ! -e empty
+check "mismatched row counts are an error" sh -c "'$BPC' train lin.bp --in x=x.npy,y=y50.npy 2>&1 >/dev/null | grep -q 'has 50 examples'"
+# 5. numeric options
+for a in "--seed abc" "--seed -1" "--seed 99999999999999999999" "--epochs 1x" "--epochs 0" "--batch -5" \
+         "--threads 99999999999999999999" "--tolerance abc" "--set N=abc" "--set N=-3" "--set N=99999999999999999"; do
+    check "run $a exits 2" expect_exit 2 "$BPC" run lin.bp $a
+done
+check "--set lr=nan exits 2" expect_exit 2 "$BPC" run reg.bp --set N=4,lr=nan
+check "--set lr=1e999 exits 2" expect_exit 2 "$BPC" run reg.bp --set N=4,lr=1e999
+# 6. shell metacharacters in TMPDIR and BPC_CC run nothing
+EVIL="$WORK/q'\$(touch $WORK/CANARY1);\`touch $WORK/CANARY2\` \"x"
+mkdir -p "$EVIL"
+check "--jit cc works under a hostile TMPDIR" sh -c "TMPDIR=\"\$1\" '$BPC' run lin.bp --set N=4 --jit cc | grep -q '^loss'" _ "$EVIL"
+check "train (tiered JIT) works under a hostile TMPDIR" sh -c "TMPDIR=\"\$1\" '$BPC' train lin.bp --in x=x.npy,y=y.npy --epochs 3 >/dev/null" _ "$EVIL"
+check "a missing hostile TMPDIR fails cleanly" expect_exit 1 env "TMPDIR=$EVIL/none'\$(touch $WORK/CANARY3)" "$BPC" run lin.bp --set N=4 --jit cc
+check "BPC_CC with ; runs no command" expect_exit 1 env "BPC_CC=cc;touch $WORK/CANARY4" "$BPC" run lin.bp --set N=4 --jit cc
+check "BPC_CC with arguments works" sh -c "BPC_CC='cc -O1' '$BPC' run lin.bp --set N=4 --jit cc | grep -q '^loss'"
+check "a failing compiler's message is in the error" sh -c "BPC_CC='cc -Wbogus-xyz -Werror' '$BPC' run lin.bp --set N=4 --jit cc 2>&1 | grep -q 'bogus-xyz'"
+check "no command ran" sh -c "! ls '$WORK' | grep -q CANARY"
+check "the JIT leaves no temporary folder" sh -c "! ls -A \"\$1\" | grep -q ." _ "$EVIL"
+# 7. outputs
+cp "$SRC/examples/mlp.bp" self.bp; cp self.bp self.keep; mkdir -p sub; ln -s self.bp alias.bp
+check "-o MODEL is refused" expect_exit 2 "$BPC" self.bp -o self.bp
+check "-o MODEL by another path is refused" expect_exit 2 "$BPC" self.bp -o sub/../self.bp
+check "-o a symlink to MODEL is refused" expect_exit 2 "$BPC" self.bp -o alias.bp
+check "--header MODEL is refused" expect_exit 2 "$BPC" self.bp -o s.c --header self.bp
+check "the model is intact" cmp self.bp self.keep
+check "-o a.c --header a.c is refused" expect_exit 2 "$BPC" self.bp -o a.c --header a.c
+check "-o a.c --header ./a.c is refused" expect_exit 2 "$BPC" self.bp -o a.c --header ./a.c
+check "new outputs honour umask 022" sh -c "umask 022; '$BPC' self.bp -o m22.c && [ \$(stat -c %a m22.c) = 644 ] && [ \$(stat -c %a m22.h) = 644 ]"
+check "new outputs honour umask 077" sh -c "umask 077; '$BPC' self.bp -o m77.c && [ \$(stat -c %a m77.c) = 600 ]"
+check "an existing output keeps its mode" sh -c "chmod 640 m22.c && '$BPC' self.bp -o m22.c && [ \$(stat -c %a m22.c) = 640 ]"
+touch target.c; ln -s target.c link.c
+check "-o a symlink writes through to its target" sh -c "'$BPC' self.bp -o link.c && [ -L link.c ] && grep -q self_forward target.c"
+check "-o a folder is refused" expect_exit 1 "$BPC" self.bp -o sub
+check "-o /dev/null writes to the device" expect_exit 0 "$BPC" self.bp -o /dev/null --header /dev/null
+check "graph -o MODEL is refused" expect_exit 2 "$BPC" graph self.bp -o self.bp
+check "no temporaries are left" sh -c "! ls | grep -q tmp"
+# 8. --save is atomic as a set: a failure or a kill half way leaves the old set
+"$BPC" train lin.bp --in x=x.npy,y=y.npy --epochs 1 --save ck >/dev/null
+cp -r ck ck.copy
+check "a save failing after 1 file exits 1" sh -c "BPC_TEST_SAVE_FAIL_AFTER=1 '$BPC' train lin.bp --in x=x.npy,y=y.npy --epochs 5 --save ck >/dev/null 2>&1; [ \$? = 1 ]"
+check "... and leaves the old checkpoint whole" diff -r ck ck.copy
+check "a save killed after 1 file leaves the old checkpoint whole" sh -c "BPC_TEST_SAVE_KILL_AFTER=1 '$BPC' train lin.bp --in x=x.npy,y=y.npy --epochs 5 --save ck >/dev/null 2>&1; diff -r ck ck.copy"
+check "no .tmp file inside the checkpoint" sh -c "! ls ck | grep -q tmp"
+check "a complete save replaces the whole set" sh -c "'$BPC' train lin.bp --in x=x.npy,y=y.npy --epochs 5 --save ck >/dev/null && ! cmp -s ck/W.npy ck.copy/W.npy && ! cmp -s ck/b.npy ck.copy/b.npy"
+check "saved params honour umask" sh -c "umask 022; '$BPC' train lin.bp --in x=x.npy,y=y.npy --save ck22 >/dev/null && [ \$(stat -c %a ck22/W.npy) = 644 ] && [ \$(stat -c %a ck22) = 755 ]"
+mkdir -p mine; echo notes > mine/notes.txt
+check "--save into a folder holding other files is refused" sh -c "! '$BPC' train lin.bp --in x=x.npy,y=y.npy --save mine >/dev/null 2>&1 && [ -f mine/notes.txt ]"
+# 9. a malformed .npy is an error naming the file
+$PY -c "
+h = b\"{'descr': '<f4', 'fortran_order': Falsey, 'shape': (64, 2), }\"
+h = h + b' ' * (118 - len(h)) + b'\\n'
+open('bad.npy', 'wb').write(b'\\x93NUMPY\\x01\\x00' + bytes([len(h), 0]) + h + bytes(512))"
+check "a malformed .npy header names the file" sh -c "'$BPC' train lin.bp --in x=bad.npy,y=y.npy 2>&1 | grep -q '^bpc: bad.npy: .*fortran_order'"
+finish
