@@ -179,7 +179,8 @@ static int cc_words(char *buf, size_t len, char **argv)
     const char *cc = getenv("BPC_CC");
     snprintf(buf, len, "%s", cc && *cc ? cc : "cc");
     int n = 0;
-    for (char *t = strtok(buf, " \t"); t; t = strtok(NULL, " \t")) {
+    char *save = NULL;
+    for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
         if (n == CC_MAX_ARGS - 12)
             return -1;
         argv[n++] = t;

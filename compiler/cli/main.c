@@ -16,7 +16,7 @@ static const char usage[] =
     "       bpc run MODEL.bp [--set N=64] [--in x=x.npy ...] [--out DIR]\n"
     "       bpc gradcheck MODEL.bp [--set N=3]        analytic vs central differences (f64)\n"
     "       bpc bench MODEL.bp --set N=64             time forward / backward / step\n"
-    "       bpc train MODEL.bp --in x=..,y=.. --epochs E --batch B [--save DIR]\n"
+    "       bpc train MODEL.bp --in x=..,y=.. [--set lr=V] --epochs E --batch B [--save DIR]\n"
     "       bpc repl [MODEL.bp]                       interactive\n"
     "options: --name NAME  --dtype f32|f64  --gemm portable|blas|runtime  --threads N\n"
     "         --jit tcc|cc|tiered  --seed S  -O0  --version  --help\n";
