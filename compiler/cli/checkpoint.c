@@ -113,7 +113,8 @@ static int write_set(const Host *h, const char *tmp)
     return EXIT_OK;
 }
 
-/* Put the folder tmp in dir's place; *old receives what to remove after. */
+/* Put the folder tmp in dir's place; when dir existed, its old content ends
+ * up under the name tmp, for the caller to remove. 0 on success. */
 static int swap_in(const char *tmp, const char *dir, bool exists)
 {
     if (!exists)

@@ -182,7 +182,8 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
         tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
         int rc = tr->s.e->step(tr->s.h.io, tr->s.h.ws);
         if (rc != BP_OK) {
-            fprintf(stderr, "bpc: step: %s\n", tr->s.e->strerror(rc));
+            fprintf(stderr, "bpc: train: step at epoch %d, batch %lld: %s\n", e + 1, (long long)steps + 1,
+                    tr->s.e->strerror(rc));
             return EXIT_MODEL;
         }
         double bad;

@@ -39,6 +39,11 @@ static int add_pairs(Pair *pairs, int *n, char *text, const char *opt)
         if (*n == CLI_MAX_PAIRS)
             return bad_usage("too many %s options", opt);
         *eq = 0;
+        for (int i = 0; i < *n; i++)
+            if (strcmp(pairs[i].key, tok) == 0) {
+                fprintf(stderr, "bpc: %s %s is given twice\n%s", opt, tok, usage);
+                return EXIT_USAGE;
+            }
         pairs[(*n)++] = (Pair){ tok, eq + 1 };
     }
     return EXIT_OK;

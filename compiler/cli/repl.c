@@ -80,9 +80,17 @@ static void command(Repl *r, char *line)
 {
     if (strncmp(line, ":set ", 5) == 0) {
         char *kv = line + 5, *eq = strchr(kv, '=');
-        if (eq && r->cli.nsets < CLI_MAX_PAIRS) {
+        if (eq) {
             *eq = 0;
-            r->cli.sets[r->cli.nsets++] = (Pair){ strdup(kv), strdup(eq + 1) };
+            int i = 0;   /* a name set again takes its new value */
+            while (i < r->cli.nsets && strcmp(r->cli.sets[i].key, kv) != 0)
+                i++;
+            if (i < r->cli.nsets) {
+                free((char *)r->cli.sets[i].value);
+                r->cli.sets[i].value = strdup(eq + 1);
+            } else if (i < CLI_MAX_PAIRS) {
+                r->cli.sets[r->cli.nsets++] = (Pair){ strdup(kv), strdup(eq + 1) };
+            }
         }
     } else if (strcmp(line, ":show") == 0) {
         fputs(r->prog.s ? r->prog.s : "", stdout);
@@ -123,6 +131,8 @@ static void line_in(Repl *r, char *line)
 int cmd_repl(Cli *cli)
 {
     Repl r = { .cli = *cli };
+    for (int i = 0; i < r.cli.nsets; i++)   /* owned from here on: :set replaces and frees them */
+        r.cli.sets[i] = (Pair){ strdup(cli->sets[i].key), strdup(cli->sets[i].value) };
     if (cli->model) {
         size_t len;
         char *src = cli_read_file(cli->model, &len);

@@ -55,6 +55,8 @@ for a in "--seed abc" "--seed -1" "--seed 99999999999999999999" "--epochs 1x" "-
          "--threads 99999999999999999999" "--tolerance abc" "--set N=abc" "--set N=-3" "--set N=99999999999999999"; do
     check "run $a exits 2" expect_exit 2 "$BPC" run lin.bp $a
 done
+check "--set N given twice exits 2" expect_exit 2 "$BPC" run lin.bp --set N=3 --set N=4
+check "--in x given twice exits 2" expect_exit 2 "$BPC" train lin.bp --in x=x.npy,y=y.npy,x=xnan.npy
 check "--set lr=nan exits 2" expect_exit 2 "$BPC" run reg.bp --set N=4,lr=nan
 check "--set lr=1e999 exits 2" expect_exit 2 "$BPC" run reg.bp --set N=4,lr=1e999
 # 6. shell metacharacters in TMPDIR and BPC_CC run nothing
@@ -100,4 +102,7 @@ check "--save into a folder holding other files is refused" sh -c "! '$BPC' trai
 # 9. a malformed .npy is an error naming the file
 { npy_header "{'descr': '<f4', 'fortran_order': Falsey, 'shape': (64, 2), }"; head -c 512 /dev/zero; } > bad.npy
 check "a malformed .npy header names the file" sh -c "'$BPC' train lin.bp --in x=bad.npy,y=y.npy 2>&1 | grep -q '^bpc: bad.npy: .*fortran_order'"
+# 10. the REPL: --set from the command line, then :set again, and a clean exit
+printf 'dim N\ninput x[N, 2]\nsum(x * 0 + 1)\n:set N=5\nsum(x * 0 + 1)\n' > repl.in
+check "repl :set replaces a --set value and exits cleanly" sh -c "'$BPC' repl --set N=3 < repl.in > repl.out 2>&1 && grep -q '10.0000' repl.out"
 finish
