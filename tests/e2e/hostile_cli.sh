@@ -97,6 +97,20 @@ check "a save killed after 1 file leaves the old checkpoint whole" sh -c "BPC_TE
 check "no .tmp file inside the checkpoint" sh -c "! ls ck | grep -q tmp"
 check "a complete save replaces the whole set" sh -c "'$BPC' train lin.bp --in x=x.npy,y=y.npy --epochs 5 --save ck >/dev/null && ! cmp -s ck/W.npy ck.copy/W.npy && ! cmp -s ck/b.npy ck.copy/b.npy"
 check "saved params honour umask" sh -c "umask 022; '$BPC' train lin.bp --in x=x.npy,y=y.npy --save ck22 >/dev/null && [ \$(stat -c %a ck22/W.npy) = 644 ] && [ \$(stat -c %a ck22) = 755 ]"
+# a real full disk, where a private tmpfs can be mounted (root, unshare), else skipped:
+# 4 pages, the old set takes 3 (V 1, W 2), so V's new file fits and W's does not
+printf 'dim N, D = 64, H = 20\ninput x[N, D]\ninput t[N, 1]\nparam V[H, 1] ~ normal(0.1)\nparam W[D, H] ~ normal(0.1)\npred = (x @ W) @ V\nloss = mse(pred, t)\noutput pred\noptimize loss with sgd(lr = 0.01)\n' > big.bp
+"$BPC" run big.bp --set N=32 --out bd >/dev/null 2>&1
+mkdir -p small
+if unshare -m sh -c 'mount -t tmpfs -o size=16k tmpfs small' 2>/dev/null; then
+    check "a full disk during the save leaves the old checkpoint whole" unshare -m sh -c "
+        mount -t tmpfs -o size=16k tmpfs small &&
+        '$BPC' train big.bp --in x=bd/x.npy,t=bd/t.npy --save small/ck >/dev/null && cp -r small/ck full.copy &&
+        ! '$BPC' train big.bp --in x=bd/x.npy,t=bd/t.npy --epochs 3 --save small/ck >/dev/null 2>&1 &&
+        diff -r small/ck full.copy && [ \$(ls small) = ck ]"
+else
+    echo "skipped: the full-disk check (cannot mount a private tmpfs)"
+fi
 mkdir -p mine; echo notes > mine/notes.txt
 check "--save into a folder holding other files is refused" sh -c "! '$BPC' train lin.bp --in x=x.npy,y=y.npy --save mine >/dev/null 2>&1 && [ -f mine/notes.txt ]"
 # 9. a malformed .npy is an error naming the file
