@@ -54,6 +54,29 @@ case("mean_axis", "dim B\ninput x[B, 3, 4]\nm = mean(x, axis=1)\nloss = sum(m * 
      {"x": rand(2, 3, 4)},
      lambda i: with_grads(i, lambda t: {"m": t["x"].mean(1), "loss": (t["x"].mean(1) ** 2).sum()}, ["x"]))
 
+# 2. max at ties: a reduction shares g equally among tied maxima (torch.amax);
+#    elementwise max/min give half to each operand at a tie (torch.maximum/minimum)
+def ints(*shape):
+    return rng.integers(0, 3, size=shape).astype(np.float64)   # many ties
+
+
+case("max_rows_tied", "dim N\ninput x[N, 2]\ninput b[2]\nloss = sum(max(b + x * 0, axis=0))\ngrad loss wrt b, x\n",
+     {"x": rand(3, 2), "b": rand(2)},
+     lambda i: with_grads(i, lambda t: {"loss": (t["b"] + t["x"] * 0).amax(0).sum()}, ["b", "x"]))
+case("max_all", "dim N\ninput x[N, 3]\ninput w[N, 3]\nloss = max(x) * 2 + sum(w * x)\ngrad loss wrt x\n",
+     {"x": ints(4, 3), "w": rand(4, 3)},
+     lambda i: with_grads(i, lambda t: {"loss": t["x"].amax() * 2 + (t["w"] * t["x"]).sum()}, ["x"]))
+case("max_axis", "dim N\ninput x[N, 4]\ninput w[N]\nm = max(x, axis=-1)\n"
+     "loss = sum(m * w)\noutput m\ngrad loss wrt x\n",
+     {"x": ints(5, 4), "w": rand(5)},
+     lambda i: with_grads(i, lambda t: {"m": t["x"].amax(1), "loss": (t["x"].amax(1) * t["w"]).sum()}, ["x"]))
+case("max_min_ewise", "dim N\ninput a[N, 3]\ninput b[N, 3]\ninput w[N, 3]\n"
+     "loss = sum(w * max(a, b)) + sum(w * w * min(a, b)) + sum(max(a, 1))\ngrad loss wrt a, b\n",
+     {"a": ints(4, 3), "b": ints(4, 3), "w": rand(4, 3)},
+     lambda i: with_grads(i, lambda t: {"loss": (t["w"] * torch.maximum(t["a"], t["b"])).sum()
+                                        + (t["w"] ** 2 * torch.minimum(t["a"], t["b"])).sum()
+                                        + torch.maximum(t["a"], torch.ones_like(t["a"])).sum()}, ["a", "b"]))
+
 
 def run_case(work, name, mode):
     src, inputs, ref = CASES[name]
