@@ -179,12 +179,33 @@ static void emit_layout(Emit *e)
 
 /* ---- entry points ---- */
 
+/* Node i reads int labels in pass ph: labels are checked by every pass that
+ * computes an op reading them (fused or not) or reads them at all. */
+static bool checks_labels(const Emit *e, Phase ph, int i)
+{
+    const Node *n = e->g->nodes[i];
+    return e->p->live[i] && op_reads_labels(n->op) && (n->phase == ph || e->used[n->in[1]->id]);
+}
+
+/* An earlier node already checks the same labels against the same range. */
+static bool checked_before(const Emit *e, Phase ph, int i)
+{
+    const Node *n = e->g->nodes[i];
+    for (int j = 0; j < i; j++) {
+        const Node *m = e->g->nodes[j];
+        if (checks_labels(e, ph, j) && m->in[1] == n->in[1] && m->in[0]->shape.d[1] == n->in[0]->shape.d[1])
+            return true;
+    }
+    return false;
+}
+
 /* The checks of one pass, in a function of their own so that P_grad and
  * P_step can run every check before anything is written. */
 static void emit_checks(Emit *e, Phase ph, const char *name)
 {
     const Graph *g = e->g;
     const Plan *p = e->p;
+    e->indent = 0;
     em_line(e, "static int %s_%s_check(const %s_io *io, const void *ws)", e->P, name, e->P);
     em_line(e, "{");
     e->indent = 1;
@@ -203,7 +224,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name)
             em_line(e, "if (!io->%s) return BP_ENULL;", p->copies[i].field);
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];
-        if (p->live[i] && n->phase == ph && op_reads_labels(n->op) && e->used[i]) {
+        if (checks_labels(e, ph, i) && !checked_before(e, ph, i)) {
             const char *c = em_extent(e, n->in[0]->shape.d[1]), *f = p->field[n->in[1]->id];
             em_line(e, "for (int64_t i = 0; i < %s; i++)", em_numel(e, n->in[1]->shape));
             em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", f, f, c);
