@@ -44,7 +44,7 @@ def with_grads(inputs, fn, wrt):
 case("mse_ones", "dim B\ninput x[B, 3]\nloss = mse(x, 0*x)\ngrad loss wrt x\n",
      {"x": np.ones((2, 3))},
      lambda i: with_grads(i, lambda t: {"loss": torch.nn.functional.mse_loss(t["x"], 0 * t["x"])}, ["x"]))
-case("mse", "dim B\ninput a[B, 3]\ninput b[B, 3]\nloss = mse(a, b)\ngrad loss wrt a, b\n",
+case("mse", "dim B\ninput a[B, 3], b[B, 3]\nloss = mse(a, b)\ngrad loss wrt a, b\n",
      {"a": rand(4, 3), "b": rand(4, 3)},
      lambda i: with_grads(i, lambda t: {"loss": torch.nn.functional.mse_loss(t["a"], t["b"])}, ["a", "b"]))
 case("mean_all", "dim B\ninput x[B, 3, 2]\nloss = mean(x * x) + mean(x)\ngrad loss wrt x\n",
