@@ -139,10 +139,32 @@ void stmt_add_name(ParseCtx *c, Stmt *st, const char *name, Span s)
     ARENA_PUSH(c->arena, st->names, st->nnames, st->cnames, id);
 }
 
+/* One more declaration of an input/param list, prepended (the list is built
+ * last first, in constant time per item). An item that was reported (a bad
+ * extent, too deep an initializer) is dropped alone: its siblings stand. */
+Stmt *stmt_list_add(ParseCtx *c, Stmt *list, Stmt *item)
+{
+    if (c->stmt_bad) {
+        c->stmt_bad = false;
+        return list;
+    }
+    item->next = list;
+    return item;
+}
+
+/* Add a statement, or a declaration list (last first) in source order. */
 void module_add(ParseCtx *c, Stmt *st)
 {
+    Stmt *ordered = NULL;
+    while (st) {
+        Stmt *next = st->next;
+        st->next = ordered;
+        ordered = st;
+        st = next;
+    }
     if (!c->stmt_bad)
-        ARENA_PUSH(c->arena, c->module->stmts, c->module->n, c->module->cap, st);
+        for (Stmt *s = ordered; s; s = s->next)
+            ARENA_PUSH(c->arena, c->module->stmts, c->module->n, c->module->cap, s);
     c->stmt_bad = false;
 }
 

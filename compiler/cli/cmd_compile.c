@@ -1,4 +1,5 @@
 /* cmd_compile: the commands that only compile — check, explain, --emit, -o, graph. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,18 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* name can be written between the quotes of #include: C has no escapes
+ * there, and a quote, newline, backslash, apostrophe, slash-star, slash-slash
+ * or ?? (trigraph) is an error or undefined; so is any non-printable byte. */
+static bool includable(const char *name)
+{
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c >= 0x7f || strchr("\"\\'", *c) || (c[0] == '/' && (c[1] == '*' || c[1] == '/')) ||
+            (c[0] == '?' && c[1] == '?'))
+            return false;
+    return *name != '\0';
+}
+
 static int write_c(Cli *cli)
 {
     char *hpath = cli->header ? strdup(cli->header) : header_path(cli->out);
@@ -88,10 +101,13 @@ static int write_c(Cli *cli)
         const char *h = bpc_c_header(m), *c = bpc_c_source(m);
         if (h && c) {
             const char *hname = base_name(hpath);
-            size_t n = strlen(c) + strlen(hname) + 32;
+            size_t n = strlen(c) + strlen(hname) + strlen(h) + 128;
             char *src = malloc(n);
             if (src) {
-                snprintf(src, n, "#include \"%s\"\n%s", hname, c);
+                if (includable(hname))
+                    snprintf(src, n, "#include \"%s\"\n%s", hname, c);
+                else   /* the header's own text: same guard, so including both is fine */
+                    snprintf(src, n, "/* the header, whose file name #include cannot spell: */\n%s%s", h, c);
                 const char *paths[2] = { hpath, cli->out }, *texts[2] = { h, src };
                 if (cli_write_files(2, paths, texts) == 0)
                     rc = EXIT_OK;
