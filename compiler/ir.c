@@ -27,7 +27,11 @@ static uint64_t node_hash(const Node *n)
     h = mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank);
     for (int i = 0; i < n->shape.rank; i++)
         h = mix(mix(h, (uint64_t)n->shape.d[i]), (uint64_t)n->map[i]);
-    return h;
+    /* the multiply only carries bits upward: fold the high bits (where a
+     * double's exponent lands) into the low ones the table indexes by */
+    h ^= h >> 32;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
 }
 
 static bool node_same(const Node *a, const Node *b)
