@@ -1,6 +1,6 @@
 #!/bin/bash
 # long_program: how compile time grows with program length. For chains of
-# 10k, 30k and 100k statements in three shapes, prints the user time of
+# 10k, 30k and 100k statements in five shapes, prints the user time of
 # `bpc check` and of `bpc M.bp -o M.c` (C emission). Near-linear growth is
 # the goal (tests/e2e/long_program.sh checks that 100k compiles at all).
 #   bench/long_program.sh [BPC]      (default: build/bpc)
@@ -16,6 +16,8 @@ gen() {
         for (i = 1; i <= n; i++)
             if (shape == "relu") printf "a%d = relu(a%d)\n", i, i - 1
             else if (shape == "affine") printf "a%d = a%d * 2 + 1\n", i, i - 1
+            else if (shape == "outputs") printf "a%d = tanh(a%d)\noutput a%d\n", i, i - 1, i
+            else if (shape == "params") printf "param w%d[D]\na%d = a%d * w%d\n", i, i, i - 1, i
             else printf "a%d = tanh(a%d) + a%d * 0.5\n", i, i - 1, (i > 1 ? i - 2 : 0)
         printf "loss = mean(a%d * a%d)\noutput a%d\ngrad loss\n", n, n, n
         print "optimize loss with adam(lr = 0.01)"
@@ -29,7 +31,7 @@ secs() {
 }
 
 printf "%-8s %8s %10s %10s\n" shape stmts "check (s)" "-o (s)"
-for shape in relu affine skip; do
+for shape in relu affine skip outputs params; do
     for n in 10000 30000 100000; do
         gen "$WORK/m.bp" $n $shape
         printf "%-8s %8d %10s %10s\n" $shape $n "$(secs "$BPC" check "$WORK/m.bp")" \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# long_program: 100,000-statement chains compile (check and -o; the pipeline
+# long_program: 100,000-statement chains compile (four shapes) (check and -o; the pipeline
 # is near-linear, see bench/long_program.sh), and running out of memory
 # (ulimit -v) gives a message and exit 1, never a crash. Usage:
 #   long_program.sh BPC SRC [SANITIZE]   (SANITIZE ON: skip the ulimit part,
@@ -13,17 +13,19 @@ chain() {
         print "dim N, D = 4"; print "input x[N, D]"; print "param w[D]"; print "a0 = x * w"
         for (i = 1; i <= n; i++)
             if (shape == "relu") printf "a%d = relu(a%d)\n", i, i - 1
+            else if (shape == "outputs") printf "a%d = tanh(a%d)\noutput a%d\n", i, i - 1, i
+            else if (shape == "params") printf "param w%d[D]\na%d = a%d * w%d\n", i, i, i - 1, i
             else printf "a%d = a%d * 2 + 1\n", i, i - 1
-        printf "loss = sum(a%d)\noutput a%d\ngrad loss\n", n, n
+        printf "loss = sum(a%d)\ngrad loss\n", n
+        if (shape != "outputs") printf "output a%d\n", n
     }' > "$1"
 }
 
-chain "$WORK/relu.bp" 100000 relu
-chain "$WORK/affine.bp" 100000 affine
-for s in relu affine; do
+for s in relu affine outputs params; do
+    chain "$WORK/$s.bp" 100000 $s
     check "$s: check" "$BPC" check "$WORK/$s.bp"
     check "$s: -o" "$BPC" "$WORK/$s.bp" -o "$WORK/$s.c"
-    check "$s: has backward" grep -q "int relu_backward\|int affine_backward" "$WORK/$s.c"
+    check "$s: has backward" grep -q "int ${s}_backward" "$WORK/$s.c"
 done
 
 # out_of_memory KB ARGS...: under ulimit -v KB, exit 1 with "out of memory"
