@@ -407,8 +407,9 @@ static void emit_source(Emit *e)
     sb_free(&fns);
 }
 
-/* The header and source of m's model, with the given GEMM (arena strings). */
-bool emit_generate(bpc_model *m, int gemm, const char **header, const char **source)
+/* The header and source of m's model, with the given GEMM (arena strings).
+ * Runs inside emit_generate's guard (compile.c). */
+bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char **source)
 {
     if (!bpc_ok(m))
         return false;
@@ -433,7 +434,7 @@ bool emit_generate(bpc_model *m, int gemm, const char **header, const char **sou
 
 static bool generate(bpc_model *m)
 {
-    return m->c_source || emit_generate(m, m->opt.gemm, (const char **)&m->c_header, (const char **)&m->c_source);
+    return m && (m->c_source || emit_generate(m, m->opt.gemm, (const char **)&m->c_header, (const char **)&m->c_source));
 }
 
 const char *bpc_c_source(bpc_model *m) { return generate(m) ? m->c_source : NULL; }

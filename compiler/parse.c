@@ -1,6 +1,7 @@
 /* parse: runs the scanner and parser over a source text and holds the AST
  * builders the grammar actions call. */
 #include <math.h>
+#include <setjmp.h>
 #include <string.h>
 #include "parse_ctx.h"
 #include "bp_parser.h"
@@ -178,7 +179,16 @@ Module *parse_module(Arena *a, Diags *d, const char *src, size_t len)
         return c.module;
     }
     YY_BUFFER_STATE buf = bp__scan_bytes(src, (int)len, scanner);
-    bp_parse(scanner, &c);
+    Guard gd;   /* a failure in an action: free the scanner, then pass it on */
+    guard_push(&gd);
+    if (setjmp(gd.jb) == 0) {
+        bp_parse(scanner, &c);
+        guard_pop(&gd);
+    } else {
+        bp__delete_buffer(buf, scanner);
+        bp_lex_destroy(scanner);
+        fail_rethrow(&gd);
+    }
     bp__delete_buffer(buf, scanner);
     bp_lex_destroy(scanner);
     return c.module;

@@ -12,12 +12,25 @@ int cmd_check(Cli *cli)
     return m ? EXIT_OK : EXIT_MODEL;
 }
 
+/* Errors the library added after the compile was reported (running out of
+ * memory while emitting): "bpc: error: ..." each. */
+static void report_late_errors(const bpc_model *m, int from)
+{
+    for (int i = from; i < bpc_num_diags(m); i++) {
+        const bpc_diag *d = bpc_get_diag(m, i);
+        if (d && d->level == BPC_ERROR)
+            fprintf(stderr, "bpc: error: %s\n", d->message);
+    }
+}
+
 static int dump(Cli *cli, int stage)
 {
     bpc_model *m = cli_compile(cli);
     if (!m)
         return EXIT_MODEL;
+    int nd = bpc_num_diags(m);
     int rc = bpc_dump(m, stage, stdout) == 0 ? EXIT_OK : EXIT_MODEL;
+    report_late_errors(m, nd);
     bpc_free(m);
     return rc;
 }
@@ -98,7 +111,9 @@ static int write_c(Cli *cli)
     bpc_model *m = hpath ? cli_compile(cli) : NULL;
     int rc = EXIT_MODEL;
     if (m) {
+        int nd = bpc_num_diags(m);
         const char *h = bpc_c_header(m), *c = bpc_c_source(m);
+        report_late_errors(m, nd);
         if (h && c) {
             const char *hname = base_name(hpath);
             size_t n = strlen(c) + strlen(hname) + strlen(h) + 128;
@@ -112,6 +127,8 @@ static int write_c(Cli *cli)
                 if (cli_write_files(2, paths, texts) == 0)
                     rc = EXIT_OK;
                 free(src);
+            } else {
+                fprintf(stderr, "bpc: error: out of memory\n");
             }
         }
     }
