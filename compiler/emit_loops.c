@@ -65,16 +65,23 @@ static const char **view_index(Emit *e, Node *n, const char *const *idx)
     return in;
 }
 
-/* Expand a template: %0 %1 operands, %a the attribute, $ the libm suffix. */
-static const char *apply(Emit *e, const char *tmpl, const char *a0, const char *a1, double attr)
+static bool ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+/* Expand an op's expr (ops.def): X Y its operands, A the attribute, F(fn) the
+ * libm function fn with the float suffix; every other character as written. */
+static const char *apply(Emit *e, const char *expr, const char *a0, const char *a1, double attr)
 {
     StrBuf b = { 0 };
-    for (const char *p = tmpl; *p; p++) {
-        if (p[0] == '%' && p[1] == '0') sb_puts(&b, a0), p++;
-        else if (p[0] == '%' && p[1] == '1') sb_puts(&b, a1), p++;
-        else if (p[0] == '%' && p[1] == 'a') sb_puts(&b, em_lit(e, attr)), p++;
-        else if (*p == '$') sb_puts(&b, e->sfx);
-        else sb_printf(&b, "%c", *p);
+    for (const char *p = expr; *p; p++) {
+        bool alone = (p == expr || !ident_char(p[-1])) && !ident_char(p[1]);
+        if (alone && *p == 'X') sb_puts(&b, a0);
+        else if (alone && *p == 'Y') sb_puts(&b, a1);
+        else if (alone && *p == 'A') sb_puts(&b, em_lit(e, attr));
+        else if ((p == expr || !ident_char(p[-1])) && p[0] == 'F' && p[1] == '(') {
+            const char *close = strchr(p, ')');
+            sb_printf(&b, "%.*s%s", (int)(close - p - 2), p + 2, e->sfx);
+            p = close;
+        } else sb_printf(&b, "%c", *p);
     }
     char *s = arena_strdup(e->g->arena, b.s ? b.s : "");
     sb_free(&b);
@@ -99,7 +106,7 @@ static const char *value(Emit *e, Node *n, const char *const *idx)
     }
     const char *a0 = access(e, n->in[0], idx);
     const char *a1 = n->nin > 1 ? access(e, n->in[1], idx) : "";
-    return apply(e, op_info[n->op].tmpl, a0, a1, n->f);
+    return apply(e, op_info[n->op].expr, a0, a1, n->f);
 }
 
 /* Open loops over shape s (flat: one loop over its elements). */

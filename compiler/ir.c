@@ -24,7 +24,9 @@ static uint64_t node_hash(const Node *n)
     uint64_t fb;
     memcpy(&fb, &n->f, sizeof fb);
     h = mix(mix(mix(h, fb), (uint64_t)n->axes), (uint64_t)(n->ta | n->tb << 1));
-    h = mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank);
+    h = mix(mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank), (uint64_t)n->mode);
+    for (int i = 0; i < n->nints; i++)
+        h = mix(h, (uint64_t)n->ints[i]);
     for (int i = 0; i < n->shape.rank; i++)
         h = mix(mix(h, (uint64_t)n->shape.d[i]), (uint64_t)n->map[i]);
     /* the multiply only carries bits upward: fold the high bits (where a
@@ -37,7 +39,9 @@ static uint64_t node_hash(const Node *n)
 static bool node_same(const Node *a, const Node *b)
 {
     if (a->op != b->op || a->nin != b->nin || a->axes != b->axes || a->ta != b->ta || a->tb != b->tb ||
-        a->decl != b->decl || memcmp(&a->f, &b->f, sizeof a->f) != 0 || !shape_eq(a->shape, b->shape) ||
+        a->decl != b->decl || a->mode != b->mode || a->nints != b->nints ||
+        memcmp(a->ints, b->ints, sizeof(int64_t) * (size_t)a->nints) != 0 ||
+        memcmp(&a->f, &b->f, sizeof a->f) != 0 || !shape_eq(a->shape, b->shape) ||
         !shape_eq(a->count, b->count) || memcmp(a->map, b->map, sizeof a->map) != 0)
         return false;
     for (int i = 0; i < a->nin; i++)
@@ -133,23 +137,10 @@ Node *ir_count(Graph *g, Shape extents)
     return make(g, (Node){ .op = OP_COUNT, .count = extents });
 }
 
-static double fold1(OpKind op, double x, double a)
+/* The value of op on constants, or NAN (not foldable): ops.def's expr, compiled. */
+static double fold(OpKind op, double x, double y, double attr)
 {
-    switch (op) {
-    case OP_NEG: return -x;
-    case OP_EXP: return exp(x);
-    case OP_LOG: return log(x);
-    case OP_SQRT: return sqrt(x);
-    case OP_ABS: return fabs(x);
-    case OP_TANH: return tanh(x);
-    case OP_SIGMOID: return 1 / (1 + exp(-x));
-    case OP_RELU: return x > 0 ? x : 0;
-    case OP_SQUARE: return x * x;
-    case OP_POWC: return pow(x, a);
-    case OP_LEAKY_RELU: return x > 0 ? x : a * x;
-    case OP_SIGN: return (x > 0) - (x < 0);
-    default: return NAN;
-    }
+    return op_info[op].arity <= 2 ? op_info[op].fold(x, y, attr) : NAN;
 }
 
 Node *ir_unary_attr(Graph *g, OpKind op, Node *x, double attr)
@@ -160,8 +151,8 @@ Node *ir_unary_attr(Graph *g, OpKind op, Node *x, double attr)
         return x;
     if (op == OP_POWC && attr == 2)
         op = OP_SQUARE;
-    if (x->op == OP_CONST && !isnan(fold1(op, x->f, attr)))
-        return ir_const(g, fold1(op, x->f, attr));
+    if (x->op == OP_CONST && !isnan(fold(op, x->f, 0, attr)))
+        return ir_const(g, fold(op, x->f, 0, attr));
     return make(g, (Node){ .op = op, .nin = 1, .in = { x }, .f = attr });
 }
 
@@ -195,19 +186,6 @@ Node *ir_bcast_to(Graph *g, Node *x, Shape to)
     return ir_bcast_map(g, x, to, map);
 }
 
-static double fold2(OpKind op, double a, double b)
-{
-    switch (op) {
-    case OP_ADD: return a + b;
-    case OP_SUB: return a - b;
-    case OP_MUL: return a * b;
-    case OP_DIV: return a / b;
-    case OP_MAX2: return a >= b ? a : b;
-    case OP_MIN2: return a <= b ? a : b;
-    default: return NAN;
-    }
-}
-
 /* x + 0, x - 0, x * 1, x / 1, 0 + x, 1 * x: the other operand, when it has the result's shape. */
 static Node *identity_operand(OpKind op, Node *a, Node *b, Shape r)
 {
@@ -225,8 +203,8 @@ Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr)
     Shape r;
     if (!shape_broadcast(a->shape, b->shape, &r))
         fail_internal("%s of unbroadcastable shapes", op_info[op].name);
-    if (a->op == OP_CONST && b->op == OP_CONST && !isnan(fold2(op, a->f, b->f)))
-        return ir_const(g, fold2(op, a->f, b->f));
+    if (a->op == OP_CONST && b->op == OP_CONST && !isnan(fold(op, a->f, b->f, attr)))
+        return ir_const(g, fold(op, a->f, b->f, attr));
     Node *same = identity_operand(op, a, b, r);
     if (same)
         return same;
@@ -299,27 +277,45 @@ const char *node_label(const Graph *g, const Node *n)
     return arena_printf(g->arena, "%%%d", n->id);
 }
 
+static void dump_list(FILE *out, const char *key, const int64_t *v, int n)
+{
+    fprintf(out, " %s=", key);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%s%lld", i ? "," : "", (long long)v[i]);
+}
+
+/* The attribute the op declares (ops.def attr column), as ir_dump prints it. */
 static void dump_attrs(const Graph *g, const Node *n, FILE *out)
 {
-    if (n->op == OP_LEAKY_RELU || n->op == OP_POWC || n->op == OP_SVM || n->op == OP_SVM_GRAD)
-        fprintf(out, " %.9g", n->f);
-    if (n->op == OP_SUM || n->op == OP_MAXR) {
-        fprintf(out, " axes=");
-        for (int i = 0, first = 1; i < n->in[0]->shape.rank; i++)
+    int64_t v[MAX_INTS];
+    int k = 0;
+    switch (op_info[n->op].attr) {
+    case AT_NONE: break;
+    case AT_NUM:
+        if (op_info[n->op].kind != K_LEAF)
+            fprintf(out, " %.9g", n->f);
+        break;
+    case AT_AXES:
+        for (int i = 0; i < n->in[0]->shape.rank; i++)
             if (n->axes & 1 << i)
-                fprintf(out, "%s%d", first ? "" : ",", i), first = 0;
-    }
-    if (n->op == OP_BCAST) {
-        fprintf(out, " map=");
+                v[k++] = i;
+        dump_list(out, "axes", v, k);
+        break;
+    case AT_MAP:
         for (int i = 0; i < n->shape.rank; i++)
-            fprintf(out, "%s%d", i ? "," : "", n->map[i]);
-    }
-    if (n->op == OP_MATMUL && (n->ta || n->tb))
-        fprintf(out, " %s%s", n->ta ? "ᵀ" : "-", n->tb ? "ᵀ" : "-");
-    if (n->op == OP_COUNT)
-        fprintf(out, " %s", shape_str(g, n->count));
-    if (n->op == OP_INPUT || n->op == OP_PARAM)
+            v[i] = n->map[i];
+        dump_list(out, "map", v, n->shape.rank);
+        break;
+    case AT_TRANS:
+        if (n->ta || n->tb)
+            fprintf(out, " %s%s", n->ta ? "ᵀ" : "-", n->tb ? "ᵀ" : "-");
+        break;
+    case AT_COUNT: fprintf(out, " %s", shape_str(g, n->count)); break;
+    case AT_DECL:
         fprintf(out, " %s", g->decls[n->decl].name);
+        break;
+    case AT_INTS: dump_list(out, "ints", n->ints, n->nints); break;
+    }
 }
 
 void ir_dump(const Graph *g, FILE *out, int from, int to)

@@ -9,6 +9,12 @@
 #include "diag.h"
 
 enum { MAX_RANK = 4 };
+/* Inputs a node holds inline: layernorm(x, gamma, beta) needs 3; an op of n
+ * inputs (concat) declares ARITY_N and is built as a chain of MAX_IN-input nodes. */
+enum { MAX_IN = 4, ARITY_N = -1 };
+/* Integer attributes inline: conv2d stride/pad/dilation per axis, reshape extents,
+ * a slice's start/stop/step per axis. */
+enum { MAX_INTS = 3 * MAX_RANK };
 
 /* An extent: > 0 a constant; -(k+1) the k-th symbolic dim (as bp_tensor_info.dims). */
 typedef int64_t Extent;
@@ -19,9 +25,11 @@ typedef struct Shape {
 } Shape;
 
 typedef enum OpKind {
-#define OP(id, name, arity, kind, shape, grad, emit, tmpl) OP_##id,
+#define OP(id, name, arity, kind, flags, attr, shape, grad, emit, expr) OP_##id,
+#define FN(name, lowering, op, params)
 #include "ops.def"
 #undef OP
+#undef FN
     OP_COUNT_
 } OpKind;
 
@@ -32,6 +40,19 @@ typedef enum OpClass {
     K_REDUCE,  /* sum or max over axes               */
     K_KERNEL   /* its own emitter                    */
 } OpClass;
+
+/* ops.def flags: what passes ask of an op instead of testing op codes. */
+enum {
+    F_DATA = 1,      /* a leaf the caller fills: input, param, grad seed        */
+    F_LABELS = 2,    /* input 1 is int labels indexing input 0's last axis       */
+    F_MODE = 4,      /* training and inference differ (Node.mode)               */
+    F_STATE = 8      /* state kept across steps (Node.decl names it)            */
+};
+
+/* ops.def attr: the one attribute an op reads, which drives printing. */
+typedef enum AttrKind {
+    AT_NONE, AT_NUM, AT_AXES, AT_MAP, AT_TRANS, AT_COUNT, AT_DECL, AT_INTS
+} AttrKind;
 
 typedef struct Node Node;
 typedef struct Graph Graph;
@@ -45,7 +66,7 @@ struct Node {
     int id;              /* index in Graph.nodes: topological order         */
     OpKind op;
     int nin;
-    Node *in[2];
+    Node *in[MAX_IN];
     Shape shape;
     bool is_int;         /* int32 data (labels); everything else is float   */
     Phase phase;
@@ -56,6 +77,9 @@ struct Node {
     bool ta, tb;         /* MATMUL: input 0 / 1 used transposed              */
     int decl;            /* INPUT/PARAM: index in Graph.decls; GRADIN: target decl */
     Shape count;         /* COUNT: the extents whose product is its value    */
+    int nints;           /* AT_INTS: how many of ints[] the op reads         */
+    int64_t ints[MAX_INTS];
+    int mode;            /* F_MODE ops: 0 training, 1 inference              */
     /* naming and provenance */
     const char *name;    /* the source name bound to it, if any             */
     const char *rule;    /* derivative rule that built it (explain), or NULL */
@@ -142,17 +166,23 @@ typedef struct AdCtx AdCtx;
 typedef void (*GradRule)(AdCtx *ad, Node *n, Node *g);
 typedef struct Emit Emit;
 typedef void (*EmitRule)(Emit *e, Node *n);
+typedef double (*FoldRule)(double x, double y, double a);
 typedef struct OpInfo {
-    const char *name;
-    int arity;
+    const char *name;    /* in ir_dump and explain                       */
+    int arity;           /* or ARITY_N                                   */
     OpClass kind;
+    int flags;           /* F_*                                          */
+    AttrKind attr;
     ShapeRule shape;
     GradRule grad;
     EmitRule emit;
-    const char *tmpl;
+    const char *expr;    /* K_EWISE: the C expression (X Y A F(fn)), else NULL */
+    FoldRule fold;       /* expr compiled, for constants; NAN when no expr     */
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];
 bool op_reads_labels(OpKind op);
+static inline bool op_has(OpKind op, int flag) { return (op_info[op].flags & flag) != 0; }
+
 
 Graph *ir_new(Arena *a);
 /* Build (or find) a node; shape from the op's rule. NULL with err set when the rule fails. */

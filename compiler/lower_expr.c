@@ -130,11 +130,11 @@ static Node *lookup_local(Lower *l, const char *name)
 }
 
 static const char *const builtin_names[];
-static const int num_builtins;
+static int builtin_count(void);
 
 static void unknown_name(Lower *l, const Ast *a, const char *what)
 {
-    const char *hint = symtab_suggest(&l->syms, a->name, builtin_names, num_builtins);
+    const char *hint = symtab_suggest(&l->syms, a->name, builtin_names, builtin_count());
     if (hint)
         diag_error(l->diags, a->span, "unknown %s '%s'; did you mean '%s'?", what, a->name, hint);
     else
@@ -208,20 +208,21 @@ static Node *expand_def(Lower *l, const Ast *call, Sym *s)
 
 /* ---- built-in functions ---- */
 
-typedef enum ArgKind { A_TENSOR, A_NUMBER, A_AXIS } ArgKind;
+typedef enum ArgKind { ARG_TENSOR, ARG_NUMBER, ARG_AXIS, ARG_BOOL, ARG_INTS } ArgKind;
+enum { MAX_PARAMS = 6 };
 
-typedef struct ArgSpec {
+typedef struct ParamSpec {
     const char *name;
     ArgKind kind;
     bool optional;
     double dflt;
-} ArgSpec;
+} ParamSpec;
 
 typedef struct Args {
-    Node *t[3];          /* tensors, by parameter position */
-    const Ast *ast[3];
-    double num[3];
-    bool given[3];
+    Node *t[MAX_PARAMS];     /* tensors, by parameter position */
+    const Ast *ast[MAX_PARAMS];
+    double num[MAX_PARAMS];
+    bool given[MAX_PARAMS];
 } Args;
 
 typedef Node *(*BuiltinFn)(Lower *l, const Ast *call, Args *a, OpKind op);
@@ -230,7 +231,7 @@ typedef struct Builtin {
     const char *name;
     BuiltinFn fn;
     OpKind op;
-    ArgSpec params[3];
+    ParamSpec params[MAX_PARAMS];
 } Builtin;
 
 static Node *bi_unary(Lower *l, const Ast *c, Args *a, OpKind op)
@@ -258,7 +259,8 @@ static bool axis_mask(Lower *l, const Ast *c, Args *a, int slot, const Node *x, 
     return true;
 }
 
-static Node *bi_reduce(Lower *l, const Ast *c, Args *a, OpKind op)
+/* sum or max over the axis= axis (all by default); mean divides the sum by the count. */
+static Node *reduce(Lower *l, const Ast *c, Args *a, OpKind op, bool mean)
 {
     Node *x = a->t[0];
     int mask;
@@ -270,8 +272,8 @@ static Node *bi_reduce(Lower *l, const Ast *c, Args *a, OpKind op)
     }
     if (!axis_mask(l, c, a, 1, x, &mask))
         return NULL;
-    Node *s = ir_reduce(l->g, op == OP_COUNT_ ? OP_SUM : op, x, mask);
-    if (op != OP_COUNT_)    /* OP_COUNT_ marks mean: sum / count */
+    Node *s = ir_reduce(l->g, op, x, mask);
+    if (!mean)
         return s;
     Shape counted = { 0, { 0 } };
     for (int i = 0; i < x->shape.rank; i++)
@@ -279,6 +281,9 @@ static Node *bi_reduce(Lower *l, const Ast *c, Args *a, OpKind op)
             counted.d[counted.rank++] = x->shape.d[i];
     return ir_binary(l->g, OP_DIV, s, ir_count(l->g, counted));
 }
+
+static Node *bi_reduce(Lower *l, const Ast *c, Args *a, OpKind op) { return reduce(l, c, a, op, false); }
+static Node *bi_mean(Lower *l, const Ast *c, Args *a, OpKind op) { return reduce(l, c, a, op, true); }
 
 static Node *bi_max_min(Lower *l, const Ast *c, Args *a, OpKind op)
 {
@@ -301,7 +306,7 @@ static Node *bi_max_min(Lower *l, const Ast *c, Args *a, OpKind op)
 
 static Node *bi_kernel(Lower *l, const Ast *c, Args *a, OpKind op)
 {
-    Node p = { .op = op, .nin = op_info[op].arity, .in = { a->t[0], a->t[1] }, .f = a->num[2] };
+    Node p = { .op = op, .nin = op_info[op].arity, .in = { a->t[0], a->t[1], a->t[2] }, .f = a->num[2] };
     Node *r = make_checked(l, p, c->span, a->ast);
     if (r && op_reads_labels(op)) {
         Decl *labels = a->t[1]->op == OP_INPUT ? &l->g->decls[a->t[1]->decl] : NULL;
@@ -322,52 +327,45 @@ static Node *bi_mse(Lower *l, const Ast *c, Args *a, OpKind op)
     return ir_binary(l->g, OP_DIV, ir_reduce(l->g, OP_SUM, sq, (1 << sq->shape.rank) - 1), ir_count(l->g, sq->shape));
 }
 
-#define T1 { { "x", A_TENSOR, false, 0 } }
+/* The FN rows of ops.def: the language's functions, their parameters and lowerings. */
+#define REQ false, 0
+#define OPT true, 0
+#define DEF(v) true, v
+#define P(name, kind, need) { name, kind, need }
+#define PARAMS(...) { __VA_ARGS__ }
+#define OP(id, name, arity, kind, flags, attr, shape, grad, emit, expr)
+#define FN(name, lowering, op, params) { name, lowering, OP_##op, params },
 static const Builtin builtins[] = {
-    { "relu", bi_unary, OP_RELU, T1 },
-    { "sigmoid", bi_unary, OP_SIGMOID, T1 },
-    { "tanh", bi_unary, OP_TANH, T1 },
-    { "exp", bi_unary, OP_EXP, T1 },
-    { "log", bi_unary, OP_LOG, T1 },
-    { "sqrt", bi_unary, OP_SQRT, T1 },
-    { "abs", bi_unary, OP_ABS, T1 },
-    { "leaky_relu", bi_unary, OP_LEAKY_RELU, { { "x", A_TENSOR, false, 0 }, { "alpha", A_NUMBER, true, 0.01 } } },
-    { "sum", bi_reduce, OP_SUM, { { "x", A_TENSOR, false, 0 }, { "axis", A_AXIS, true, 0 } } },
-    { "mean", bi_reduce, OP_COUNT_, { { "x", A_TENSOR, false, 0 }, { "axis", A_AXIS, true, 0 } } },
-    { "max", bi_max_min, OP_MAX2, { { "a", A_TENSOR, false, 0 }, { "b", A_TENSOR, true, 0 }, { "axis", A_AXIS, true, 0 } } },
-    { "min", bi_max_min, OP_MIN2, { { "a", A_TENSOR, false, 0 }, { "b", A_TENSOR, true, 0 }, { "axis", A_AXIS, true, 0 } } },
-    { "softmax", bi_kernel, OP_SOFTMAX, T1 },
-    { "log_softmax", bi_kernel, OP_LOG_SOFTMAX, T1 },
-    { "cross_entropy", bi_kernel, OP_XENT, { { "scores", A_TENSOR, false, 0 }, { "labels", A_TENSOR, false, 0 } } },
-    { "svm", bi_kernel, OP_SVM, { { "scores", A_TENSOR, false, 0 }, { "labels", A_TENSOR, false, 0 }, { "margin", A_NUMBER, true, 1 } } },
-    { "mse", bi_mse, OP_SUB, { { "a", A_TENSOR, false, 0 }, { "b", A_TENSOR, false, 0 } } },
+#include "ops.def"
 };
-static const int num_builtins = sizeof builtins / sizeof builtins[0];
+#undef FN
+#define FN(name, lowering, op, params) name,
 static const char *const builtin_names[] = {
-    "relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "leaky_relu", "sum", "mean", "max", "min",
-    "softmax", "log_softmax", "cross_entropy", "svm", "mse",
+#include "ops.def"
 };
-_Static_assert(sizeof builtin_names / sizeof builtin_names[0] == sizeof builtins / sizeof builtins[0],
-               "builtin_names lists every builtin");
+#undef FN
+#undef OP
+enum { NUM_BUILTINS = sizeof builtins / sizeof builtins[0] };
+static int builtin_count(void) { return NUM_BUILTINS; }
 
 static int nparams(const Builtin *b)
 {
     int n = 0;
-    while (n < 3 && b->params[n].name)
+    while (n < MAX_PARAMS && b->params[n].name)
         n++;
     return n;
 }
 
 static bool bind_arg(Lower *l, const Builtin *b, Args *a, int slot, const Ast *value)
 {
-    const ArgSpec *p = &b->params[slot];
+    const ParamSpec *p = &b->params[slot];
     if (a->given[slot] || a->ast[slot]) {
         diag_error(l->diags, value->span, "argument '%s' of %s given twice", p->name, b->name);
         return false;
     }
     a->given[slot] = true;
     a->ast[slot] = value;
-    if (p->kind == A_TENSOR)
+    if (p->kind == ARG_TENSOR)
         return (a->t[slot] = lower_expr(l, value)) != NULL;
     return lower_const(l, value, &a->num[slot]);
 }
@@ -380,7 +378,7 @@ static bool bind_args(Lower *l, const Builtin *b, const Ast *c, Args *a)
         int slot = -1;
         if (!arg->key) {
             slot = pos++;
-            if (slot >= np || b->params[slot].kind == A_AXIS) {
+            if (slot >= np || b->params[slot].kind == ARG_AXIS) {
                 diag_error(l->diags, arg->value->span, "too many arguments to %s (it takes %d%s)", b->name,
                            slot, slot < np ? "; give the axis as axis=k" : "");
                 return false;
@@ -417,7 +415,7 @@ static Node *lower_call(Lower *l, const Ast *c)
         diag_error(l->diags, c->span, "'%s' is a tensor, not a function", c->name);
         return NULL;
     }
-    for (int i = 0; i < num_builtins; i++) {
+    for (int i = 0; i < NUM_BUILTINS; i++) {
         if (strcmp(builtins[i].name, c->name) != 0)
             continue;
         Args a = { 0 };

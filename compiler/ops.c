@@ -1,22 +1,45 @@
 /* ops: the op table, generated from ops.def: the only list of ops. */
+#include <math.h>
 #include "ir.h"
 
-#define OP(id, name, arity, kind, shape, grad, emit, tmpl) \
+#define FN(name, lowering, op, params)
+#define OP(id, name, arity, kind, flags, attr, shape, grad, emit, expr) \
     bool shape(const Graph *, const Node *, Shape *, ShapeErr *); \
     void grad(AdCtx *, Node *, Node *); \
     void emit(Emit *, Node *);
 #include "ops.def"
 #undef OP
 
-const OpInfo op_info[OP_COUNT_] = {
-#define OP(id, name, arity, kind, shape, grad, emit, tmpl) [OP_##id] = { name, arity, kind, shape, grad, emit, tmpl },
+/* The constant folder of every op: an elementwise op's expr compiled as C on
+ * doubles (x, y its inputs, a its attribute); NAN for an op without one. */
+#define X x
+#define Y y
+#define A a
+#define F(fn) fn
+#define E(e) return (double)(e);
+#define NOEXPR return NAN;
+#define OP(id, name, arity, kind, flags, attr, shape, grad, emit, expr) \
+    static double fold_##id(double x, double y, double a) { (void)x; (void)y; (void)a; expr }
 #include "ops.def"
 #undef OP
-};
+#undef X
+#undef Y
+#undef A
+#undef F
+#undef E
+#undef NOEXPR
 
-/* Ops whose second input is int labels indexing the last axis of the first:
- * exactly those with the loss shape rules. */
-bool op_reads_labels(OpKind op)
-{
-    return op_info[op].shape == sh_loss || op_info[op].shape == sh_loss_grad;
-}
+/* The table; the expr column also becomes its text, expanded by the loop emitter. */
+#define E(e) #e
+#define NOEXPR NULL
+#define OP(id, name, arity, kind, flags, attr, shape, grad, emit, expr) \
+    [OP_##id] = { name, arity, kind, flags, attr, shape, grad, emit, expr, fold_##id },
+const OpInfo op_info[OP_COUNT_] = {
+#include "ops.def"
+};
+#undef OP
+#undef E
+#undef NOEXPR
+#undef FN
+
+bool op_reads_labels(OpKind op) { return op_has(op, F_LABELS); }

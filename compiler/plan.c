@@ -45,7 +45,7 @@ static void need_buffer(Plan *p, Node *n)
 {
     while (n->op == OP_RESHAPE)
         n = n->in[0];
-    if (n->op != OP_INPUT && n->op != OP_PARAM && n->op != OP_GRADIN)
+    if (!op_has(n->op, F_DATA))
         p->mat[n->id] = true;   /* a view made a buffer is a copy loop */
 }
 
@@ -97,7 +97,7 @@ static void decide_buffers(Plan *p)
 static void set_home_io(Plan *p, Node *n, const char *field, Phase phase)
 {
     bool direct = p->mat[n->id] && p->home[n->id] == HOME_NONE && n->phase == phase &&
-                  n->op != OP_INPUT && n->op != OP_PARAM && n->op != OP_GRADIN;
+                  !op_has(n->op, F_DATA);
     if (direct) {
         p->home[n->id] = HOME_IO;
         p->field[n->id] = field;
@@ -112,12 +112,9 @@ static void assign_io_homes(Plan *p)
     Graph *g = p->g;
     for (int i = 0; i < g->n; i++) {
         Node *n = g->nodes[i];
-        if (n->op == OP_INPUT || n->op == OP_PARAM) {
+        if (op_has(n->op, F_DATA)) {   /* the grad seed is named after its target */
             p->home[i] = HOME_IO;
-            p->field[i] = g->decls[n->decl].name;
-        } else if (n->op == OP_GRADIN) {
-            p->home[i] = HOME_IO;
-            p->field[i] = n->name;
+            p->field[i] = op_info[n->op].attr == AT_DECL ? g->decls[n->decl].name : n->name;
         }
     }
     for (int i = 0; i < g->noutputs; i++)

@@ -20,7 +20,7 @@ static Node *sole_consumer(const Plan *p, const Node *n, const int *consumer)
 
 static bool has_pointer(const Plan *p, const Node *n)
 {
-    return n->op == OP_INPUT || n->op == OP_PARAM || n->op == OP_GRADIN || p->mat[n->id];
+    return op_has(n->op, F_DATA) || p->mat[n->id];
 }
 
 /* The other operand of a binary op c, one of whose operands is x. */

@@ -251,7 +251,8 @@ static void test_every_op_has_rules(void **state)
         assert_non_null(op_info[op].shape);
         assert_non_null(op_info[op].grad);
         assert_non_null(op_info[op].emit);
-        assert_true(op_info[op].kind != K_EWISE || op_info[op].tmpl != NULL);
+        assert_true(op_info[op].kind != K_EWISE || op_info[op].expr != NULL);
+        assert_non_null(op_info[op].fold);
     }
 }
 
