@@ -1,5 +1,6 @@
-/* compile: the pipeline — parse, lower, differentiate — and the public
- * model object of bpc.h. */
+/* compile: the pipeline — parse, lower, differentiate (simplifying as it
+ * builds), plan — and the public model object of bpc.h. Emission, explain
+ * and graph read the plan the pipeline made (m->plan). */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "fields.h"
 #include "lower.h"
 #include "model.h"
+#include "plan.h"
 
 const char *bpc_version(void) { return BPC_VERSION; }
 
@@ -37,7 +39,10 @@ static bool valid_name(const char *s)
     return true;
 }
 
-static void front_end(bpc_model *m)
+/* parse -> lower -> differentiate -> check io fields -> plan; in debug
+ * builds the IR is verified after each pass that builds it. m->g and m->plan
+ * are set only when every pass succeeded. */
+static void pipeline(bpc_model *m)
 {
     m->ast = parse_module(&m->arena, &m->diags, m->src, m->len);
     Graph *g = ir_new(&m->arena);
@@ -45,9 +50,14 @@ static void front_end(bpc_model *m)
     lower_module(&l, m->ast);
     if (m->diags.nerrors)
         return;
+    ir_check(g, "lowering");
     ad_run(g);
-    if (fields_check(fields_build(g), &m->diags))
-        m->g = g;
+    ir_check(g, "differentiation");
+    if (!fields_check(fields_build(g), &m->diags))
+        return;
+    m->plan = plan_build(g, m->opt.opt_level > 0);
+    ir_check(g, "planning");
+    m->g = g;
 }
 
 void model_fail(bpc_model *m, const char *msg)
@@ -104,7 +114,7 @@ static void compile_model(bpc_model *m, const char *src, size_t len, const char 
     if (!valid_name(m->name))
         diag_error(&m->diags, (Span){ 0 }, "'%s' is not a valid C prefix (--name takes letters, digits and _)", m->name);
     else
-        front_end(m);
+        pipeline(m);
 }
 
 /* Returned when not even the model struct can be allocated: read-only

@@ -13,7 +13,7 @@ void dot_print(const bpc_model *m, FILE *out)
 {
     Graph *g = m->g;
     Emit e = { .g = g, .P = m->name };
-    e.p = plan_build(g, m->opt.opt_level > 0);
+    e.p = m->plan;
     fprintf(out, "digraph %s {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n", m->name);
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];

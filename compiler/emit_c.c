@@ -416,7 +416,7 @@ bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char 
     Graph *g = m->g;
     Fields *f = fields_build(g);
     Emit e = { .g = g, .f = f, .P = m->name, .f64 = m->opt.dtype == BP_F64, .gemm = gemm };
-    e.p = plan_build(g, m->opt.opt_level > 0);
+    e.p = m->plan;
     e.real = e.f64 ? "double" : "float";
     e.sfx = e.f64 ? "" : "f";
     e.used = arena_alloc(&m->arena, (size_t)g->n + 1);

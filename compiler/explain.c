@@ -58,7 +58,7 @@ static void section(Emit *e, Phase ph, FILE *out)
 static Emit explain_ctx(const bpc_model *m)
 {
     Emit e = { .g = m->g, .P = m->name, .real = "float", .sfx = "f" };
-    e.p = plan_build(m->g, m->opt.opt_level > 0);
+    e.p = m->plan;
     e.used = arena_alloc(m->g->arena, (size_t)m->g->n + 1);
     return e;
 }

@@ -210,6 +210,13 @@ const char *extent_str(const Graph *g, Extent e, char *buf, size_t len);
 void ir_count_uses(Graph *g);
 /* seen[id] = true for root and everything it depends on (no recursion). */
 void ir_mark_deps(const Graph *g, const Node *root, bool *seen);
+/* The IR's invariants: ids in place, inputs existing and earlier (topological
+ * order), arity as declared, every shape what its op's rule gives. false with
+ * the first violation in msg. */
+bool ir_verify(const Graph *g, char *msg, size_t len);
+/* In debug builds (no NDEBUG: Debug and the sanitizer build) ir_verify, a
+ * violation an internal error naming the pass it followed; nothing otherwise. */
+void ir_check(const Graph *g, const char *after);
 void ir_dump(const Graph *g, FILE *out, int from, int to);
 const char *node_label(const Graph *g, const Node *n);    /* "h" or "%12" */
 #endif

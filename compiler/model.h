@@ -15,6 +15,7 @@ struct bpc_model {
     char *name;              /* C prefix                          */
     Module *ast;
     Graph *g;                /* NULL if the front end failed      */
+    struct Plan *plan;       /* g planned: buffers, fusions, names */
     char *c_source, *c_header;
     bpc_diag *pub;           /* diagnostics in the public form    */
     int npub;                /* how many of them pub holds        */
