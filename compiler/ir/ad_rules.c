@@ -100,6 +100,13 @@ void ad_sigmoid(AdCtx *ad, Node *n, Node *g)
     ad_accum(ad, X, BIN(MUL, g, BIN(MUL, n, BIN(SUB, K(1), n))));
 }
 
+/* d gelu(x) = g * (Φ(x) + x φ(x)): Φ the normal CDF, φ its density */
+void ad_gelu(AdCtx *ad, Node *n, Node *g)
+{
+    RULE("d gelu(x) = g * (Φ(x) + x * φ(x)), Φ the normal CDF, φ its density");
+    ad_accum(ad, X, BIN(MUL, g, UN(GELU_GRAD, X)));
+}
+
 /* d tanh(x) = g * (1 - y²) */
 void ad_tanh(AdCtx *ad, Node *n, Node *g)
 {

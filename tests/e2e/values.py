@@ -47,6 +47,11 @@ case("mse_ones", "dim B\ninput x[B, 3]\nloss = mse(x, 0*x)\ngrad loss wrt x\n",
 case("mse", "dim B\ninput a[B, 3], b[B, 3]\nloss = mse(a, b)\ngrad loss wrt a, b\n",
      {"a": rand(4, 3), "b": rand(4, 3)},
      lambda i: with_grads(i, lambda t: {"loss": torch.nn.functional.mse_loss(t["a"], t["b"])}, ["a", "b"]))
+case("gelu", "dim B\ninput x[B, 5]\nh = gelu(x)\nloss = sum(h * h) + sum(gelu(3 * x))\noutput h\ngrad loss wrt x\n",
+     {"x": np.concatenate([rand(3, 5) * 3, [[0.0, -1e-3, 1e-3, 6.0, -6.0]]])},
+     lambda i: with_grads(i, lambda t: {"h": torch.nn.functional.gelu(t["x"]),
+                                        "loss": (torch.nn.functional.gelu(t["x"]) ** 2).sum()
+                                        + torch.nn.functional.gelu(3 * t["x"]).sum()}, ["x"]))
 case("mean_all", "dim B\ninput x[B, 3, 2]\nloss = mean(x * x) + mean(x)\ngrad loss wrt x\n",
      {"x": rand(3, 3, 2)},
      lambda i: with_grads(i, lambda t: {"loss": (t["x"] * t["x"]).mean() + t["x"].mean()}, ["x"]))
