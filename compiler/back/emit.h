@@ -33,8 +33,12 @@ struct Emit {
 
 /* An indented line of the current function. */
 void em_line(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Each line of text (statements separated by '\n') on a line of its own, indented. */
+void em_lines(Emit *e, const char *text);
 const char *em_extent(Emit *e, Extent x);
 const char *em_numel(Emit *e, Shape s);
+/* v as the shortest decimal that reads back exactly as the double v ("0.1"). */
+const char *em_double(Emit *e, double v);
 const char *em_lit(Emit *e, double v);
 /* The pointer variable of a node's buffer (marks it used). */
 const char *em_buf(Emit *e, const Node *n);

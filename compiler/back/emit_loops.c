@@ -41,7 +41,7 @@ static const char *access(Emit *e, Node *n, const char *const *idx)
     if (op_info[n->op].kind != K_EWISE)
         return v;
     const char *t = arena_printf(e->g->arena, "v%d", e->ntemps++);
-    sb_printf(e->temps, "const %s %s = %s; ", e->real, t, v);
+    sb_printf(e->temps, "const %s %s = %s;\n", e->real, t, v);
     return t;
 }
 
@@ -151,12 +151,17 @@ static void loop(Emit *e, Shape s, Node *n, const char *dst, BodyFn fn, bool try
     }
     if (s.rank > 0)
         open_loops(e, s);
-    if (temps.len && s.rank == 0)
-        em_line(e, "{ %s%s }", temps.s, body.s);
-    else if (temps.len)
-        em_line(e, "%s%s", temps.s, body.s);
-    else
-        em_line(e, "%s", body.s);
+    bool block = temps.len && s.rank == 0;   /* the temporaries' scope */
+    if (block) {
+        em_line(e, "{");
+        e->indent++;
+    }
+    em_lines(e, temps.s);
+    em_lines(e, body.s);
+    if (block) {
+        e->indent--;
+        em_line(e, "}");
+    }
     if (s.rank > 0)
         close_loops(e, s);
     e->flat = false;
@@ -253,11 +258,15 @@ static bool sum_in_lanes(Emit *e, Node *n, const char *out)
     em_line(e, "const int64_t whole = (%s) / %d * %d;", count, SUM_LANES, SUM_LANES);
     em_line(e, "for (int64_t b = 0; b < whole; b += %d)", SUM_LANES);
     em_line(e, "    for (int64_t k = 0; k < %d; k++) {", SUM_LANES);
-    em_line(e, "        const int64_t i = b + k;");
-    em_line(e, "        %s", lane);
+    e->indent += 2;
+    em_line(e, "const int64_t i = b + k;");
+    em_lines(e, lane);
+    e->indent -= 2;
     em_line(e, "    }");
     em_line(e, "for (int64_t i = whole; i < %s; i++) {", count);
-    em_line(e, "    %s", tail);
+    e->indent++;
+    em_lines(e, tail);
+    e->indent--;
     em_line(e, "}");
     em_line(e, "for (int64_t k = 0; k < %d; k++)", SUM_LANES);
     em_line(e, "    acc += part[k];");
@@ -319,8 +328,7 @@ const char *em_scalar(Emit *e, Node *n)
     e->temps = &temps;
     e->flat = false;
     const char *v = access(e, n, ivar);
-    if (temps.len)
-        em_line(e, "%s", temps.s);
+    em_lines(e, temps.s);
     sb_free(&temps);
     return v;
 }
@@ -343,8 +351,7 @@ void em_fill(Emit *e, const char *dst, Node *src)
         for (int k = 0; k < 2; k++) {
             const char *x = whole_buffer(e, src->in[1 - k], src->shape);
             if (x && broadcast_const(src->in[k], &c)) {
-                em_line(e, e->f64 ? "%s(%s, %s, %.17g, %s);" : "%s(%s, %s, %.9g, %s);", em_kernel(e, "scale"),
-                        em_numel(e, src->shape), dst, c, x);
+                em_line(e, "%s(%s, %s, %s, %s);", em_kernel(e, "scale"), em_numel(e, src->shape), dst, em_lit(e, c), x);
                 return;
             }
         }

@@ -158,9 +158,9 @@ static void init_param(Emit *e, const Decl *d, int index)
     switch (d->init) {
     case INIT_ZEROS: v = "0"; break;
     case INIT_ONES: v = "1"; break;
-    case INIT_NORMAL: v = arena_printf(e->g->arena, "%.17g * %s_normal(&s)", d->init_a, e->P); break;
+    case INIT_NORMAL: v = arena_printf(e->g->arena, "%s * %s_normal(&s)", em_double(e, d->init_a), e->P); break;
     case INIT_UNIFORM:
-        v = arena_printf(e->g->arena, "%.17g + %.17g * %s_uniform(&s)", d->init_a, d->init_b - d->init_a, e->P);
+        v = arena_printf(e->g->arena, "%s + %s * %s_uniform(&s)", em_double(e, d->init_a), em_double(e, d->init_b - d->init_a), e->P);
         break;
     case INIT_XAVIER:
         v = arena_printf(e->g->arena, "sqrt(6.0 / (double)(%s + %s)) * (2 * %s_uniform(&s) - 1)", fan_in, fan_out, e->P);
@@ -200,7 +200,7 @@ void em_init_fn(Emit *e)
 static const char *hyper(Emit *e, Hyper h)
 {
     if (h.decl < 0)
-        return arena_printf(e->g->arena, "%.17g", h.value);
+        return em_double(e, h.value);
     return arena_printf(e->g->arena, "(double)io->%s[0]", e->g->decls[h.decl].name);
 }
 

@@ -2,6 +2,7 @@
  * buffer names, and the readable rendering of fused expressions. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "emit.h"
 
@@ -56,6 +57,24 @@ const char *em_numel(Emit *e, Shape s)
     return strchr(r, '*') ? arena_printf(e->g->arena, "(%s)", r) : r;
 }
 
+/* The shortest decimal that reads back as exactly v in the model's precision
+ * (strtod for double, strtof for float): 0.1, not 0.10000000000000001. */
+static void shortest_decimal(double v, bool f64, char *buf, size_t len)
+{
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, len, "%.*g", digits, v);
+        if (f64 ? strtod(buf, NULL) == v : strtof(buf, NULL) == (float)v)
+            return;
+    }
+}
+
+const char *em_double(Emit *e, double v)
+{
+    char buf[40];
+    shortest_decimal(v, true, buf, sizeof buf);
+    return arena_strdup(e->g->arena, buf);
+}
+
 const char *em_lit(Emit *e, double v)
 {
     if (isnan(v))
@@ -63,7 +82,7 @@ const char *em_lit(Emit *e, double v)
     if (isinf(v))
         return v > 0 ? "INFINITY" : "-INFINITY";
     char buf[40];
-    snprintf(buf, sizeof buf, e->f64 ? "%.17g" : "%.9g", v);
+    shortest_decimal(v, e->f64, buf, sizeof buf);
     if (!strpbrk(buf, ".e"))
         strcat(buf, ".0");
     return arena_printf(e->g->arena, v < 0 ? "(%s%s)" : "%s%s", buf, e->f64 ? "" : "f");
@@ -73,6 +92,17 @@ const char *em_buf(Emit *e, const Node *n)
 {
     e->used[n->id] = true;
     return e->p->cname[n->id];
+}
+
+void em_lines(Emit *e, const char *text)
+{
+    while (text && *text) {
+        const char *end = strchr(text, '\n');
+        int n = end ? (int)(end - text) : (int)strlen(text);
+        if (n)
+            em_line(e, "%.*s", n, text);
+        text += n + (end != NULL);
+    }
 }
 
 const char *em_ptr(Emit *e, const Node *n)
