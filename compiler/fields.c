@@ -2,6 +2,7 @@
 #include <string.h>
 #include "bp_common.h"
 #include "fields.h"
+#include "names.h"
 #include "symtab.h"
 
 static void add(const Graph *g, Fields *f, Field x)
@@ -61,24 +62,17 @@ Fields *fields_build(const Graph *g)
     return f;
 }
 
-static const char *const c_words[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
-    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
-    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
-    "_Complex", "_Imaginary", "bool", "true", "false", "asm", "typeof",
-};
-
-bool fields_check(const Fields *f, Diags *d)
+bool fields_check(const Fields *f, const char *prefix, Diags *d)
 {
     Symtab seen = { .arena = d->arena };
     bool ok = true;
     for (int i = 0; i < f->n; i++) {
         const Field *x = &f->items[i];
-        for (size_t k = 0; k < sizeof c_words / sizeof *c_words; k++)
-            if (strcmp(c_words[k], x->name) == 0) {
-                diag_error(d, x->span, "'%s' is a C keyword and cannot name a field of the generated io struct; rename it", x->name);
-                ok = false;
-            }
+        const char *why = names_field_problem(x->name, prefix);
+        if (why) {
+            diag_error(d, x->span, "'%s' is %s and cannot name a field of the generated io struct; rename it", x->name, why);
+            ok = false;
+        }
         bool existed;
         symtab_add(&seen, x->name, SYM_BIND, x->span, &existed);
         if (existed) {
