@@ -62,6 +62,16 @@ Fields *fields_build(const Graph *g)
     return f;
 }
 
+/* A name like NAME that can be a field: NAME_, else m_ and NAME without
+ * its leading underscores. */
+static const char *rename_hint(Arena *a, const char *name, const char *prefix)
+{
+    const char *c = arena_printf(a, "%s_", name);
+    if (!names_field_problem(c, prefix))
+        return c;
+    return arena_printf(a, "m_%s", name + strspn(name, "_"));
+}
+
 bool fields_check(const Fields *f, const char *prefix, Diags *d)
 {
     Symtab seen = { .arena = d->arena };
@@ -70,7 +80,8 @@ bool fields_check(const Fields *f, const char *prefix, Diags *d)
         const Field *x = &f->items[i];
         const char *why = names_field_problem(x->name, prefix);
         if (why) {
-            diag_error(d, x->span, "'%s' is %s and cannot name a field of the generated io struct; rename it", x->name, why);
+            diag_error(d, x->span, "'%s' cannot name a field of the generated io struct: it is %s; rename it (say, '%s')",
+                       x->name, why, rename_hint(d->arena, x->name, prefix));
             ok = false;
         }
         bool existed;

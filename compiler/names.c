@@ -118,7 +118,7 @@ static const char *object_macro(const char *name, const char *prefix)
     if (in(name, math_macros, COUNT(math_macros)) || math_family(name))
         return "a macro of <math.h>";
     if (in(name, predefined, COUNT(predefined)))
-        return "a macro that C compilers predefine in their GNU mode";
+        return "a macro that C compilers predefine (in GNU mode)";
     size_t n = strlen(prefix);
     if (strcmp(name, "BP_COMMON_DEFINED") == 0 || (strncmp(name, prefix, n) == 0 && strcmp(name + n, "_BPC_H") == 0))
         return "a macro of the generated header";
@@ -130,9 +130,9 @@ const char *names_field_problem(const char *name, const char *prefix)
     if (in(name, keywords, COUNT(keywords)))
         return "a C keyword";
     if (reserved(name))
-        return "reserved to the C implementation (names beginning with '__', or '_' and a capital, are)";
+        return "reserved to the C implementation (it begins with '__' or '_' and a capital)";
     if (strncmp(name, "bp_", 3) == 0 || strncmp(name, "bpc_", 4) == 0)
-        return "reserved to bpc's runtime (names beginning with 'bp_' or 'bpc_' are: the JIT defines macros there)";
+        return "reserved to bpc's runtime (it begins with 'bp_' or 'bpc_')";
     return object_macro(name, prefix);
 }
 
