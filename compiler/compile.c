@@ -46,7 +46,7 @@ static void front_end(bpc_model *m)
     if (m->diags.nerrors)
         return;
     ad_run(g);
-    if (fields_check(fields_build(g), &m->diags))
+    if (fields_check(fields_build(g), m->name, &m->diags))
         m->g = g;
 }
 

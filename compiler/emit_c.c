@@ -422,6 +422,7 @@ bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char 
     Fields *f = fields_build(g);
     Emit e = { .g = g, .f = f, .P = m->name, .f64 = m->opt.dtype == BP_F64, .gemm = gemm };
     e.p = plan_build(g, m->opt.opt_level > 0);
+    em_name_locals(&e);
     e.real = e.f64 ? "double" : "float";
     e.sfx = e.f64 ? "" : "f";
     e.used = arena_alloc(&m->arena, (size_t)g->n + 1);
