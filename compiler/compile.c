@@ -53,7 +53,7 @@ static void pipeline(bpc_model *m)
     ir_check(g, "lowering");
     ad_run(g);
     ir_check(g, "differentiation");
-    if (!fields_check(fields_build(g), &m->diags))
+    if (!fields_check(fields_build(g), m->name, &m->diags))
         return;
     m->plan = plan_build(g, m->opt.opt_level > 0);
     ir_check(g, "planning");

@@ -29,12 +29,17 @@ struct Emit {
     const char *kernels[8];  /* support kernels the model calls            */
     int nkernels;
     bool uses_uniform, uses_normal;   /* P_init's draws                    */
+    const char **dimc;    /* by symbolic dim: the C name of its local      */
 };
 
 /* An indented line of the current function. */
 void em_line(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Each line of text (statements separated by '\n') on a line of its own, indented. */
 void em_lines(Emit *e, const char *text);
+/* The C names of locals (names.h): each source name as written where it
+ * cannot collide with anything the generated code uses, else renamed;
+ * sets e->dimc and rewrites the plan's buffer names. */
+void em_name_locals(Emit *e);
 const char *em_extent(Emit *e, Extent x);
 const char *em_numel(Emit *e, Shape s);
 /* v as the shortest decimal that reads back exactly as the double v ("0.1"). */

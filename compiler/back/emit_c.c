@@ -421,7 +421,10 @@ bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char 
     Graph *g = m->g;
     Fields *f = fields_build(g);
     Emit e = { .g = g, .f = f, .P = m->name, .f64 = m->opt.dtype == BP_F64, .gemm = gemm };
-    e.p = m->plan;
+    Plan named = *m->plan;   /* the model's plan stays as planned: emission renames in a copy */
+    named.cname = arena_alloc(&m->arena, sizeof(char *) * (size_t)(g->n + 1));
+    e.p = &named;
+    em_name_locals(&e);
     e.real = e.f64 ? "double" : "float";
     e.sfx = e.f64 ? "" : "f";
     e.used = arena_alloc(&m->arena, (size_t)g->n + 1);

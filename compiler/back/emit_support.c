@@ -26,7 +26,12 @@ static void gemm_runtime(Emit *e)
     em_line(e, "/* GEMM from the bpc runtime (packed, blocked, SIMD): link libbprt. */");
     em_line(e, "void %s(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A, int64_t lda,", fn, R, R);
     em_line(e, "              const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc);", R, R, R);
-    em_line(e, "#define %s_gemm %s", e->P, fn);
+    /* a function, not a macro: a macro would rename an io field called P_gemm */
+    em_line(e, "static inline void %s_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A,", e->P, R, R);
+    em_line(e, "                           int64_t lda, const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc)", R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);", fn);
+    em_line(e, "}");
 }
 
 static void gemm_blas(Emit *e)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "emit.h"
+#include "names.h"
+#include "symtab.h"
 
 void em_line(Emit *e, const char *fmt, ...)
 {
@@ -26,13 +28,45 @@ void em_line(Emit *e, const char *fmt, ...)
     sb_puts(e->out, "\n");
 }
 
+/* base as a local: 'r' before a leading '_', then '_' appended until
+ * names_local_ok and, when taken is given, not yet in it (then added). */
+static const char *local_name(Emit *e, Symtab *taken, const char *base)
+{
+    Arena *a = e->g->arena;
+    const char *c = base[0] == '_' ? arena_printf(a, "r%s", base) : base;
+    while (!names_local_ok(c, e->P) || (taken && symtab_find(taken, c)))
+        c = arena_printf(a, "%s_", c);
+    bool existed;
+    if (taken)
+        symtab_add(taken, c, SYM_BIND, (Span){ 0 }, &existed);
+    return c;
+}
+
+void em_name_locals(Emit *e)
+{
+    Graph *g = e->g;
+    Plan *p = e->p;
+    Symtab taken = { .arena = g->arena };
+    e->dimc = arena_alloc(g->arena, sizeof(char *) * (size_t)(g->nsym + 1));
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
+            e->dimc[g->decls[i].sym] = local_name(e, &taken, g->decls[i].name);
+    for (int i = 0; i < g->n; i++) {
+        const char *base = p->home[i] == HOME_IO ? p->field[i] : g->nodes[i]->name;
+        bool buffer = p->home[i] != HOME_NONE && p->live[i];
+        if (!base)
+            p->cname[i] = arena_printf(g->arena, "t%d", i);
+        else
+            p->cname[i] = local_name(e, buffer ? &taken : NULL, base);
+    }
+}
+
 const char *em_extent(Emit *e, Extent x)
 {
     char buf[32];
-    const char *s = extent_str(e->g, x, buf, sizeof buf);
-    if (x < 0 && plan_reserved(s))
-        return arena_printf(e->g->arena, "%s_", s);
-    return arena_strdup(e->g->arena, s);
+    if (x < 0 && e->dimc)
+        return e->dimc[-x - 1];
+    return arena_strdup(e->g->arena, extent_str(e->g, x, buf, sizeof buf));
 }
 
 /* The element count of s as a C expression that is safe as an operand of any

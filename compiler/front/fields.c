@@ -2,6 +2,7 @@
 #include <string.h>
 #include "bp_common.h"
 #include "fields.h"
+#include "names.h"
 #include "symtab.h"
 
 static void add(const Graph *g, Fields *f, Field x)
@@ -61,24 +62,28 @@ Fields *fields_build(const Graph *g)
     return f;
 }
 
-static const char *const c_words[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
-    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
-    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
-    "_Complex", "_Imaginary", "bool", "true", "false", "asm", "typeof",
-};
+/* A name like NAME that can be a field: NAME_, else m_ and NAME without
+ * its leading underscores. */
+static const char *rename_hint(Arena *a, const char *name, const char *prefix)
+{
+    const char *c = arena_printf(a, "%s_", name);
+    if (!names_field_problem(c, prefix))
+        return c;
+    return arena_printf(a, "m_%s", name + strspn(name, "_"));
+}
 
-bool fields_check(const Fields *f, Diags *d)
+bool fields_check(const Fields *f, const char *prefix, Diags *d)
 {
     Symtab seen = { .arena = d->arena };
     bool ok = true;
     for (int i = 0; i < f->n; i++) {
         const Field *x = &f->items[i];
-        for (size_t k = 0; k < sizeof c_words / sizeof *c_words; k++)
-            if (strcmp(c_words[k], x->name) == 0) {
-                diag_error(d, x->span, "'%s' is a C keyword and cannot name a field of the generated io struct; rename it", x->name);
-                ok = false;
-            }
+        const char *why = names_field_problem(x->name, prefix);
+        if (why) {
+            diag_error(d, x->span, "'%s' cannot name a field of the generated io struct: it is %s; rename it (say, '%s')",
+                       x->name, why, rename_hint(d->arena, x->name, prefix));
+            ok = false;
+        }
         bool existed;
         symtab_add(&seen, x->name, SYM_BIND, x->span, &existed);
         if (existed) {

@@ -25,6 +25,8 @@ typedef struct Fields {
 } Fields;
 
 Fields *fields_build(const Graph *g);
-/* Report names that are C keywords or that two fields share; false if any. */
-bool fields_check(const Fields *f, Diags *d);
+/* Report field names that cannot be struct members in model PREFIX's C (C
+ * keywords, object-like macros, reserved identifiers: names.h) or that two
+ * fields share; false if any. */
+bool fields_check(const Fields *f, const char *prefix, Diags *d);
 #endif
