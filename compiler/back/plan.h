@@ -66,6 +66,17 @@ typedef struct Plan {
  * decisions and the homes. */
 void plan_fuse(Plan *p, const int *consumer);
 
+/* The plan of g (run once, by the pipeline in compile.c; the model holds it):
+ *  1. liveness: the nodes an output, the target or a gradient needs;
+ *  2. buffers: which live nodes are materialised (kernel results, values read
+ *     by a kernel or by more than one loop, reductions) and which are computed
+ *     inside their consumer's loop; with fuse, GEMM epilogues and single-pass
+ *     kernels (plan_fuse) absorb their neighbours;
+ *  3. homes: a value that is an io field is computed there; the rest get a
+ *     workspace region, shared by tensors whose lifetimes do not overlap
+ *     (greedy over the schedule, largest first);
+ *  4. names: each buffer's C name (cname), from its source name or t<id>.
+ * Reads g, never changes it (ir_check verifies after); allocates in g's arena. */
 Plan *plan_build(Graph *g, bool fuse);
 /* Names the generated code uses itself (and C keywords): a source name
  * that is one gets a trailing '_' in local variables. */
