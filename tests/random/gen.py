@@ -212,6 +212,7 @@ class Prog:
         self.outputs = []
         self.target = None
         self.grad = None     # ("grad", wrt list or None) | ("optimize", kind, {hyper: number or input name} or None)
+        self.style = 0       # seeds restyle()
 
     def binding_shape(self, name):
         for nm, n in self.stmts:
@@ -279,7 +280,26 @@ class Prog:
             args = "" if hyp is None else "(%s)" % ", ".join(
                 "%s = %s" % (k, v if isinstance(v, str) else fmt_num(v)) for k, v in hyp.items())
             lines.append("optimize %s with %s%s" % (self.target, kind, args))
-        return "\n".join(lines) + "\n"
+        return "\n".join(self.restyle(lines)) + "\n"
+
+    def restyle(self, lines):
+        """The same program in other layouts: statements joined by ';', a newline
+        inside parentheses, comments and blank lines (grammar/bp.y, SPEC §1)."""
+        r = random.Random(self.style)
+        out = []
+        for ln in lines:
+            is_bind = " = " in ln and not ln.startswith(("dim", "def", "param", "input"))
+            if is_bind and ", " in ln and r.random() < 0.2:
+                ln = ln.replace(", ", ",\n      ", 1)
+            if is_bind and r.random() < 0.15 and out and out[-1].split(" = ")[0].isidentifier() and "#" not in out[-1]:
+                out[-1] += "; " + ln
+                continue
+            if r.random() < 0.08:
+                out.append("# a comment line")
+            if r.random() < 0.05:
+                out.append("")
+            out.append(ln + ("   # trailing comment" if r.random() < 0.08 else ""))
+        return out
 
     def py(self):
         env = {name: "t[%r]" % name for name in self.decls}
@@ -322,6 +342,7 @@ class Gen:
         self.avoid = avoid
         self.r = random.Random(seed)
         self.P = Prog()
+        self.P.style = self.r.randrange(1 << 30)
         self.count = 0
         r, P = self.r, self.P
         nsym = r.choice([1, 1, 2])
