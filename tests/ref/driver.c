@@ -115,7 +115,7 @@ static int npy_read(const char *path, Buf *b)
         die("truncated .npy: ", path);
     char descr[8] = "", *d = strstr(h, "'descr'"), *s = strstr(h, "'shape'");
     if (!d || !s || strstr(h, "'fortran_order': True"))
-        die("unsupported .npy header: ", path);
+        die("unsupported .npy header: ", path);   /* (exits: nothing to free) */
     d = strchr(d + 7, '\'');
     if (d)
         sscanf(d + 1, "%7[^']", descr);
@@ -331,6 +331,9 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s/fb", argv[2]);
     write_results(dir, false);
     printf("fb_vs_grad %.3g\n", max_diff(snap));
+    for (int i = 0; i < nbufs; i++)
+        free(snap[i]);
+    free(snap);
 
 #ifdef HAS_STEP
     poison_results();

@@ -78,7 +78,7 @@ KNOWN_FAILURES = {
     "mse_symbolic": "mse/mean over a symbolic dim divides by the wrong count (fix on another branch)",
     "mean_axes_symbolic": "mean over several axes with a symbolic dim: wrong count (fix on another branch)",
     "max_ties": "max reduction gives each tied element the whole gradient (fix on another branch)",
-    "name_c_macro": "unfixed, reported: a name that is a macro of <stdint.h>/<math.h>/<stddef.h> breaks the C",
+    "name_c_macro": "unfixed, reported: a name that is a macro of <stdint.h>/<math.h>/<stddef.h> (or tcc's unix, linux) breaks the C",
     "name_model_prefix": "unfixed, reported: a tensor named like a support function (m_gemm...) shadows it",
 }
 
@@ -182,14 +182,14 @@ class Model:
     @staticmethod
     def _target(src):
         for kw in ("optimize", "grad"):
-            m = re.search(r"^\s*" + kw + r"\s+(\w+)", src, re.M)
+            m = re.search(r"(?:^|;)[ \t]*" + kw + r"\s+(\w+)", src, re.M)
             if m:
                 return m.group(1)
         return None
 
     @staticmethod
     def _optimizer(src):
-        m = re.search(r"^\s*optimize\s+\w+\s+with\s+(\w+)\s*(?:\((.*?)\))?\s*(?:#.*)?$", src, re.M)
+        m = re.search(r"(?:^|;)[ \t]*optimize\s+\w+\s+with\s+(\w+)[ \t]*(?:\(([^)]*)\))?", src, re.M)
         if not m:
             return None
         hyper = {}
@@ -352,6 +352,7 @@ class Env:
         self.drivers, self.lock = {}, threading.Lock()
         self.libtcc1 = lambda: os.path.join(re.search(r"install: (\S+)", run(["tcc", "-print-search-dirs"], "tcc")).group(1),
                                             "libtcc1.a")
+        self.sanitize_flags = lambda: sanitize_flags(self)
         self.driver = lambda cc, has_step, d: driver_object(self, cc, has_step, d)
         self.has = {c: shutil.which(c) is not None for c in ("gcc", "tcc", "clang")}
 
@@ -368,6 +369,14 @@ def driver_object(env, cc, has_step, d):
                 "%s driver.c" % cc)
             env.drivers[key] = obj
         return env.drivers[key]
+
+
+def sanitize_flags(env):
+    """-fsanitize=address,undefined when libbprt.a was built with them (BPC_SANITIZE)."""
+    if not hasattr(env, "_san"):
+        p = subprocess.run(["nm", env.libbprt], capture_output=True, text=True)
+        env._san = ["-fsanitize=address,undefined"] if "__asan_" in p.stdout or "__ubsan_" in p.stdout else []
+    return env._san
 
 
 def save_inputs(model, data, d):
@@ -388,6 +397,7 @@ def run_aot(env, model, data, p, d):
         libs = [env.libbprt, "-lpthread"]     # with tcc's own helpers (libtcc1.a)
         linker = "gcc" if cc == "tcc" else cc
         libs += [env.libtcc1()] if cc == "tcc" else []
+        libs += env.sanitize_flags()   # an ASan+UBSan build's libbprt needs their runtimes
     elif p["gemm"] == "blas":
         libs = ["-lopenblas"]
     run([linker, drv, "m.o", "-o", "driver"] + libs + ["-lm"], "link (%s)" % linker, cwd=d)
