@@ -82,7 +82,8 @@ KNOWN_FAILURES = {
     "name_model_prefix": "unfixed, reported: a tensor named like a support function (m_gemm...) shadows it",
 }
 
-QUICK_PATHS = ["aot-gcc", "aot-tcc-f64", "aot-gcc-f64-O0", "aot-gcc-runtime", "jit-tcc", "jit-cc-f64"]
+QUICK_PATHS = ["aot-gcc", "aot-tcc-f64", "aot-clang-f64-O0", "aot-gcc-runtime", "aot-gcc-blas", "jit-tcc", "jit-cc-f64",
+               "jit-tiered-O0"]
 ALL_PATHS = [
     "aot-gcc", "aot-gcc-f64", "aot-tcc", "aot-tcc-f64", "aot-clang", "aot-clang-f64",
     "aot-gcc-O0", "aot-gcc-f64-O0", "aot-tcc-O0",
