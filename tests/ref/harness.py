@@ -49,7 +49,9 @@ O0. AOT sources are compiled with -std=c99 -Wall -Wextra -pedantic -Werror
 
 KNOWN FAILURES. KNOWN_FAILURES below lists cases that fail on purpose until a fix
 lands elsewhere (name -> reason); such a failure is reported as XFAIL and does not
-fail the run, and a pass is reported as XPASS (remove the entry then).
+fail the run, and a pass is reported as XPASS (remove the entry then). The random
+generator has the matching list KNOWN_BUGS (tests/random/gen.py), which it steers
+around; remove an entry from both when its fix is merged.
 
 Output: one line per failing check, then "N passed, N failed". Exit 1 on failure.
 """
