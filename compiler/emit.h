@@ -29,6 +29,7 @@ struct Emit {
     const char *kernels[8];  /* support kernels the model calls            */
     int nkernels;
     bool uses_uniform, uses_normal;   /* P_init's draws                    */
+    bool uses_gemm;                   /* a matrix product calls P_gemm     */
 };
 
 /* An indented line of the current function. */

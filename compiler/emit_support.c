@@ -8,6 +8,8 @@
  * blocked, a register tile that gcc/clang -O3 vectorise), carried below. */
 static void gemm_portable(Emit *e)
 {
+    if (!e->uses_gemm)   /* an unused static function would warn (clang -Wunused-function) */
+        return;
     em_line(e, "/* GEMM: %s_gemm, portable C (packed, blocked; vectorised by -O3), with the support kernels. */", e->P);
     em_kernel(e, "gemm");
 }
@@ -24,6 +26,8 @@ static void gemm_runtime(Emit *e)
 static void gemm_blas(Emit *e)
 {
     const char *R = e->real, *fn = e->f64 ? "cblas_dgemm" : "cblas_sgemm";
+    if (!e->uses_gemm)   /* an unused static function would warn (-Wunused-function) */
+        return;
     em_line(e, "/* GEMM from CBLAS (link -lopenblas or any CBLAS); 101 row-major, 111/112 no/transpose. */");
     em_line(e, "void %s(int order, int ta, int tb, int m, int n, int k, %s alpha, const %s *A, int lda,", fn, R, R);
     em_line(e, "                 const %s *B, int ldb, %s beta, %s *C, int ldc);", R, R, R);

@@ -51,6 +51,7 @@ fail the run, and a pass is reported as XPASS (remove the entry then).
 Output: one line per failing check, then "N passed, N failed". Exit 1 on failure.
 """
 import argparse
+import atexit
 import concurrent.futures
 import importlib.util
 import os
@@ -59,6 +60,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 import torch
@@ -339,7 +341,26 @@ class Env:
         self.build = os.path.dirname(self.bpc)
         self.libbprt = os.path.join(self.build, "runtime", "libbprt.a")
         self.work = work
+        self.objdir = tempfile.mkdtemp(prefix="refdrv_", dir=work)
+        self.drivers, self.lock = {}, threading.Lock()
+        self.libtcc1 = lambda: os.path.join(re.search(r"install: (\S+)", run(["tcc", "-print-search-dirs"], "tcc")).group(1),
+                                            "libtcc1.a")
+        self.driver = lambda cc, has_step, d: driver_object(self, cc, has_step, d)
         self.has = {c: shutil.which(c) is not None for c in ("gcc", "tcc", "clang")}
+
+
+def driver_object(env, cc, has_step, d):
+    """driver.c compiled once per compiler (and with/without step): it reaches the
+    io struct through the reflection table only, so any model's m.h will do."""
+    key = (cc, has_step)
+    with env.lock:
+        if key not in env.drivers:
+            obj = os.path.join(env.objdir, "driver_%s%s.o" % (cc, "_step" if has_step else ""))
+            run([cc, "-O2" if cc != "tcc" else "-O0", "-DMODEL_H=\"m.h\"", "-DP=m", "-I" + d, "-c",
+                 os.path.join(HERE, "driver.c"), "-o", obj] + (["-DHAS_STEP"] if has_step else []),
+                "%s driver.c" % cc)
+            env.drivers[key] = obj
+        return env.drivers[key]
 
 
 def save_inputs(model, data, d):
@@ -353,17 +374,16 @@ def run_aot(env, model, data, p, d):
     cc = p["cc"]
     run([env.bpc, model.bp, "-o", os.path.join(d, "m.c"), "--name", "m"] + bpc_flags(p), "bpc -o")
     run([cc] + WARN_FLAGS[cc] + ["-c", "m.c", "-o", "m.o"], "%s on the generated C" % cc, cwd=d)
-    step = ["-DHAS_STEP"] if model.optimizer else []
-    run([cc, "-O2" if cc != "tcc" else "-O0", "-DMODEL_H=\"m.h\"", "-DP=m", "-I.", "-c", os.path.join(HERE, "driver.c"),
-         "-o", "driver.o"] + step, "%s driver.c" % cc, cwd=d)
+    drv = env.driver(cc, bool(model.optimizer), d)
     libs = []
     linker = cc
-    if p["gemm"] == "runtime":   # tcc cannot link gcc's libbprt.a (GOT relocations): gcc links then
-        libs = [env.libbprt, "-lpthread"]
+    if p["gemm"] == "runtime":   # tcc cannot link gcc's libbprt.a (GOT relocations): gcc links then,
+        libs = [env.libbprt, "-lpthread"]     # with tcc's own helpers (libtcc1.a)
         linker = "gcc" if cc == "tcc" else cc
+        libs += [env.libtcc1()] if cc == "tcc" else []
     elif p["gemm"] == "blas":
         libs = ["-lopenblas"]
-    run([linker, "driver.o", "m.o", "-o", "driver"] + libs + ["-lm"], "link (%s)" % linker, cwd=d)
+    run([linker, drv, "m.o", "-o", "driver"] + libs + ["-lm"], "link (%s)" % linker, cwd=d)
     save_inputs(model, data, os.path.join(d, "in"))
     out = run([os.path.join(d, "driver"), "in", "out"] + ["%s=%d" % kv for kv in model.dims.items()], "driver", cwd=d)
     res = {}
@@ -495,6 +515,7 @@ def main():
     for pn in paths:
         parse_path(pn)
     env = Env(a.bpc, a.keep)
+    atexit.register(shutil.rmtree, env.objdir, True)
     cases = [load_case(f) for f in case_files(a.cases)]
     passed = failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(a.j, 1)) as ex:
