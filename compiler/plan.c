@@ -210,6 +210,7 @@ static const char *const reserved[] = {
     "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
     "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
     "int64_t", "int32_t", "uint64_t", "uintptr_t", "size_t", "real", "main", "exp", "log", "sqrt", "tanh",
+    "expf", "logf", "sqrtf", "tanhf", "fabs", "fabsf", "pow", "powf", "memset", "memcpy",
     "NULL", "INFINITY", "NAN",
 };
 

@@ -52,7 +52,20 @@ MAX_RANK = 4
 # again; while listed, the generator steers around them (--no-avoid keeps them):
 #   mean_symbolic: mean(x) without axis= (and mse) over an operand of rank >= 2
 #                  with a symbolic extent divides by a wrong count.
-KNOWN_BUGS = {"mean_symbolic"}
+#   max_ties:      a max reduction gives each tied element the whole gradient; random
+#                  data ties where a broadcast repeats a value along the reduced axes.
+#   macro_names:   a name that is an object-like macro of the headers the generated
+#                  C includes (NULL, INT64_MAX, ...) breaks it (not fixed yet).
+#   prefix_names:  a tensor named like one of the model's support functions
+#                  (m_gemm, m_dot, m_scale...) shadows it (not fixed yet).
+KNOWN_BUGS = {"mean_symbolic", "max_ties", "macro_names", "prefix_names"}
+
+# Names that C, libc or the generated code use themselves (SPEC §1: still valid).
+TRICKY = ["memset", "memcpy", "expf", "sqrtf", "fabs", "linux", "unix", "main", "i", "j", "k", "acc", "rc",
+          "s", "t", "u", "v", "lr", "c1", "c2", "eps", "mu", "seed", "io", "ws", "m_io", "m_forward",
+          "m_tensors", "t12", "v3", "size_t", "int64_t", "real", "count", "scale", "step", "row", "lse"]
+PREFIXED = ["m_gemm", "m_dot", "m_scale", "m_epilogue", "m_xent_grad", "m_adam"]
+MACROS = ["NULL", "INT64_MAX", "SIZE_MAX", "HUGE_VAL", "FP_NAN", "INFINITY", "NAN", "M_PI", "math_errhandling"]
 
 
 # ---------------------------------------------------------------- expression trees
@@ -86,9 +99,9 @@ UNARY = {  # name: (bp format, python format); {0} the operand, {c} a constant
     "pow3": ("({0} ** 3)", "({0} ** 3)"),
     "negpow": ("(-{0} ** 2)", "(-({0} ** 2))"),     # unary minus binds looser than **
     "powpow": ("({0} ** 1 ** 3)", "({0} ** (1 ** 3))"),  # ** is right-associative
-    "powneg": ("({0} * {0} + {c}) ** -1.5", "(({0} * {0} + {c}) ** -1.5)"),
-    "powhalf": ("({0} * {0} + {c}) ** 0.5", "(({0} * {0} + {c}) ** 0.5)"),
-    "powint": ("({0} * {0} + {c}) ** -1", "(({0} * {0} + {c}) ** -1)"),
+    "powneg": ("(({0} * {0} + {c}) ** -1.5)", "(({0} * {0} + {c}) ** -1.5)"),
+    "powhalf": ("(({0} * {0} + {c}) ** 0.5)", "(({0} * {0} + {c}) ** 0.5)"),
+    "powint": ("(({0} * {0} + {c}) ** -1)", "(({0} * {0} + {c}) ** -1)"),
 }
 BINARY = {
     "+": ("({0} + {1})", "({0} + {1})"),
@@ -168,7 +181,7 @@ def py_of(n, P, env):
     if n.op == "mse":
         return "((%s - %s) ** 2).mean()" % (k[0], k[1])
     if n.op == "call":
-        return "%s(%s)" % (a["name"], ", ".join(k))
+        return "d_%s(%s)" % (a["name"], ", ".join(k))
     raise ValueError(n.op)
 
 
@@ -202,6 +215,7 @@ class Prog:
         self.outputs = []
         self.target = None
         self.grad = None     # ("grad", wrt list or None) | ("optimize", kind, {hyper: number or input name} or None)
+        self.style = 0       # seeds restyle()
 
     def binding_shape(self, name):
         for nm, n in self.stmts:
@@ -269,21 +283,40 @@ class Prog:
             args = "" if hyp is None else "(%s)" % ", ".join(
                 "%s = %s" % (k, v if isinstance(v, str) else fmt_num(v)) for k, v in hyp.items())
             lines.append("optimize %s with %s%s" % (self.target, kind, args))
-        return "\n".join(lines) + "\n"
+        return "\n".join(self.restyle(lines)) + "\n"
+
+    def restyle(self, lines):
+        """The same program in other layouts: statements joined by ';', a newline
+        inside parentheses, comments and blank lines (grammar/bp.y, SPEC §1)."""
+        r = random.Random(self.style)
+        out = []
+        for ln in lines:
+            is_bind = " = " in ln and not ln.startswith(("dim", "def", "param", "input"))
+            if is_bind and ", " in ln and r.random() < 0.2:
+                ln = ln.replace(", ", ",\n      ", 1)
+            if is_bind and r.random() < 0.15 and out and out[-1].split(" = ")[0].isidentifier() and "#" not in out[-1]:
+                out[-1] += "; " + ln
+                continue
+            if r.random() < 0.08:
+                out.append("# a comment line")
+            if r.random() < 0.05:
+                out.append("")
+            out.append(ln + ("   # trailing comment" if r.random() < 0.08 else ""))
+        return out
 
     def py(self):
         env = {name: "t[%r]" % name for name in self.decls}
         out = [PY_HELPERS, "SET = %r" % {d: v for d, (v, s) in self.dims.items() if s},
-               "LABELS = %r" % self.labels(), "", "", "def reference(t):"]
+               "LABELS = %r" % self.labels(), "REJECT_OK = True", "", "", "def reference(t):"]
         for name, formals, body in self.defs:
             denv = dict(env, **{f: f for f in formals})
-            out.append("    def %s(%s):" % (name, ", ".join(formals)))
+            out.append("    def d_%s(%s):" % (name, ", ".join(formals)))
             out.append("        return %s" % py_of(body, self, denv))
         for name, n in self.stmts:
-            out.append("    %s = %s" % (name, py_of(n, self, env)))
-            env[name] = name
+            out.append("    v_%s = %s" % (name, py_of(n, self, env)))
+            env[name] = "v_" + name
         ret = list(dict.fromkeys(self.outputs + [self.target]))
-        out.append("    return {%s}" % ", ".join("%r: %s" % (r, r) for r in ret))
+        out.append("    return {%s}" % ", ".join("%r: v_%s" % (r, r) for r in ret))
         return "\n".join(out) + "\n"
 
     def labels(self):
@@ -300,7 +333,7 @@ class Prog:
         ns = {}
         exec(compile(src, name + ".py", "exec"), ns)
         c = harness.Case(name, self.bp(), ns["reference"], ns["SET"], None, ns["LABELS"], None,
-                         {"f32": 2e-3, "f64": 1e-8})
+                         {"f32": 2e-3, "f64": 1e-8}, True)
         c.pysrc = src
         return c
 
@@ -312,6 +345,7 @@ class Gen:
         self.avoid = avoid
         self.r = random.Random(seed)
         self.P = Prog()
+        self.P.style = self.r.randrange(1 << 30)
         self.count = 0
         r, P = self.r, self.P
         nsym = r.choice([1, 1, 2])
@@ -324,6 +358,15 @@ class Gen:
 
     def fresh(self, prefix):
         self.count += 1
+        if self.r.random() < 0.05:
+            pool = TRICKY + ([] if self.avoid and "macro_names" in KNOWN_BUGS else MACROS)
+            pool += [] if self.avoid and "prefix_names" in KNOWN_BUGS else PREFIXED
+            pool += [d + sfx for d in self.P.decls for sfx in ("_grad", "_m", "_v", "_grad_in")]
+            taken = set(self.P.decls) | {n for n, _ in self.P.stmts} | set(self.P.dims) | \
+                {n for n, _, _ in self.P.defs}
+            name = self.r.choice(pool)
+            if name not in taken:
+                return name
         return "%s%d" % (prefix, self.count)
 
     def extent(self):
@@ -337,6 +380,20 @@ class Gen:
     def mean_bug(self, S):
         return self.avoid and "mean_symbolic" in KNOWN_BUGS and len(S) >= 2 and \
             any(isinstance(e, str) and self.P.dims[e][1] for e in S)
+
+    def may_tie(self, n):
+        """n may hold repeated values: a broadcast somewhere below (through bindings)."""
+        if not (self.avoid and "max_ties" in KNOWN_BUGS):
+            return False
+        for m in n.walk():
+            if m.op == "bin" and m.kids[0].shape != m.kids[1].shape and \
+                    not any(k.op == "num" for k in m.kids):
+                return True
+            if m.op == "leaf":
+                for nm, b in self.P.stmts:
+                    if nm == m.a["name"] and self.may_tie(b):
+                        return True
+        return False
 
     def is_one(self, e):
         return e == 1 or (isinstance(e, str) and not self.P.dims[e][1] and self.P.dims[e][0] == 1)
@@ -434,13 +491,17 @@ class Gen:
         if not S and r.random() < 0.5:
             T = self.shape(r.choice([1, 2, 2, 3]))
             f = "sum" if f == "mean" and self.mean_bug(T) else f
-            return Node("red", S, [self.gen(T, d)], f=f, axis=None)
+            x = self.gen(T, d)
+            f = "sum" if f == "max" and self.may_tie(x) else f
+            return Node("red", S, [x], f=f, axis=None)
         if len(S) >= MAX_RANK:
             return self.g_un(S, d)
         p = r.randint(0, len(S))
         T = S[:p] + (self.extent(),) + S[p:]
         axis = p if r.random() < 0.5 else p - len(T)
-        return Node("red", S, [self.gen(T, d)], f=f, axis=axis)
+        x = self.gen(T, d)
+        f = "sum" if f == "max" and self.may_tie(x) else f
+        return Node("red", S, [x], f=f, axis=axis)
 
     def g_softmax(self, S, d):
         return Node(self.r.choice(["softmax", "log_softmax"]), S, [self.gen(S, d)])
@@ -515,6 +576,7 @@ class Gen:
                 elif r.random() < 0.7 or not terms:
                     f = r.choice(["sum", "mean", "max", "sum"])
                     f = "sum" if f == "mean" and self.mean_bug(n.shape) else f
+                    f = "sum" if f == "max" and self.may_tie(n) else f
                     terms.append(Node("red", (), [Node("leaf", n.shape, name=nm)], f=f, axis=None))
             loss = terms[0]
             for t in terms[1:]:
@@ -690,6 +752,14 @@ def shrink(P, seed, env, paths, sig, log):
 
 def run_seed(seed, env, mode, shrink_on, outdir, lock):
     """(status, text): status pass | fail | rejected."""
+    try:
+        return run_seed_(seed, env, mode, shrink_on, outdir, lock)
+    except Exception:   # a generator or harness bug: report it with the seed, keep going
+        import traceback
+        return "fail", "FAIL seed %d: internal error\n%s" % (seed, traceback.format_exc())
+
+
+def run_seed_(seed, env, mode, shrink_on, outdir, lock):
     work = os.path.join(env.work or "/tmp", "gen%d" % seed)
     os.makedirs(work, exist_ok=True)
     P, variant = pick(seed, env, work)
@@ -737,6 +807,7 @@ def main():
     lo, hi = (int(x) for x in a.seeds.split(":"))
     import tempfile
     work = a.work or tempfile.mkdtemp(prefix="bprandom_")
+    os.makedirs(work, exist_ok=True)
     env = harness.Env(a.bpc, work)
     lock = threading.Lock()
     counts = {"pass": 0, "fail": 0, "rejected": 0}
