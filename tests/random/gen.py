@@ -58,7 +58,7 @@ MAX_RANK = 4
 #                  C includes (NULL, INT64_MAX, ...) breaks it (not fixed yet).
 #   prefix_names:  a tensor named like one of the model's support functions
 #                  (m_gemm, m_dot, m_scale...) shadows it (not fixed yet).
-KNOWN_BUGS = {"mean_symbolic", "max_ties", "macro_names", "prefix_names"}
+KNOWN_BUGS = set()
 
 # Names that C, libc or the generated code use themselves (SPEC §1: still valid).
 TRICKY = ["memset", "memcpy", "expf", "sqrtf", "fabs", "main", "i", "j", "k", "acc", "rc",

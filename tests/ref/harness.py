@@ -77,11 +77,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # Cases expected to fail until the named fix is merged (name -> reason).
 KNOWN_FAILURES = {
-    "mse_symbolic": "mse/mean over a symbolic dim divides by the wrong count (fix on another branch)",
-    "mean_axes_symbolic": "mean over several axes with a symbolic dim: wrong count (fix on another branch)",
-    "max_ties": "max reduction gives each tied element the whole gradient (fix on another branch)",
-    "name_c_macro": "unfixed, reported: a name that is a macro of <stdint.h>/<math.h>/<stddef.h> (or tcc's unix, linux) breaks the C",
-    "name_model_prefix": "unfixed, reported: a tensor named like a support function (m_gemm...) shadows it",
 }
 
 QUICK_PATHS = ["aot-gcc", "aot-tcc-f64", "aot-clang-f64-O0", "aot-gcc-runtime", "aot-gcc-blas", "jit-tcc", "jit-cc-f64",
