@@ -177,17 +177,20 @@ int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt)
         fprintf(stderr, "bpc: %s\n", err);
         return EXIT_MODEL;
     }
+    s->e->init(s->h.io, cli->seed);
+    session_random_inputs(s, cli, cli->seed + 1);
+    /* after init: --in may also give params and upstream gradients (T_grad_in) */
     for (int p = 0; p < cli->nins; p++) {
         HostTensor *t = host_find(&s->h, cli->ins[p].key);
-        if (!t || t->info->role != BP_INPUT) {
-            fprintf(stderr, "bpc: --in %s: the model has no input '%s'\n", cli->ins[p].key, cli->ins[p].key);
+        int role = t ? t->info->role : -1;
+        if (role != BP_INPUT && role != BP_PARAM && role != BP_GRAD_IN) {
+            fprintf(stderr, "bpc: --in %s: the model has no input, param or upstream gradient '%s'\n",
+                    cli->ins[p].key, cli->ins[p].key);
             return EXIT_USAGE;
         }
         if ((rc = load_input(s, t, cli->ins[p].value)) != EXIT_OK)
             return rc;
     }
-    s->e->init(s->h.io, cli->seed);
-    session_random_inputs(s, cli, cli->seed + 1);
     return set_scalars(s, cli);
 }
 

@@ -13,8 +13,9 @@ typedef struct Session {
 } Session;
 
 /* Compile cli->model (with dtype), JIT it, bind dims (--set, else the shapes of
- * --in arrays, else dflt), allocate, init params from seed, load --in arrays
- * and fill other inputs with seeded random data. Prints errors; returns an exit code. */
+ * --in arrays, else dflt), allocate, init params from seed, fill inputs not
+ * given with seeded random data, then load the --in arrays (inputs, params,
+ * upstream gradients). Prints errors; returns an exit code. */
 int session_open(Session *s, const Cli *cli, int dtype, int64_t dflt);
 /* The same for a model already compiled (the session owns m from here on). */
 int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt);
