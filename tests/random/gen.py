@@ -90,6 +90,7 @@ UNARY = {  # name: (bp format, python format); {0} the operand, {c} a constant
     "tanh": ("tanh({0})", "torch.tanh({0})"),
     "exp": ("exp({0})", "torch.exp({0})"),
     "abs": ("abs({0})", "torch.abs({0})"),
+    "gelu": ("gelu({0})", "torch.nn.functional.gelu({0})"),
     "neg": ("(-{0})", "(-{0})"),
     "leaky": ("leaky_relu({0}, {c})", "torch.where({0} > 0, {0}, {c} * {0})"),
     "leaky_default": ("leaky_relu({0})", "torch.where({0} > 0, {0}, 0.01 * {0})"),
