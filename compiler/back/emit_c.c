@@ -101,7 +101,8 @@ static void dim_locals(Emit *e)
     for (int i = 0; i < g->ndecls; i++)
         if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0) {
             const char *c = em_extent(e, -(Extent)g->decls[i].sym - 1);
-            em_line(e, "const int64_t %s = io->%s; (void)%s;", c, g->decls[i].name, c);
+            em_line(e, "const int64_t %s = io->%s;", c, g->decls[i].name);
+            em_line(e, "(void)%s;", c);
         }
 }
 
@@ -180,7 +181,10 @@ static void emit_layout(Emit *e)
         em_line(e, "off[%d] = total;", r);
         em_line(e, "total += (sz * sizeof(%s) + 63) & ~(size_t)63;", e->real);
     }
-    em_line(e, "(void)off; (void)sz;");
+    if (!p->nregions) {   /* no region: neither is read */
+        em_line(e, "(void)off;");
+        em_line(e, "(void)sz;");
+    }
     em_line(e, "return total;");
     e->indent--;
     em_line(e, "}");
