@@ -113,19 +113,23 @@ int cmd_eval(Cli *cli)
 {
     Session s;
     int rc = open_trained(&s, cli, "eval", true);
-    HostTensor *scores, *labels;
+    const char *target = rc == EXIT_OK ? host_target(s.m) : NULL;
+    HostTensor *loss = target ? host_find(&s.h, target) : NULL, *scores, *labels;
+    if (loss && loss->info->rank != 0)
+        loss = NULL;
+    if (rc == EXIT_OK && loss)   /* the loss from forward, the outputs from predict */
+        rc = call(&s, "eval", "forward", s.e->forward(s.h.io, s.h.ws));
+    double value = loss ? host_get(loss, 0) : 0;
     if (rc == EXIT_OK)
         rc = call(&s, "eval", "predict", s.e->predict(s.h.io, s.h.ws));
     if (rc == EXIT_OK) {
         scores_labels(&s, &scores, &labels);
         printf("examples   %lld\n", (long long)(labels ? labels->numel : 0));
+        if (loss)
+            printf("%-10s %.6f\n", target, value);
         if (scores)
             rc = report_accuracy(&s, scores, labels);
     }
-    const char *target = rc == EXIT_OK ? host_target(s.m) : NULL;
-    HostTensor *loss = target ? host_find(&s.h, target) : NULL;
-    if (loss && loss->info->rank == 0 && (rc = call(&s, "eval", "forward", s.e->forward(s.h.io, s.h.ws))) == EXIT_OK)
-        printf("%-10s %.6f\n", target, host_get(loss, 0));
     session_close(&s);
     return rc;
 }
