@@ -10,7 +10,8 @@
 #include "session.h"
 
 /* Every input the command needs has data: all of them for eval; for
- * predict, all but int labels (outputs do not read them). */
+ * predict, all but int labels (outputs do not read them). The learning
+ * rate, when it is an input, needs no value. */
 static int require_data(const Session *s, const Cli *cli, const char *cmd, bool labels)
 {
     if (!cli->load) {
@@ -21,7 +22,8 @@ static int require_data(const Session *s, const Cli *cli, const char *cmd, bool 
         const bp_tensor_info *t = s->h.t[i].info;
         if (t->role != BP_INPUT || cli_has_pair(cli->ins, cli->nins, t->name))
             continue;
-        if (t->rank == 0 && !cli_has_pair(cli->sets, cli->nsets, t->name)) {
+        const char *lr = host_lr_input(s->m);   /* only the training step reads it */
+        if (t->rank == 0 && !cli_has_pair(cli->sets, cli->nsets, t->name) && !(lr && strcmp(lr, t->name) == 0)) {
             fprintf(stderr, "bpc: %s: the rank-0 input '%s' has no value: give --set %s=VALUE\n", cmd, t->name, t->name);
             return EXIT_USAGE;
         }

@@ -392,8 +392,8 @@ static int prepare(Train *tr, const Cli *cli, bp_rng *rng, int *first)
         *first = meta.epoch;
     }
     if (tr->loss || tr->scores)
-        fprintf(stderr, "bpc: train: loss%s are running means over each epoch's batches (each before its update)%s\n",
-                tr->scores ? " and acc" : "", tr->val.examples ? "; val_* measure the model after the epoch" : "");
+        fprintf(stderr, "bpc: train: %s over each epoch's batches (each before its update)%s\n",
+                tr->scores ? "loss and acc are running means" : "loss is a running mean", tr->val.examples ? "; val_* measure the model after the epoch" : "");
     return EXIT_OK;
 }
 

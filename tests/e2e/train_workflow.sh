@@ -46,13 +46,14 @@ check "--resume a finished run exits 2" expect_exit 2 "$BPC" train cls.bp $T --e
 check "--resume a folder without a manifest exits 1" sh -c "mkdir -p bare && cp two/*.npy bare/ && '$BPC' train cls.bp $T --epochs 4 --resume bare 2>&1 >/dev/null | grep -q manifest.json"
 check "--resume with another model's checkpoint exits 1" sh -c "sed 's/W/V/g' lit.bp > other.bp && '$BPC' train other.bp --in x=d/x.npy,y=d/y.npy --epochs 4 --resume two >/dev/null 2>&1; [ \$? = 1 ]"
 # 6. eval, predict, run --load
-check "eval reports loss, accuracy, confusion" sh -c "'$BPC' eval cls.bp --load four --in x=v/x.npy,y=v/y.npy --set lr=0 >e.txt && grep -q '^accuracy ' e.txt && grep -q '^confusion matrix' e.txt && grep -qE '^loss +[0-9.]+' e.txt && grep -q '^examples   30' e.txt"
+check "eval reports loss, accuracy, confusion" sh -c "'$BPC' eval cls.bp --load four --in x=v/x.npy,y=v/y.npy >e.txt && grep -q '^accuracy ' e.txt && grep -q '^confusion matrix' e.txt && grep -qE '^loss +[0-9.]+' e.txt && grep -q '^examples   30' e.txt"
 check "eval's confusion matrix sums to the examples" sh -c "sed -n '/^confusion/,\$p' e.txt | tail -3 | awk '{for(i=2;i<=NF;i++) s+=\$i} END{exit s!=30}'"
-check "eval without --load exits 2" expect_exit 2 "$BPC" eval cls.bp --in x=v/x.npy,y=v/y.npy --set lr=0
-check "eval without labels exits 2" expect_exit 2 "$BPC" eval cls.bp --load four --in x=v/x.npy --set lr=0
-check "predict needs no labels and writes the outputs" sh -c "'$BPC' predict cls.bp --load four --in x=v/x.npy --set lr=0 --out p >/dev/null && [ -f p/scores.npy ] && [ ! -e p/loss.npy ]"
+check "eval without --load exits 2" expect_exit 2 "$BPC" eval cls.bp --in x=v/x.npy,y=v/y.npy
+check "eval and predict need no value for the learning rate" sh -c "grep -q '^accuracy' e.txt"
+check "eval without labels exits 2" expect_exit 2 "$BPC" eval cls.bp --load four --in x=v/x.npy
+check "predict needs no labels and writes the outputs" sh -c "'$BPC' predict cls.bp --load four --in x=v/x.npy --out p >/dev/null && [ -f p/scores.npy ] && [ ! -e p/loss.npy ]"
 check "predict = run --load, bit for bit" sh -c "'$BPC' run cls.bp --load four --in x=v/x.npy,y=v/y.npy --set lr=0 --out r >/dev/null && cmp p/scores.npy r/scores.npy"
 check "run --load uses the trained params" sh -c "! cmp -s r/scores.npy v/scores.npy"
-check "predict without --out exits 2" expect_exit 2 "$BPC" predict cls.bp --load four --in x=v/x.npy --set lr=0
-check "--load of a missing folder exits 1" expect_exit 1 "$BPC" predict cls.bp --load nowhere --in x=v/x.npy --set lr=0 --out p2
+check "predict without --out exits 2" expect_exit 2 "$BPC" predict cls.bp --load four --in x=v/x.npy
+check "--load of a missing folder exits 1" expect_exit 1 "$BPC" predict cls.bp --load nowhere --in x=v/x.npy --out p2
 finish
