@@ -88,7 +88,8 @@ static void print_diags(const bpc_model *m, const char *program, const char *typ
         }
         if (line > ntyped && shown)   /* a consequence of an error already shown */
             continue;
-        if (line > ntyped) {   /* in the wrapper's own text: at the end of the input */
+        bool moved = line > ntyped;
+        if (moved) {   /* in the wrapper's own text: at the end of the input */
             line = ntyped;
             line_of(typed, line, &len);
             col = len + 1 + (wrapped && line == 1 ? WRAP_OFFSET : 0), end = col + 1;
@@ -97,7 +98,12 @@ static void print_diags(const bpc_model *m, const char *program, const char *typ
             col -= WRAP_OFFSET, end -= WRAP_OFFSET;
         const char *src = line_of(typed, line, &len);
         col = col < 1 ? 1 : col > len + 1 ? len + 1 : col;
-        fprintf(stderr, "<input>:%d:%d: %s: %s\n", line, col, lv[d->level], d->message);
+        const char *msg = d->message, *wrap = moved ? strstr(msg, "found 'output'") : NULL;
+        if (wrap)   /* the wrapper's next line is the end of what the user typed */
+            fprintf(stderr, "<input>:%d:%d: %s: %.*sfound the end of the input\n", line, col, lv[d->level],
+                    (int)(wrap - msg), msg);
+        else
+            fprintf(stderr, "<input>:%d:%d: %s: %s\n", line, col, lv[d->level], msg);
         caret(src, len, col, end, line);
         shown++;
     }

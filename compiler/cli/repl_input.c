@@ -92,6 +92,7 @@ const char *repl_input_open(void)
         rl_readline_name = "bpc";
         rl_attempted_completion_function = complete;
         rl_completer_word_break_characters = (char *)" \t\n()[],+-*/@=<>~";
+        rl_completion_append_character = '\0';   /* "sigm<TAB>" gives "sigmoid", ready for "(" */
         using_history();
         stifle_history(1000);
         if (history_path[0])
