@@ -46,20 +46,29 @@ void ad_div(AdCtx *ad, Node *n, Node *g)
         ad_accum(ad, Y, UN(NEG, BIN(DIV, BIN(MUL, g, n), Y)));
 }
 
-/* d max(a,b): g goes to the larger (a on ties) */
-void ad_max2(AdCtx *ad, Node *n, Node *g)
+/* g's share for the larger (sel = a > b) operand: all of it, half at a tie
+ * (PyTorch's torch.maximum / torch.minimum convention) */
+static Node *tie_share(AdCtx *ad, Node *g, Node *wins, Node *tie)
 {
-    RULE("d max(a, b): g flows to the larger operand (a on ties)");
-    ad_accum(ad, X, BIN(MUL, g, BIN(GE, X, Y)));
-    ad_accum(ad, Y, BIN(MUL, g, BIN(GT, Y, X)));
+    return BIN(MUL, g, BIN(ADD, wins, BIN(MUL, K(0.5), tie)));
 }
 
-/* d min(a,b): g goes to the smaller (a on ties) */
+/* d max(a,b): g goes to the larger, half to each at a tie */
+void ad_max2(AdCtx *ad, Node *n, Node *g)
+{
+    RULE("d max(a, b): g flows to the larger operand (half to each on a tie)");
+    Node *tie = BIN(EQ, X, Y);
+    ad_accum(ad, X, tie_share(ad, g, BIN(GT, X, Y), tie));
+    ad_accum(ad, Y, tie_share(ad, g, BIN(GT, Y, X), tie));
+}
+
+/* d min(a,b): g goes to the smaller, half to each at a tie */
 void ad_min2(AdCtx *ad, Node *n, Node *g)
 {
-    RULE("d min(a, b): g flows to the smaller operand (a on ties)");
-    ad_accum(ad, X, BIN(MUL, g, BIN(GE, Y, X)));
-    ad_accum(ad, Y, BIN(MUL, g, BIN(GT, X, Y)));
+    RULE("d min(a, b): g flows to the smaller operand (half to each on a tie)");
+    Node *tie = BIN(EQ, X, Y);
+    ad_accum(ad, X, tie_share(ad, g, BIN(GT, Y, X), tie));
+    ad_accum(ad, Y, tie_share(ad, g, BIN(GT, X, Y), tie));
 }
 
 /* d(-x) = -g */
@@ -181,11 +190,14 @@ void ad_sum(AdCtx *ad, Node *n, Node *g)
     ad_accum(ad, X, unreduce(ad, n, g));
 }
 
-/* d max(x, axes) = g routed to the arg-max (every maximal element on ties) */
+/* d max(x, axes) = g at the arg-max, shared equally among tied maxima
+ * (PyTorch's amax): gx = g * [x == max] / count of [x == max] */
 void ad_maxr(AdCtx *ad, Node *n, Node *g)
 {
-    RULE("d max(x) = g at the arg-max, 0 elsewhere");
-    ad_accum(ad, X, BIN(MUL, unreduce(ad, n, g), BIN(EQ, X, unreduce(ad, n, n))));
+    RULE("d max(x) = g at the arg-max, shared equally among tied maxima, 0 elsewhere");
+    Node *hit = BIN(EQ, X, unreduce(ad, n, n));
+    Node *ties = ir_reshape(ad->g, ir_reduce(ad->g, OP_SUM, hit, n->axes), n->shape);
+    ad_accum(ad, X, BIN(MUL, unreduce(ad, n, BIN(DIV, g, ties)), hit));
 }
 
 static Node *as_rank2(AdCtx *ad, Node *v, Extent rows, Extent cols)

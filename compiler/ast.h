@@ -82,6 +82,7 @@ typedef struct Stmt {
     AstIdent *names;      /* DEF params, OUTPUT names, GRAD wrt list      */
     int nnames, cnames;
     bool has_wrt;         /* GRAD: a wrt list was written                 */
+    struct Stmt *next;    /* the next declaration of an input/param list  */
 } Stmt;
 
 typedef struct Module {

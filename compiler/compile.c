@@ -1,5 +1,7 @@
 /* compile: the pipeline — parse, lower, differentiate — and the public
  * model object of bpc.h. */
+#include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ad.h"
@@ -37,10 +39,6 @@ static bool valid_name(const char *s)
 
 static void front_end(bpc_model *m)
 {
-    if (m->len > BPC_MAX_SOURCE) {
-        diag_error(&m->diags, (Span){ 0 }, "source is larger than %d MB", BPC_MAX_SOURCE >> 20);
-        return;
-    }
     m->ast = parse_module(&m->arena, &m->diags, m->src, m->len);
     Graph *g = ir_new(&m->arena);
     Lower l = { .arena = &m->arena, .diags = &m->diags, .g = g };
@@ -52,52 +50,154 @@ static void front_end(bpc_model *m)
         m->g = g;
 }
 
-bpc_model *bpc_compile(const char *src, size_t len, const char *filename, const bpc_options *opt)
+void model_fail(bpc_model *m, const char *msg)
 {
-    bpc_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
+    snprintf(m->fail_msg, sizeof m->fail_msg, "%s", msg);
+    m->g = NULL;
+    m->npub = 0;
+    Guard gd;
+    guard_push(&gd);
+    if (setjmp(gd.jb) == 0) {
+        diag_error(&m->diags, (Span){ 0 }, "%s", m->fail_msg);
+        guard_pop(&gd);
+        if (m->diags.nerrors)
+            return;
+    }
+    /* no memory even for the message (or errors already stopped): this one alone */
+    m->fail_diag = (Diag){ DIAG_ERROR, { 0 }, m->fail_msg };
+    m->diags.items = &m->fail_diag;
+    m->diags.n = m->diags.cap = m->diags.nerrors = 1;
+}
+
+/* The options, checked: an out-of-range value is an error on m. */
+static bool check_options(bpc_model *m)
+{
+    const bpc_options *o = &m->opt;
+    const char *bad = o->dtype != BP_F32 && o->dtype != BP_F64 ? "dtype (BP_F32 or BP_F64)"
+                      : o->gemm < BPC_GEMM_PORTABLE || o->gemm > BPC_GEMM_RUNTIME ? "gemm (enum bpc_gemm)"
+                      : o->opt_level < 0 || o->opt_level > 3                    ? "opt_level (0 to 3)"
+                      : o->jit < BPC_JIT_TCC || o->jit > BPC_JIT_TIERED         ? "jit (enum bpc_jit_kind)"
+                                                                                : NULL;
+    if (bad)
+        diag_error(&m->diags, (Span){ 0 }, "invalid option: %s", bad);
+    return !bad;
+}
+
+/* The pipeline after the model struct exists; inside bpc_compile's guard. */
+static void compile_model(bpc_model *m, const char *src, size_t len, const char *filename)
+{
     m->file = arena_strdup(&m->arena, filename ? filename : "<input>");
+    if (len > BPC_MAX_SOURCE || !src) {
+        diag_init(&m->diags, &m->arena, m->file, "", 0);
+        if (src)
+            diag_error(&m->diags, (Span){ 0 }, "source is larger than %d MB", BPC_MAX_SOURCE >> 20);
+        else
+            diag_error(&m->diags, (Span){ 0 }, "no source text (NULL)");
+        return;
+    }
     m->src = arena_strndup(&m->arena, src, len);
     m->len = len;
-    if (opt)
-        m->opt = *opt;
-    else
-        m->opt.opt_level = 1;
     diag_init(&m->diags, &m->arena, m->file, m->src, m->len);
+    if (!check_options(m))
+        return;
     m->name = m->opt.name ? arena_strdup(&m->arena, m->opt.name) : default_name(&m->arena, m->file);
     if (!valid_name(m->name))
         diag_error(&m->diags, (Span){ 0 }, "'%s' is not a valid C prefix (--name takes letters, digits and _)", m->name);
     else
         front_end(m);
+}
+
+/* Returned when not even the model struct can be allocated: read-only
+ * everywhere (bpc_free ignores it). */
+static const Diag oom_diag = { DIAG_ERROR, { 0 }, "out of memory" };
+static bpc_diag oom_pub = { BPC_ERROR, 0, 0, 0, 0, "out of memory" };
+static bpc_model oom_model = {
+    .diags = { .file = "<input>", .src = "", .items = (Diag *)&oom_diag, .n = 1, .cap = 1, .nerrors = 1 },
+    .file = "<input>", .src = "", .name = "model", .pub = &oom_pub, .npub = 1,
+};
+
+bpc_model *bpc_compile(const char *src, size_t len, const char *filename, const bpc_options *opt)
+{
+    bpc_model *volatile m = calloc(1, sizeof *m);   /* volatile: read after a longjmp */
+    if (!m)
+        return &oom_model;
+    if (opt)
+        m->opt = *opt;
+    else
+        m->opt.opt_level = 1;
+    m->name = "model";
+    Guard gd;
+    guard_push(&gd);
+    if (setjmp(gd.jb) == 0) {
+        compile_model(m, src, len, filename);
+        guard_pop(&gd);
+    } else {
+        if (!m->file)
+            m->file = "<input>";
+        if (!m->diags.file)
+            diag_init(&m->diags, &m->arena, m->file, m->src ? m->src : "", m->src ? m->len : 0);
+        model_fail(m, gd.msg);
+    }
     return m;
 }
 
+bool emit_generate(bpc_model *m, int gemm, const char **header, const char **source)
+{
+    if (!bpc_ok(m))
+        return false;
+    Guard gd;
+    guard_push(&gd);
+    if (setjmp(gd.jb) == 0) {
+        bool ok = emit_generate_text(m, gemm, header, source);
+        guard_pop(&gd);
+        return ok;
+    }
+    model_fail(m, gd.msg);
+    return false;
+}
+
 int bpc_ok(const bpc_model *m) { return m && m->diags.nerrors == 0 && m->g != NULL; }
-int bpc_num_diags(const bpc_model *m) { return m->diags.n; }
-const char *bpc_name(const bpc_model *m) { return m->name; }
+int bpc_num_diags(const bpc_model *m) { return m ? m->diags.n : -1; }
+const char *bpc_name(const bpc_model *m) { return m ? m->name : NULL; }
+
+/* The public form of diagnostic k. */
+static bpc_diag public_diag(const Diag *d)
+{
+    return (bpc_diag){ (int)d->level, d->span.line, d->span.caret ? d->span.caret : d->span.col,
+                       d->span.end_line, d->span.end_col, d->msg };
+}
 
 const bpc_diag *bpc_get_diag(const bpc_model *m, int i)
 {
-    if (i < 0 || i >= m->diags.n)
+    if (!m || i < 0 || i >= m->diags.n)
         return NULL;
     bpc_model *mm = (bpc_model *)m;
-    if (!mm->pub) {
-        mm->pub = arena_alloc(&mm->arena, sizeof *mm->pub * (size_t)m->diags.n);
-        for (int k = 0; k < m->diags.n; k++) {
-            const Diag *d = &m->diags.items[k];
-            mm->pub[k] = (bpc_diag){ (int)d->level, d->span.line, d->span.caret ? d->span.caret : d->span.col,
-                                     d->span.end_line, d->span.end_col, d->msg };
+    if (mm->npub != m->diags.n) {
+        Guard gd;
+        guard_push(&gd);
+        if (setjmp(gd.jb) != 0) {   /* no memory for the table: one at a time */
+            mm->pub_one = public_diag(&m->diags.items[i]);
+            return &mm->pub_one;
         }
+        bpc_diag *pub = arena_alloc(&mm->arena, sizeof *pub * (size_t)m->diags.n);
+        guard_pop(&gd);
+        for (int k = 0; k < m->diags.n; k++)
+            pub[k] = public_diag(&m->diags.items[k]);
+        mm->pub = pub;
+        mm->npub = m->diags.n;
     }
     return &m->pub[i];
 }
 
-void bpc_print_diags(const bpc_model *m, FILE *out) { diag_print(&m->diags, out); }
+void bpc_print_diags(const bpc_model *m, FILE *out)
+{
+    if (m && out)
+        diag_print(&m->diags, out);
+}
 
 void bpc_free(bpc_model *m)
 {
-    if (!m)
+    if (!m || m == &oom_model)
         return;
     arena_free(&m->arena);
     free(m);

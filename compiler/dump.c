@@ -26,7 +26,7 @@ static void dump_ir(const Graph *g, FILE *out, bool with_grad)
     }
 }
 
-int bpc_dump(bpc_model *m, int stage, FILE *out)
+static int dump_stage(bpc_model *m, int stage, FILE *out)
 {
     if (stage == BPC_STAGE_AST && m->ast) {
         ast_dump(m->ast, out);
@@ -50,4 +50,20 @@ int bpc_dump(bpc_model *m, int stage, FILE *out)
     }
     default: return -1;
     }
+}
+
+/* Under a guard (arena.h): a failure part-way is an error on m and -1. */
+int bpc_dump(bpc_model *m, int stage, FILE *out)
+{
+    if (!m || !out)
+        return -1;
+    Guard gd;
+    guard_push(&gd);
+    if (setjmp(gd.jb) == 0) {
+        int rc = dump_stage(m, stage, out);
+        guard_pop(&gd);
+        return rc;
+    }
+    model_fail(m, gd.msg);
+    return -1;
 }

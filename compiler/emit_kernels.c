@@ -22,6 +22,7 @@ static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const cha
     const char *nn = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
     const char *lda = em_extent(e, sa.d[sa.rank - 1]);
     const char *ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
+    em_kernel(e, "gemm");   /* marks the GEMM used: emitted only then */
     em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, n->ta, n->tb && sb.rank == 2, m, nn, k,
             em_ptr(e, a), lda, em_ptr(e, b), ldb, beta, C, nn);
     if (m_out)

@@ -216,7 +216,7 @@ static void tail_body(Emit *e, Node *n, const char *dst, const char *const *idx,
     sb_printf(body, "acc += %s;", access(e, n->in[0], idx));
 }
 
-/* The text of a flat loop body (temporaries first), or NULL if some access is not flat. */
+/* The text of a flat loop body (temporaries first; arena), or NULL if some access is not flat. */
 static char *flat_body(Emit *e, Node *n, BodyFn fn)
 {
     StrBuf body = { 0 }, temps = { 0 };
@@ -228,19 +228,17 @@ static char *flat_body(Emit *e, Node *n, BodyFn fn)
     e->flat = false;
     sb_puts(&temps, body.s ? body.s : "");
     sb_free(&body);
-    if (!e->identity)
-        sb_free(&temps);
-    return e->identity ? sb_take(&temps) : NULL;
+    char *text = e->identity ? arena_strdup(e->g->arena, temps.s) : NULL;
+    sb_free(&temps);
+    return text;
 }
 
 /* A full sum over a flat operand in SUM_LANES double partial sums. */
 static bool sum_in_lanes(Emit *e, Node *n, const char *out)
 {
     char *lane = flat_body(e, n, lane_body), *tail = lane ? flat_body(e, n, tail_body) : NULL;
-    if (!tail) {
-        free(lane);
+    if (!tail)
         return false;
-    }
     const char *count = em_numel(e, n->in[0]->shape);
     em_line(e, "{");
     e->indent++;
@@ -259,8 +257,6 @@ static bool sum_in_lanes(Emit *e, Node *n, const char *out)
     em_line(e, "%s[0] = (%s)acc;", out, e->real);
     e->indent--;
     em_line(e, "}");
-    free(lane);
-    free(tail);
     return true;
 }
 

@@ -9,7 +9,15 @@
 static void gemm_portable(Emit *e)
 {
     em_line(e, "/* GEMM: %s_gemm, portable C (packed, blocked; vectorised by -O3), with the support kernels. */", e->P);
-    em_kernel(e, "gemm");
+}
+
+/* The model's code calls support kernel name (em_kernel recorded it). */
+static bool uses_kernel(const Emit *e, const char *name)
+{
+    for (int i = 0; i < e->nkernels; i++)
+        if (strcmp(e->kernels[i], name) == 0)
+            return true;
+    return false;
 }
 
 static void gemm_runtime(Emit *e)
@@ -60,6 +68,21 @@ static void rng(Emit *e)
 
 extern const char bp_kernels_text[];
 
+/* Kernel i comes from bp_kernels.inc: every used one but the GEMM when the
+ * runtime or CBLAS provides it. */
+static bool carried(const Emit *e, int i)
+{
+    return e->gemm == BPC_GEMM_PORTABLE || strcmp(e->kernels[i], "gemm") != 0;
+}
+
+static int ncarried(const Emit *e)
+{
+    int n = 0;
+    for (int i = 0; i < e->nkernels; i++)
+        n += carried(e, i);
+    return n;
+}
+
 /* The preamble of bp_kernels.inc, then the part of each kernel the model calls. */
 static void put_used_kernels(Emit *e)
 {
@@ -72,7 +95,7 @@ static void put_used_kernels(Emit *e)
             next = end;
         size_t len = strcspn(k + sizeof marker - 1, " ");
         for (int i = 0; i < e->nkernels; i++)
-            if (strlen(e->kernels[i]) == len && strncmp(e->kernels[i], k + sizeof marker - 1, len) == 0)
+            if (carried(e, i) && strlen(e->kernels[i]) == len && strncmp(e->kernels[i], k + sizeof marker - 1, len) == 0)
                 sb_printf(e->out, "%.*s", (int)(next - k), k);
         k = next;
     }
@@ -104,17 +127,22 @@ static void kernels(Emit *e)
         em_line(e, "#undef BPK_DECLARE");
 }
 
+/* The helpers after the entry points are built: the GEMM and the support
+ * kernels only when the model calls them (an unused static function is an
+ * error under -Werror -Wunused-function), then the RNG of P_init. */
 void em_support(Emit *e)
 {
-    (void)0;
-    if (e->gemm == BPC_GEMM_RUNTIME)
+    const bool gemm = uses_kernel(e, "gemm");
+    if (gemm && e->gemm == BPC_GEMM_RUNTIME)
         gemm_runtime(e);
-    else if (e->gemm == BPC_GEMM_BLAS)
+    else if (gemm && e->gemm == BPC_GEMM_BLAS)
         gemm_blas(e);
-    else
+    else if (gemm)
         gemm_portable(e);
-    em_line(e, "%s", "");
-    kernels(e);
+    if (ncarried(e) > 0) {
+        em_line(e, "%s", "");
+        kernels(e);
+    }
     em_line(e, "%s", "");
     rng(e);
 }

@@ -34,6 +34,9 @@ const char *em_extent(Emit *e, Extent x)
     return arena_strdup(e->g->arena, s);
 }
 
+/* The element count of s as a C expression that is safe as an operand of any
+ * operator: a product of several factors comes parenthesised ("(B * 3)"), so
+ * "x / (float)%s" divides by the whole count. */
 const char *em_numel(Emit *e, Shape s)
 {
     if (s.rank == 0)
@@ -48,9 +51,9 @@ const char *em_numel(Emit *e, Shape s)
     }
     if (!r)
         return arena_printf(e->g->arena, "%lld", (long long)c);
-    if (c == 1)
-        return r;
-    return arena_printf(e->g->arena, "%s * %lld", r, (long long)c);
+    if (c != 1)
+        r = arena_printf(e->g->arena, "%s * %lld", r, (long long)c);
+    return strchr(r, '*') ? arena_printf(e->g->arena, "(%s)", r) : r;
 }
 
 const char *em_lit(Emit *e, double v)

@@ -27,7 +27,11 @@ static uint64_t node_hash(const Node *n)
     h = mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank);
     for (int i = 0; i < n->shape.rank; i++)
         h = mix(mix(h, (uint64_t)n->shape.d[i]), (uint64_t)n->map[i]);
-    return h;
+    /* the multiply only carries bits upward: fold the high bits (where a
+     * double's exponent lands) into the low ones the table indexes by */
+    h ^= h >> 32;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
 }
 
 static bool node_same(const Node *a, const Node *b)
@@ -54,8 +58,9 @@ static void table_grow(Graph *g)
 {
     Node **old = g->table;
     int oldcap = g->table_cap;
-    g->table_cap = oldcap ? oldcap * 2 : 256;
-    g->table = arena_alloc(g->arena, sizeof(Node *) * (size_t)g->table_cap);
+    int cap = oldcap ? oldcap * 2 : 256;
+    g->table = arena_alloc(g->arena, sizeof(Node *) * (size_t)cap);   /* first: a failure leaves g as it was */
+    g->table_cap = cap;
     for (int i = 0; i < oldcap; i++)
         if (old[i])
             table_insert(g, old[i]);
@@ -95,15 +100,14 @@ Node *ir_make(Graph *g, const Node *proto, ShapeErr *err)
     return n;
 }
 
-/* Builders for operands already known to fit: a failure is a compiler bug. */
+/* Builders for operands already known to fit: a failure is a compiler bug,
+ * reported through the failure boundary (arena.h) as "internal error: ...". */
 static Node *make(Graph *g, Node proto)
 {
     ShapeErr err;
     Node *n = ir_make(g, &proto, &err);
-    if (!n) {
-        fprintf(stderr, "bpc: internal error: %s: %s\n", op_info[proto.op].name, err.msg);
-        abort();
-    }
+    if (!n)
+        fail_internal("%s: %s", op_info[proto.op].name, err.msg);
     return n;
 }
 
@@ -219,10 +223,8 @@ static Node *identity_operand(OpKind op, Node *a, Node *b, Shape r)
 Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr)
 {
     Shape r;
-    if (!shape_broadcast(a->shape, b->shape, &r)) {
-        fprintf(stderr, "bpc: internal error: %s of unbroadcastable shapes\n", op_info[op].name);
-        abort();
-    }
+    if (!shape_broadcast(a->shape, b->shape, &r))
+        fail_internal("%s of unbroadcastable shapes", op_info[op].name);
     if (a->op == OP_CONST && b->op == OP_CONST && !isnan(fold2(op, a->f, b->f)))
         return ir_const(g, fold2(op, a->f, b->f));
     Node *same = identity_operand(op, a, b, r);

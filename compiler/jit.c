@@ -286,6 +286,8 @@ static void start_tier2(bpc_jit *j, const char *text, const char *P)
 
 const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait)
 {
+    if (!j)
+        return NULL;
     if (!j->tiering || (!wait && !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)))
         return &j->entry;
     pthread_join(j->thread, NULL);
@@ -297,12 +299,12 @@ const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait)
 
 bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
 {
-    JitErr err = { errbuf, errlen, false };
-    if (errlen)
+    JitErr err = { errbuf, errbuf ? errlen : 0, false };
+    if (err.len)
         errbuf[0] = 0;
     const char *h, *c;
     if (!emit_generate(m, BPC_GEMM_RUNTIME, &h, &c)) {
-        fail(&err, "jit: the model has errors");
+        fail(&err, m ? "jit: the model has errors" : "jit: no model (NULL)");
         return NULL;
     }
     size_t n = strlen(h) + strlen(c) + 2;
@@ -323,7 +325,7 @@ bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
     return j;
 }
 
-const bpc_entry *bpc_jit_entry(const bpc_jit *j) { return &j->entry; }
+const bpc_entry *bpc_jit_entry(const bpc_jit *j) { return j ? &j->entry : NULL; }
 
 void bpc_jit_free(bpc_jit *j)
 {

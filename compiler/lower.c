@@ -212,13 +212,12 @@ static void lower_outputs(Lower *l, const Stmt *st)
         Node *n = tensor_named(l, st->names[i].name, st->names[i].span, "output");
         if (!n)
             continue;
-        for (int k = 0; k < g->noutputs; k++)
-            if (strcmp(g->outputs[k].name, st->names[i].name) == 0) {
-                diag_error(l->diags, st->names[i].span, "'%s' is already an output", st->names[i].name);
-                n = NULL;
-                break;
-            }
-        if (n) {
+        bool existed = false;
+        l->outputs.arena = l->arena;
+        symtab_add(&l->outputs, st->names[i].name, SYM_BIND, st->names[i].span, &existed);
+        if (existed) {
+            diag_error(l->diags, st->names[i].span, "'%s' is already an output", st->names[i].name);
+        } else {
             Output o = { st->names[i].name, n, st->names[i].span };
             ARENA_PUSH(l->arena, g->outputs, g->noutputs, g->coutputs, o);
         }
@@ -246,9 +245,10 @@ static bool set_target(Lower *l, const Stmt *st)
 static void add_wrt(Lower *l, int decl)
 {
     Graph *g = l->g;
-    for (int i = 0; i < g->ngrads; i++)
-        if (g->grads[i].decl == decl)
-            return;
+    arena_grow(l->arena, (void **)&l->wrt, &l->cwrt, decl + 1, sizeof *l->wrt);   /* new room is zeroed */
+    if (l->wrt[decl])
+        return;
+    l->wrt[decl] = true;
     Grad gr = { decl, NULL };
     ARENA_PUSH(l->arena, g->grads, g->ngrads, g->cgrads, gr);
 }

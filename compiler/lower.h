@@ -31,6 +31,9 @@ typedef struct Lower {
     Diags *diags;
     Graph *g;
     Symtab syms;
+    Symtab outputs;     /* names already output (duplicate check in O(1)) */
+    bool *wrt;          /* by decl: already in g->grads                   */
+    int cwrt;
     Frame frames[DEF_MAX_NEST];
     int nframes;
     long work;

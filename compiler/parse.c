@@ -1,6 +1,7 @@
 /* parse: runs the scanner and parser over a source text and holds the AST
  * builders the grammar actions call. */
 #include <math.h>
+#include <setjmp.h>
 #include <string.h>
 #include "parse_ctx.h"
 #include "bp_parser.h"
@@ -139,10 +140,32 @@ void stmt_add_name(ParseCtx *c, Stmt *st, const char *name, Span s)
     ARENA_PUSH(c->arena, st->names, st->nnames, st->cnames, id);
 }
 
+/* One more declaration of an input/param list, prepended (the list is built
+ * last first, in constant time per item). An item that was reported (a bad
+ * extent, too deep an initializer) is dropped alone: its siblings stand. */
+Stmt *stmt_list_add(ParseCtx *c, Stmt *list, Stmt *item)
+{
+    if (c->stmt_bad) {
+        c->stmt_bad = false;
+        return list;
+    }
+    item->next = list;
+    return item;
+}
+
+/* Add a statement, or a declaration list (last first) in source order. */
 void module_add(ParseCtx *c, Stmt *st)
 {
+    Stmt *ordered = NULL;
+    while (st) {
+        Stmt *next = st->next;
+        st->next = ordered;
+        ordered = st;
+        st = next;
+    }
     if (!c->stmt_bad)
-        ARENA_PUSH(c->arena, c->module->stmts, c->module->n, c->module->cap, st);
+        for (Stmt *s = ordered; s; s = s->next)
+            ARENA_PUSH(c->arena, c->module->stmts, c->module->n, c->module->cap, s);
     c->stmt_bad = false;
 }
 
@@ -156,7 +179,16 @@ Module *parse_module(Arena *a, Diags *d, const char *src, size_t len)
         return c.module;
     }
     YY_BUFFER_STATE buf = bp__scan_bytes(src, (int)len, scanner);
-    bp_parse(scanner, &c);
+    Guard gd;   /* a failure in an action: free the scanner, then pass it on */
+    guard_push(&gd);
+    if (setjmp(gd.jb) == 0) {
+        bp_parse(scanner, &c);
+        guard_pop(&gd);
+    } else {
+        bp__delete_buffer(buf, scanner);
+        bp_lex_destroy(scanner);
+        fail_rethrow(&gd);
+    }
     bp__delete_buffer(buf, scanner);
     bp_lex_destroy(scanner);
     return c.module;

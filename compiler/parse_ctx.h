@@ -29,5 +29,6 @@ Stmt *stmt_new(ParseCtx *c, StmtKind k, Span s);
 void stmt_add_dim(ParseCtx *c, Stmt *st, const char *name, Span s, Ast *value);
 void stmt_add_extent(ParseCtx *c, Stmt *st, const char *name, double v, Span s);
 void stmt_add_name(ParseCtx *c, Stmt *st, const char *name, Span s);
+Stmt *stmt_list_add(ParseCtx *c, Stmt *list, Stmt *item);
 void module_add(ParseCtx *c, Stmt *st);
 #endif

@@ -156,14 +156,70 @@ static void last_uses(Plan *p, int *last)
     }
 }
 
-static void allocate(Plan *p, int i, int pos, const int *last, int **busy_until, int *cap);
+/* Region bookkeeping for assign_regions: regions still busy in a min-heap on
+ * the position after which they are free, and free regions in a min-heap on
+ * (member count, index) — the same choice as scanning every region for the
+ * free one with the fewest members, in O(log n) instead of O(n) per tensor. */
+typedef struct Regions {
+    int *busy_until;      /* by region */
+    int *busy, nbusy;     /* heap of regions, on busy_until */
+    int *idle, nidle;     /* heap of regions, on (members, index) */
+    int cap;
+} Regions;
+
+static bool busy_less(const Plan *p, const Regions *rs, int a, int b)
+{
+    (void)p;
+    return rs->busy_until[a] < rs->busy_until[b];
+}
+
+static bool idle_less(const Plan *p, const Regions *rs, int a, int b)
+{
+    (void)rs;
+    return p->regions[a].n < p->regions[b].n || (p->regions[a].n == p->regions[b].n && a < b);
+}
+
+typedef bool (*RegionLess)(const Plan *p, const Regions *rs, int a, int b);
+
+static void heap_push(const Plan *p, const Regions *rs, int *h, int *n, int r, RegionLess less)
+{
+    int i = (*n)++;
+    h[i] = r;
+    for (; i > 0 && less(p, rs, h[i], h[(i - 1) / 2]); i = (i - 1) / 2) {
+        int t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+    }
+}
+
+static int heap_pop(const Plan *p, const Regions *rs, int *h, int *n, RegionLess less)
+{
+    int top = h[0];
+    h[0] = h[--*n];
+    for (int i = 0;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *n && less(p, rs, h[l], h[m]))
+            m = l;
+        if (r < *n && less(p, rs, h[r], h[m]))
+            m = r;
+        if (m == i)
+            break;
+        int t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+static void allocate(Plan *p, int i, int pos, const int *last, Regions *rs);
 
 /* Greedy: a region becomes free after the last reader of its tensor. */
 static void assign_regions(Plan *p)
 {
     Graph *g = p->g;
     int *last = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n + 1));
-    int *busy_until = NULL, cap = 0;
+    Regions rs = { 0 };
     last_uses(p, last);
     for (int j = 0; j < g->n; j++) {
         /* a fusion's column sum is written with its root: allocate it there */
@@ -172,29 +228,38 @@ static void assign_regions(Plan *p)
             int i = pass == 0 ? j : f && f->colsum ? f->colsum->id : -1;
             if (i < 0 || (pass == 0 && p->in_fusion[i] && g->nodes[i]->op == OP_SUM))
                 continue;
-            allocate(p, i, j, last, &busy_until, &cap);
+            allocate(p, i, j, last, &rs);
         }
     }
 }
 
-/* Give node i a region free at position pos. */
-static void allocate(Plan *p, int i, int pos, const int *last, int **busy_until, int *cap)
+/* Give node i a region free at position pos (positions never decrease). */
+static void allocate(Plan *p, int i, int pos, const int *last, Regions *rs)
 {
     Graph *g = p->g;
     if (!p->live[i] || !p->mat[i] || p->home[i] != HOME_NONE)
         return;
-    int r = -1;
-    for (int k = 0; k < p->nregions && p->fuse; k++)
-        if ((*busy_until)[k] < pos && (r < 0 || p->regions[k].n < p->regions[r].n))
-            r = k;
+    while (rs->nbusy && rs->busy_until[rs->busy[0]] < pos) {
+        int k = heap_pop(p, rs, rs->busy, &rs->nbusy, busy_less);
+        heap_push(p, rs, rs->idle, &rs->nidle, k, idle_less);
+    }
+    int r = p->fuse && rs->nidle ? heap_pop(p, rs, rs->idle, &rs->nidle, idle_less) : -1;
     if (r < 0) {
         Region empty = { 0 };
         r = p->nregions;
         ARENA_PUSH(g->arena, p->regions, p->nregions, p->cregions, empty);
-        arena_grow(g->arena, (void **)busy_until, cap, p->nregions, sizeof(int));
+        int cap = rs->cap;
+        arena_grow(g->arena, (void **)&rs->busy_until, &cap, p->nregions, sizeof(int));
+        cap = rs->cap;
+        arena_grow(g->arena, (void **)&rs->busy, &cap, p->nregions, sizeof(int));
+        cap = rs->cap;
+        arena_grow(g->arena, (void **)&rs->idle, &cap, p->nregions, sizeof(int));
+        rs->cap = cap;
     }
     ARENA_PUSH(g->arena, p->regions[r].members, p->regions[r].n, p->regions[r].cap, i);
-    (*busy_until)[r] = last[i];
+    rs->busy_until[r] = last[i];
+    if (p->fuse)
+        heap_push(p, rs, rs->busy, &rs->nbusy, r, busy_less);
     p->home[i] = HOME_WS;
     p->region[i] = r;
 }

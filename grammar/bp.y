@@ -47,7 +47,7 @@ static void bp_error(Span *loc, void *scanner, ParseCtx *ctx, const char *msg);
 %token NEWLINE "end of statement"
 
 %type <ast> expr term unary power postfix primary args arglist
-%type <stmt> stmt dimdecls inputdecl paramdecl defhead defparams outputs gradstmt shape extents
+%type <stmt> stmt dimdecls inputdecls inputitem paramdecls paramitem defhead defparams outputs gradstmt shape extents
 
 %%
 
@@ -64,8 +64,8 @@ line
 
 stmt
     : DIM dimdecls                      { $$ = $2; $$->span = @$; }
-    | inputdecl
-    | paramdecl
+    | INPUT inputdecls                  { $$ = $2; }
+    | PARAM paramdecls                  { $$ = $2; }
     | defhead '=' expr                  { $$ = $1; $$->expr = $3; $$->span = @$; }
     | IDENT '=' expr                    { $$ = stmt_new(ctx, ST_BIND, @$); $$->name = $1; $$->name_span = @1; $$->expr = $3; }
     | OUTPUT outputs                    { $$ = $2; $$->span = @$; }
@@ -80,14 +80,27 @@ dimdecls
     | dimdecls ',' IDENT '=' expr       { $$ = $1; stmt_add_dim(ctx, $$, $3, @3, $5); }
     ;
 
-inputdecl
-    : INPUT IDENT shape                 { $$ = $3; $$->kind = ST_INPUT; $$->name = $2; $$->name_span = @2; $$->span = @$; }
-    | INPUT IDENT shape ':' INT         { $$ = $3; $$->kind = ST_INPUT; $$->name = $2; $$->name_span = @2; $$->is_int = true; $$->span = @$; }
+/* input x[N, D], y[N] : int — `: int` belongs to the name it follows. The
+ * list is built last first; module_add puts it back in order. */
+inputdecls
+    : inputitem                         { $$ = stmt_list_add(ctx, NULL, $1); }
+    | inputdecls ',' inputitem          { $$ = stmt_list_add(ctx, $1, $3); }
     ;
 
-paramdecl
-    : PARAM IDENT shape                 { $$ = $3; $$->kind = ST_PARAM; $$->name = $2; $$->name_span = @2; $$->span = @$; }
-    | PARAM IDENT shape '~' primary     { $$ = $3; $$->kind = ST_PARAM; $$->name = $2; $$->name_span = @2; $$->expr = $5; $$->span = @$; }
+inputitem
+    : IDENT shape                       { $$ = $2; $$->kind = ST_INPUT; $$->name = $1; $$->name_span = @1; $$->span = @$; }
+    | IDENT shape ':' INT               { $$ = $2; $$->kind = ST_INPUT; $$->name = $1; $$->name_span = @1; $$->is_int = true; $$->span = @$; }
+    ;
+
+/* param W[K, M] ~ he, b[M] — an initializer belongs to the name it follows. */
+paramdecls
+    : paramitem                         { $$ = stmt_list_add(ctx, NULL, $1); }
+    | paramdecls ',' paramitem          { $$ = stmt_list_add(ctx, $1, $3); }
+    ;
+
+paramitem
+    : IDENT shape                       { $$ = $2; $$->kind = ST_PARAM; $$->name = $1; $$->name_span = @1; $$->span = @$; }
+    | IDENT shape '~' primary           { $$ = $2; $$->kind = ST_PARAM; $$->name = $1; $$->name_span = @1; $$->expr = $4; $$->span = @$; }
     ;
 
 shape

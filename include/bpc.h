@@ -8,7 +8,10 @@
  *   ... e->predict(io, ws) / e->forward(io, ws) ...
  *   bpc_jit_free(j); bpc_free(m);
  *
- * Nothing here calls exit() or prints unless asked to. */
+ * Nothing here calls exit() or abort(), or prints unless asked to. Running out
+ * of memory and internal compiler errors come back as an error diagnostic on
+ * the model ("out of memory", "internal error: ..."); from then on bpc_ok is 0.
+ * Every function accepts NULL pointers; what each gives is stated below. */
 #ifndef BPC_H
 #define BPC_H
 #include <stddef.h>
@@ -31,11 +34,14 @@ typedef struct bpc_diag {
     const char *message;
 } bpc_diag;
 
+/* Out-of-range values are an error diagnostic "invalid option: ..." on the
+ * model bpc_compile returns. */
 typedef struct bpc_options {
-    const char *name;     /* C prefix; NULL: "model"                   */
+    const char *name;     /* C prefix; NULL: from the file name        */
     int dtype;            /* BP_F32 (default) or BP_F64                */
     int gemm;             /* enum bpc_gemm                             */
-    int opt_level;        /* 1 (default): fusion and planning; 0: none */
+    int opt_level;        /* 1 (default): fusion and planning; 0: none;
+                             2 and 3 are as 1                          */
     int jit;              /* enum bpc_jit_kind: libtcc in-process (default); the
                              system cc -O3 into a shared object loaded with dlopen;
                              or tiered: libtcc at once, cc on a background thread,
@@ -44,22 +50,30 @@ typedef struct bpc_options {
 
 typedef struct bpc_model bpc_model;
 
-/* Compile a .bp source. Never NULL; check bpc_ok. opt may be NULL. */
+/* Compile a .bp source. Never NULL (even out of memory); check bpc_ok.
+ * opt NULL: the defaults; filename NULL: "<input>"; src NULL: a model with
+ * the error "no source text (NULL)". */
 bpc_model *bpc_compile(const char *src, size_t len, const char *filename, const bpc_options *opt);
+/* 1 if m compiled without errors; 0 otherwise and for NULL. */
 int bpc_ok(const bpc_model *m);
+/* The number of diagnostics; -1 for NULL. */
 int bpc_num_diags(const bpc_model *m);
+/* Diagnostic i (owned by m); NULL for NULL m or i out of range. */
 const bpc_diag *bpc_get_diag(const bpc_model *m, int i);
-/* Print all diagnostics the way gcc does (file:line:col, source line, caret). */
+/* Print all diagnostics the way gcc does (file:line:col, source line, caret).
+ * Nothing for NULL m or out. */
 void bpc_print_diags(const bpc_model *m, FILE *out);
 
 enum bpc_stage { BPC_STAGE_AST, BPC_STAGE_IR, BPC_STAGE_GRAD, BPC_STAGE_C, BPC_STAGE_EXPLAIN, BPC_STAGE_PLAN, BPC_STAGE_DOT };
-/* Print a stage; returns 0, or -1 if the model has errors. */
+/* Print a stage; returns 0, or -1 if the model has errors (or gets one: out
+ * of memory), m or out is NULL, or stage is not an enum bpc_stage. */
 int bpc_dump(bpc_model *m, int stage, FILE *out);
 
-/* The generated source and header text (owned by m). NULL if the model has errors. */
+/* The generated source and header text (owned by m). NULL if the model has
+ * errors (or gets one: out of memory) or m is NULL. */
 const char *bpc_c_source(bpc_model *m);
 const char *bpc_c_header(bpc_model *m);
-/* The model's C prefix. */
+/* The model's C prefix; NULL for NULL. */
 const char *bpc_name(const bpc_model *m);
 
 /* The entry points of a compiled model, typed generically (io is the model's P_io). */
@@ -79,13 +93,16 @@ typedef struct bpc_entry {
 
 typedef struct bpc_jit bpc_jit;
 /* Compile m's C: in-process with libtcc, or with cc (see bpc_options.jit).
- * NULL with a message in err on failure. */
+ * NULL with a message in err on failure (m NULL or with errors too); err may
+ * be NULL (no message). */
 bpc_jit *bpc_jit_new(bpc_model *m, char *err, size_t errlen);
+/* NULL for NULL. */
 const bpc_entry *bpc_jit_entry(const bpc_jit *j);
 /* Tiered JIT: once the optimised build is ready (wait = 1: wait for it), the
  * entry points switch to it; returns the entry to use from now on. Pointers
- * taken from the previous entry stay valid until bpc_jit_free. */
+ * taken from the previous entry stay valid until bpc_jit_free. NULL for NULL. */
 const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait);
+/* Both do nothing for NULL. */
 void bpc_jit_free(bpc_jit *j);
 void bpc_free(bpc_model *m);
 

@@ -1,4 +1,5 @@
 /* cmd_compile: the commands that only compile — check, explain, --emit, -o, graph. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,25 @@ int cmd_check(Cli *cli)
     return m ? EXIT_OK : EXIT_MODEL;
 }
 
+/* Errors the library added after the compile was reported (running out of
+ * memory while emitting): "bpc: error: ..." each. */
+static void report_late_errors(const bpc_model *m, int from)
+{
+    for (int i = from; i < bpc_num_diags(m); i++) {
+        const bpc_diag *d = bpc_get_diag(m, i);
+        if (d && d->level == BPC_ERROR)
+            fprintf(stderr, "bpc: error: %s\n", d->message);
+    }
+}
+
 static int dump(Cli *cli, int stage)
 {
     bpc_model *m = cli_compile(cli);
     if (!m)
         return EXIT_MODEL;
+    int nd = bpc_num_diags(m);
     int rc = bpc_dump(m, stage, stdout) == 0 ? EXIT_OK : EXIT_MODEL;
+    report_late_errors(m, nd);
     bpc_free(m);
     return rc;
 }
@@ -74,6 +88,18 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* name can be written between the quotes of #include: C has no escapes
+ * there, and a quote, newline, backslash, apostrophe, slash-star, slash-slash
+ * or ?? (trigraph) is an error or undefined; so is any non-printable byte. */
+static bool includable(const char *name)
+{
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c >= 0x7f || strchr("\"\\'", *c) || (c[0] == '/' && (c[1] == '*' || c[1] == '/')) ||
+            (c[0] == '?' && c[1] == '?'))
+            return false;
+    return *name != '\0';
+}
+
 static int write_c(Cli *cli)
 {
     char *hpath = cli->header ? strdup(cli->header) : header_path(cli->out);
@@ -85,17 +111,24 @@ static int write_c(Cli *cli)
     bpc_model *m = hpath ? cli_compile(cli) : NULL;
     int rc = EXIT_MODEL;
     if (m) {
+        int nd = bpc_num_diags(m);
         const char *h = bpc_c_header(m), *c = bpc_c_source(m);
+        report_late_errors(m, nd);
         if (h && c) {
             const char *hname = base_name(hpath);
-            size_t n = strlen(c) + strlen(hname) + 32;
+            size_t n = strlen(c) + strlen(hname) + strlen(h) + 128;
             char *src = malloc(n);
             if (src) {
-                snprintf(src, n, "#include \"%s\"\n%s", hname, c);
+                if (includable(hname))
+                    snprintf(src, n, "#include \"%s\"\n%s", hname, c);
+                else   /* the header's own text: same guard, so including both is fine */
+                    snprintf(src, n, "/* the header, whose file name #include cannot spell: */\n%s%s", h, c);
                 const char *paths[2] = { hpath, cli->out }, *texts[2] = { h, src };
                 if (cli_write_files(2, paths, texts) == 0)
                     rc = EXIT_OK;
                 free(src);
+            } else {
+                fprintf(stderr, "bpc: error: out of memory\n");
             }
         }
     }

@@ -135,15 +135,38 @@ static double numeric(Session *s, HostTensor *x, int64_t i, double ana)
     return fabs(n1 - ana) <= fabs(n2 - ana) ? n1 : n2;
 }
 
-/* Max relative error of one gradient over (a sample of) its elements:
- * |a - n| / max(|a|, |n|, floor), the floor 1e-4 of the tensor's largest
- * gradient, below which finite differences have no digits left to compare. */
-static double check_tensor(Session *s, HostTensor *x, const HostTensor *gx, bp_rng *r, int64_t *checked)
+static double max_abs(const HostTensor *t)
 {
-    double worst = 0, gmax = 0;
-    for (int64_t i = 0; i < gx->numel; i++)
-        gmax = fmax(gmax, fabs(host_get(gx, i)));
-    const double floor = 1e-4 * gmax + 1e-10;
+    double m = 0;
+    for (int64_t i = 0; i < t->numel; i++)
+        m = fmax(m, fabs(host_get(t, i)));
+    return m;
+}
+
+/* The scale of the problem: the objective's magnitude plus the largest
+ * gradient element of any tensor. Rounding in the analytic gradient and in
+ * the central differences is a tiny fraction of it (about 1e-12), so a
+ * difference below 1e-3 of the scale times the tolerance is noise: a
+ * gradient that is exactly 0 (a bias before a normalization) compares as 0. */
+static double problem_scale(Session *s)
+{
+    double g = 0;
+    for (int i = 0; i < s->h.n; i++)
+        if (s->h.t[i].info->role == BP_GRAD)
+            g = fmax(g, max_abs(&s->h.t[i]));
+    const double f = fabs(session_objective(s));
+    return g + (isfinite(f) ? f : 0);
+}
+
+/* Max relative error of one gradient over (a sample of) its elements:
+ * |a - n| / max(|a|, |n|, floor), the floor the larger of 1e-4 of the
+ * tensor's largest gradient and 1e-3 of the problem's scale, below which
+ * finite differences have no digits left to compare. */
+static double check_tensor(Session *s, HostTensor *x, const HostTensor *gx, double scale, bp_rng *r,
+                           int64_t *checked)
+{
+    double worst = 0;
+    const double floor = fmax(1e-4 * max_abs(gx), 1e-3 * scale) + 1e-10;
     int64_t n = x->numel <= CHECK_PER_TENSOR ? x->numel : CHECK_PER_TENSOR;
     for (int64_t c = 0; c < n; c++) {
         int64_t i = x->numel <= CHECK_PER_TENSOR ? c : (int64_t)(bp_rng_next(r) % (uint64_t)x->numel);
@@ -175,6 +198,7 @@ int cmd_gradcheck(Cli *cli)
     }
     bp_rng rng;
     bp_rng_seed(&rng, cli->seed + 7);
+    const double scale = problem_scale(&s);
     int bad = 0, total = 0;
     printf("%-14s %-10s %s\n", "gradient", "checked", "max rel. error");
     for (int i = 0; i < s.h.n; i++) {
@@ -183,7 +207,7 @@ int cmd_gradcheck(Cli *cli)
             continue;
         HostTensor *x = host_find(&s.h, gx->info->of);
         int64_t checked;
-        double err = check_tensor(&s, x, gx, &rng, &checked);
+        double err = check_tensor(&s, x, gx, scale, &rng, &checked);
         bool ok = err <= tol;
         printf("%-14s %-10lld %.3e%s\n", gx->info->name, (long long)checked, err, ok ? "" : "   FAIL");
         bad += !ok;

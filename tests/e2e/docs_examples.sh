@@ -2,19 +2,17 @@
 # docs_examples.sh BPC SRC: every ```bp block of docs/language.md is a complete
 # program. A plain ```bp block must pass `bpc check` silently (exit 0, no
 # warning); a ```bp error
-# block must be rejected with exit status 1 and an "error:" diagnostic. Blocks
-# marked ```bp needs-comma-lists are skipped (and counted) until `input` and
-# `param` take comma lists.
+# block must be rejected with exit status 1 and an "error:" diagnostic; any
+# other marker is a failure.
 source "$(dirname "$0")/lib.sh"
 DOC=$SRC/docs/language.md
-skipped=0
 
 # Split the doc into WORK/block_NNN.bp files, one line in WORK/index per block:
-# "NNN MARKER LINE" (MARKER is ok, error or skip).
+# "NNN MARKER LINE" (MARKER is ok or error).
 awk -v dir="$WORK" '
     /^```bp( .*)?$/ && !inblock {
         inblock = 1; n++
-        marker = $2 == "" ? "ok" : $2 == "error" ? "error" : $2 == "needs-comma-lists" ? "skip" : "unknown:" $2
+        marker = $2 == "" ? "ok" : $2 == "error" ? "error" : "unknown:" $2
         file = sprintf("%s/block_%03d.bp", dir, n)
         printf "" > file
         printf "%03d %s %d\n", n, marker, NR + 1 >> (dir "/index")
@@ -44,9 +42,7 @@ while read -r n marker line; do
     case $marker in
     ok) check "$name: bpc check passes silently" expect_clean "$WORK/block_$n.bp" ;;
     error) check "$name: bpc check rejects it with exit 1" expect_error "$WORK/block_$n.bp" ;;
-    skip) skipped=$((skipped + 1)) ;;
     *) check "$name: known marker ($marker)" false ;;
     esac
 done <"$WORK/index"
-echo "skipped $skipped block(s) marked needs-comma-lists"
 finish

@@ -17,6 +17,29 @@ for m in $models; do
     done
 done
 
+# Hostile file names never inject C: the model's path reaches a comment
+# (star-slash, newline, backslash and ?? are escaped), the header's name
+# reaches #include (which has no escapes: a name it cannot spell is replaced
+# by the header's text). Each output compiles warning-free and defines
+# nothing but the model: `evil` would be defined by an injection.
+compiles_clean() {   # compiles_clean DIR: DIR/m.c under gcc, clang, tcc, and no symbol 'evil'
+    gcc $CFLAGS -c "$1/m.c" -o "$1/m.o" && clang $CFLAGS -c "$1/m.c" -o "$1/m.o" &&
+        tcc -Wall -Werror -c "$1/m.c" -o "$1/m.o" && ! nm "$1/m.o" | grep -qw evil
+}
+mkdir -p 'dir*/ int evil; ' 'tri??'
+n=0
+for path in 'q"uote' 'dir*/ int evil; /*' $'new\nline' 'back\slash' 'sp ace' "ap'os" 'tri??/x??' $'tab\tcr\r'; do
+    cp "$SRC/examples/mlp.bp" "$path.bp"
+    n=$((n + 1)); mkdir "model$n"
+    check "model path $(printf %q "$path"): bpc" "$BPC" "$path.bp" --name m -o "model$n/m.c"
+    check "model path $(printf %q "$path"): compiles, nothing injected" compiles_clean "model$n"
+done
+for hname in 'q"uote' $'new\nline' 'back\slash' 'sp ace' "ap'os" 'tri??=x' '*' ' int evil; ' $'a\tb' 'naïve'; do
+    n=$((n + 1)); mkdir "header$n"
+    check "header $(printf %q "$hname"): bpc" "$BPC" "$SRC/examples/mlp.bp" --name m -o "header$n/m.c" --header "header$n/$hname.h"
+    check "header $(printf %q "$hname"): compiles, nothing injected" compiles_clean "header$n"
+done
+
 # two copies of the MLP in one program: fused and unfused agree; checks and reflection
 "$BPC" "$SRC/examples/mlp.bp" -o fused.c --name fused >/dev/null
 "$BPC" "$SRC/examples/mlp.bp" -o plain.c --name plain -O0 >/dev/null

@@ -4,6 +4,7 @@
  * struct exactly. Built against the generated headers only. */
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fused.h"
@@ -72,6 +73,67 @@ static void check_predict(const fused_io *f, const plain_io *p, void *wf, void *
     CHECK(fused_predict(&in, wf) == BP_EDIM);
 }
 
+static void fill(float *p, int n, float v)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = v;
+}
+
+static void sentinel_grads(int k)
+{
+    fill(gW1[k], D * H, 42), fill(gb1[k], H, 42), fill(gW2[k], H * C, 42), fill(gb2[k], C, 42);
+}
+
+static int grads_untouched(int k)
+{
+    int ok = 1;
+    for (int i = 0; i < D * H; i++)
+        ok &= gW1[k][i] == 42;
+    for (int i = 0; i < H * C; i++)
+        ok &= gW2[k][i] == 42;
+    for (int i = 0; i < H; i++)
+        ok &= gb1[k][i] == 42;
+    for (int i = 0; i < C; i++)
+        ok &= gb2[k][i] == 42;
+    return ok;
+}
+
+/* A forward with valid labels, then a label that is out of range (just past
+ * the row, far past it, negative): fused_backward and plain_backward return
+ * BP_ELABEL and leave every gradient untouched; so do bad dims and NULLs. */
+static void backward_checks_labels(void)
+{
+    static const int32_t bad_labels[] = { C, 1000000, -1, INT32_MAX, INT32_MIN };
+    for (int i = 0; i < N; i++)
+        y[i] = (i * 3) % C;
+    fused_io f = { N, x, y, W1[0], b1[0], W2[0], b2[0], scores[0], &loss[0], gW1[0], gb1[0], gW2[0], gb2[0] };
+    plain_io p = { N, x, y, W1[1], b1[1], W2[1], b2[1], scores[1], &loss[1], gW1[1], gb1[1], gW2[1], gb2[1] };
+    void *wf = calloc(1, fused_workspace_size(&f)), *wp = calloc(1, plain_workspace_size(&p));
+    for (size_t b = 0; b < sizeof bad_labels / sizeof bad_labels[0]; b++) {
+        y[N - 1] = 0;
+        CHECK(fused_forward(&f, wf) == BP_OK && plain_forward(&p, wp) == BP_OK);
+        sentinel_grads(0), sentinel_grads(1);
+        y[N - 1] = bad_labels[b];
+        CHECK(fused_backward(&f, wf) == BP_ELABEL);
+        CHECK(plain_backward(&p, wp) == BP_ELABEL);
+        CHECK(grads_untouched(0) && grads_untouched(1));
+    }
+    y[N - 1] = 0;
+    fused_io bad = f;
+    bad.N = 0;
+    CHECK(fused_backward(&bad, wf) == BP_EDIM);
+    bad = f;
+    bad.y = NULL;
+    CHECK(fused_backward(&bad, wf) == BP_ENULL);
+    bad = f;
+    bad.W1_grad = NULL;
+    CHECK(fused_backward(&bad, wf) == BP_ENULL && fused_backward(&f, NULL) == BP_ENULL);
+    CHECK(grads_untouched(0));
+    CHECK(fused_backward(&f, wf) == BP_OK && !grads_untouched(0));
+    free(wf);
+    free(wp);
+}
+
 int main(void)
 {
     check_reflection();
@@ -121,6 +183,10 @@ int main(void)
     CHECK(fused_step(&f, wf) == BP_ELABEL);
     for (int i = 0; i < N * C; i++)
         CHECK(scores[0][i] == 42);
+
+    /* backward after a valid forward checks the labels (and dims, NULLs)
+     * itself, before writing any gradient, in both builds */
+    backward_checks_labels();
     CHECK(strcmp(fused_strerror(BP_ELABEL), plain_strerror(BP_ELABEL)) == 0);
     free(wf);
     free(wp);

@@ -85,6 +85,82 @@ static void test_recovery_reports_each_statement(void **state)
     arena_free(&a);
 }
 
+/* SPEC §1: every declaration takes a comma list; `: int` and `~ init` belong
+ * to the name they follow. The list becomes one statement per name, in order. */
+static void test_declaration_lists(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "dim N, D = 4\ninput x[N, D], y[N] : int, s\n"
+                              "param W[D, 3] ~ he, b[3], c[3] ~ normal(0.5)\n");
+    assert_int_equal(d.nerrors, 0);
+    assert_int_equal(m->n, 7);
+    static const char *const names[] = { "x", "y", "s", "W", "b", "c" };
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(m->stmts[1 + i]->kind, i < 3 ? ST_INPUT : ST_PARAM);
+        assert_string_equal(m->stmts[1 + i]->name, names[i]);
+        assert_int_equal(m->stmts[1 + i]->is_int, i == 1);
+        assert_int_equal(m->stmts[1 + i]->expr != NULL, i == 3 || i == 5);
+    }
+    assert_int_equal(m->stmts[1]->rank, 2);
+    assert_int_equal(m->stmts[2]->rank, 1);
+    assert_int_equal(m->stmts[3]->rank, 0);
+    assert_int_equal(m->stmts[2]->name_span.col, 16);      /* "input x[N, D], y": y is column 16 */
+    assert_int_equal(m->stmts[5]->name_span.col, 21);
+    arena_free(&a);
+}
+
+/* The lowered declarations of a list: each with its own type and initializer. */
+static void test_declaration_lists_lowered(void **state)
+{
+    (void)state;
+    const char src[] = "dim N, K = 3, M = 2\ninput x[N, K], y[N] : int\nparam W[K, M] ~ he, b[M], c[M] ~ uniform(-1, 2)\n"
+                       "loss = cross_entropy(x @ W + b + c, y)\ngrad loss\n";
+    bpc_model *m = bpc_compile(src, strlen(src), "l.bp", NULL);
+    assert_true(bpc_ok(m));
+    const Graph *g = m->g;
+    int seen = 0;
+    for (int i = 0; i < g->ndecls; i++) {
+        const Decl *dc = &g->decls[i];
+        if (strcmp(dc->name, "x") == 0)
+            seen++, assert_false(dc->is_int), assert_int_equal(dc->shape.d[1], 3);
+        if (strcmp(dc->name, "y") == 0)
+            seen++, assert_true(dc->is_int), assert_int_equal(dc->shape.rank, 1);
+        if (strcmp(dc->name, "W") == 0)
+            seen++, assert_int_equal(dc->init, INIT_HE);
+        if (strcmp(dc->name, "b") == 0)
+            seen++, assert_int_equal(dc->init, INIT_ZEROS);
+        if (strcmp(dc->name, "c") == 0)
+            seen++, assert_int_equal(dc->init, INIT_UNIFORM), assert_true(dc->init_a == -1 && dc->init_b == 2);
+        if (strcmp(dc->name, "M") == 0)
+            seen++, assert_int_equal(dc->value, 2);
+    }
+    assert_int_equal(seen, 6);
+    bpc_free(m);
+}
+
+/* An error inside a list: a bad extent drops that name alone (its siblings
+ * stay declared, so their uses raise nothing); a syntax error drops the line. */
+static void test_declaration_list_errors(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "input x[0], y[2], z[1.5]\nparam p[2] ~ he, : int\nparam q, r[2] ~ ones\n");
+    assert_int_equal(d.nerrors, 3);
+    assert_int_equal(m->n, 3);                             /* y, q, r */
+    assert_string_equal(m->stmts[0]->name, "y");
+    assert_string_equal(m->stmts[1]->name, "q");
+    assert_null(m->stmts[1]->expr);
+    assert_non_null(m->stmts[2]->expr);
+    assert_int_equal(d.nerrors, 3);
+    Module *t = parse(&a, &d, "input a,\ninput , b\nparam c[2] : int\ninput e ~ he\n");
+    assert_int_equal(d.nerrors, 4);
+    assert_int_equal(t->n, 0);
+    arena_free(&a);
+}
+
 /* The IR of a one-binding model: its shape, via the public compile. */
 static Shape result_shape(const char *decls, const char *expr, bool *ok)
 {
@@ -185,7 +261,8 @@ int main(void)
         cmocka_unit_test(test_statements_and_separators), cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_columns_count_characters), cmocka_unit_test(test_recovery_reports_each_statement),
         cmocka_unit_test(test_shape_rules), cmocka_unit_test(test_broadcast_is_explicit),
-        cmocka_unit_test(test_every_op_has_rules),
+        cmocka_unit_test(test_every_op_has_rules), cmocka_unit_test(test_declaration_lists),
+        cmocka_unit_test(test_declaration_lists_lowered), cmocka_unit_test(test_declaration_list_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
