@@ -122,8 +122,10 @@ char *repl_input_read(const char *prompt)
     }
     if (!b.s)
         return NULL;
-    b.s[strcspn(b.s, "\n")] = 0;
-    return b.s;
+    char *line = sb_take(&b);   /* malloc'd: the caller frees it */
+    if (line)
+        line[strcspn(line, "\n")] = 0;
+    return line;
 }
 
 void repl_input_remember(const char *entry)
