@@ -307,26 +307,29 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     memset(e->used, 0, (size_t)g->n + 1);
     e->out = &body;
     e->indent = 1;
+    int work = 0;   /* statements the pass computes: none, and it reads neither io nor ws */
     for (int i = 0; i < g->n; i++) {
         Node *n = g->nodes[i];
         if (!e->p->live[i] || n->phase != ph || (only && !only[i]))
             continue;
+        work++;
         if (e->p->fusion_of[i] >= 0)
             em_fusion(e, &e->p->fusions[e->p->fusion_of[i]]);
         else if (e->p->mat[i] && !e->p->in_fusion[i])
             op_info[n->op].emit(e, n);
     }
     for (int i = 0; i < e->p->ncopies; i++)
-        if (copy_wanted(e, &e->p->copies[i], ph, only))
+        if (copy_wanted(e, &e->p->copies[i], ph, only) && ++work)
             em_copy(e, arena_printf(g->arena, "io->%s", e->p->copies[i].field), e->p->copies[i].node);
     e->out = out;
     emit_checks(e, ph, name, only);
     em_line(e, "static void %s_%s_run(const %s_io *io, void *ws)", e->P, name, e->P);
     em_line(e, "{");
     e->indent = 1;
-    if (only)
-        em_line(e, "(void)io;   /* a model without outputs predicts nothing */");
-    emit_locals(e);
+    if (work)
+        emit_locals(e);
+    else
+        em_line(e, "(void)io;\n    (void)ws;");
     sb_puts(out, body.s ? body.s : "");
     e->indent = 0;
     em_line(e, "}");
