@@ -43,6 +43,22 @@ class Repl:
                     break
         return text in self.out
 
+    def read_after(self, marker, text, timeout=10.0):
+        """Wait for text after marker (a prompt echoed earlier does not count)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            at = self.out.find(marker)
+            if at >= 0 and text in self.out[at + len(marker):]:
+                return True
+            self.read_until("\0", 0.1)
+        return False
+
+    def values_after(self, marker):
+        """The numbers printed after marker, up to the next prompt."""
+        if not self.read_after(marker, "bpc> "):
+            return []
+        return [float(v) for v in self.out.split(marker, 1)[1].split("bpc>")[0].split()]
+
     def send(self, keys):
         os.write(self.fd, keys.encode())
 
@@ -68,12 +84,12 @@ r.send("inp\t x_values[N, 3]\r")               # keyword: input
 r.read_until("bpc> ", 5)
 r.out = ""
 r.send("sigm\t(x_val\t)\r")                    # function and name
-check("tab completes a function and a name", r.read_until("[2, 3] =") and r.read_until("bpc> ", 5), r.out)
-vals = [float(v) for v in r.out.split("[2, 3] =")[1].split("bpc>")[0].split()]
+check("tab completes a function and a name", r.read_until("[2, 3] ="), r.out)
+vals = r.values_after("[2, 3] =")
 check("... to sigmoid(x_values): six values in (0, 1)", len(vals) == 6 and all(0 < v < 1 for v in vals), r.out)
 r.out = ""
 r.send("x_values @ nope\r")
-ok = r.read_until("error:") and r.read_until("^~~~", 5)
+ok = r.read_until("error:") and r.read_until("^~~~", 5) and r.read_after("^~~~", "bpc> ", 5)
 check("an error points into what was typed", ok and "x_values @ nope" in r.out and "value = (" not in r.out, r.out)
 check("the error is shown once", r.out.count("error:") == 1 and "output value" not in r.out, r.out)
 r.close()
@@ -92,8 +108,8 @@ for _ in range(5):                             # up: the two lines above, :quit,
     r.send("\x1b[A")
     time.sleep(0.1)
 r.send("\r")
-ok = r.read_until("[2, 3] =", 5) and r.read_until("bpc> ", 5) and "sigmoid(" in r.out
-vals = [float(v) for v in r.out.split("[2, 3] =")[1].split("bpc>")[0].split()] if ok else []
+ok = r.read_until("[2, 3] =", 5) and "sigmoid(" in r.out
+vals = r.values_after("[2, 3] =") if ok else []
 check("the up arrow recalls a line of the last session", ok and len(vals) == 6 and all(0 < v < 1 for v in vals), r.out)
 r.close()
 print(f"{passed} passed, {failures} failed")
