@@ -5,7 +5,7 @@
  *   const char *c = bpc_c_source(m);             // the generated C, or:
  *   bpc_jit *j = bpc_jit_new(m, err, sizeof err); // compiled in-process by libtcc
  *   const bpc_entry *e = bpc_jit_entry(j);        // entry points + reflection
- *   ... e->forward(io, ws) ...
+ *   ... e->predict(io, ws) / e->forward(io, ws) ...
  *   bpc_jit_free(j); bpc_free(m);
  *
  * Nothing here calls exit() or abort(), or prints unless asked to. Running out
@@ -88,6 +88,7 @@ typedef struct bpc_entry {
     const bp_tensor_info *tensors;
     int num_tensors;
     size_t io_size;                              /* sizeof(P_io) */
+    int (*predict)(const void *io, void *ws);    /* inference mode: the outputs only */
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;

@@ -4,8 +4,8 @@
  * renameat2(RENAME_EXCHANGE) when DIR exists (then the old folder is removed),
  * with rename() when it does not. A reader of DIR sees the old set or the new
  * one, never a mix; a kill or a full disk leaves DIR as it was (and at worst a
- * DIR.tmp.* folder beside it). DIR is bpc's: it may hold only .npy files,
- * else it is left alone and the save refused.
+ * DIR.tmp.* folder beside it). DIR is bpc's: it may hold only .npy files
+ * and manifest.json, else it is left alone and the save refused.
  * Test hook: BPC_TEST_SAVE_FAIL_AFTER=k makes the save fail (as a full disk
  * would) after k files; BPC_TEST_SAVE_KILL_AFTER=k kills the process there. */
 #define _GNU_SOURCE
@@ -20,7 +20,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "bp_runtime.h"
 #include "checkpoint.h"
+
+#define MANIFEST "manifest.json"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -66,6 +69,7 @@ static int check_existing(const char *dir)
     int rc = EXIT_OK;
     for (struct dirent *e; rc == EXIT_OK && (e = readdir(d));) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || ends_with(e->d_name, ".npy") ||
+            strcmp(e->d_name, MANIFEST) == 0 ||
             strstr(e->d_name, ".npy.tmp."))
             continue;
         fprintf(stderr, "bpc: --save %s: the folder holds '%s', which is not a .npy file; not replacing it\n", dir,
@@ -82,13 +86,53 @@ static int hook(const char *name)
     return v && *v ? atoi(v) : -1;
 }
 
-/* Write every param of h into the fresh folder tmp and sync it. */
-static int write_set(const Host *h, const char *tmp)
+/* A tensor a checkpoint holds: every param; with state, the optimizer's too. */
+static bool saved(const HostTensor *t, bool state)
+{
+    return t->data && (t->info->role == BP_PARAM || (state && t->info->role == BP_STATE));
+}
+
+static int64_t io_step(const Host *h)
+{
+    for (int i = 0; i < h->n; i++)
+        if (h->t[i].info->role == BP_STATE && !h->t[i].data && strcmp(h->t[i].info->name, "step") == 0)
+            return *(const int64_t *)(h->io + h->t[i].info->offset);
+    return 0;
+}
+
+/* manifest.json: what the folder holds, one key per line. */
+static int write_manifest(const Host *h, const char *tmp, const CkptMeta *m)
+{
+    char path[PATH_MAX + 256];
+    snprintf(path, sizeof path, "%s/" MANIFEST, tmp);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return fprintf(stderr, "bpc: %s: %s\n", path, strerror(errno)), EXIT_MODEL;
+    fprintf(f, "{\n  \"format\": \"bpc-checkpoint\",\n  \"version\": 1,\n  \"bpc\": \"%s\",\n", bpc_version());
+    fprintf(f, "  \"model\": \"%s\",\n  \"epoch\": %d,\n  \"step\": %lld,\n", m->model ? m->model : "",
+            m->epoch, (long long)io_step(h));
+    fprintf(f, "  \"rng\": [\"%016llx\", \"%016llx\", \"%016llx\", \"%016llx\"],\n  \"tensors\": [",
+            (unsigned long long)m->rng[0], (unsigned long long)m->rng[1], (unsigned long long)m->rng[2],
+            (unsigned long long)m->rng[3]);
+    for (int i = 0, k = 0; i < h->n; i++)
+        if (saved(&h->t[i], true))
+            fprintf(f, "%s\"%s\"", k++ ? ", " : "", h->t[i].info->name);
+    fprintf(f, "]\n}\n");
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+        fprintf(stderr, "bpc: %s: cannot write: %s\n", path, strerror(errno));
+        fclose(f);
+        return EXIT_MODEL;
+    }
+    return fclose(f) == 0 ? EXIT_OK : EXIT_MODEL;
+}
+
+/* Write every tensor of h the checkpoint holds into the fresh folder tmp and sync it. */
+static int write_set(const Host *h, const char *tmp, const CkptMeta *meta)
 {
     int fail_after = hook("BPC_TEST_SAVE_FAIL_AFTER"), kill_after = hook("BPC_TEST_SAVE_KILL_AFTER"), written = 0;
     for (int i = 0; i < h->n; i++) {
         const HostTensor *t = &h->t[i];
-        if (t->info->role != BP_PARAM)
+        if (!saved(t, meta != NULL))
             continue;
         if (written == kill_after)
             raise(SIGKILL);
@@ -106,6 +150,8 @@ static int write_set(const Host *h, const char *tmp)
         }
         written++;
     }
+    if (meta && write_manifest(h, tmp, meta) != EXIT_OK)
+        return EXIT_MODEL;
     if (sync_path(tmp) != 0) {
         fprintf(stderr, "bpc: %s: cannot sync: %s\n", tmp, strerror(errno));
         return EXIT_MODEL;
@@ -156,7 +202,7 @@ static void sync_parent(const char *path)
     sync_path(buf);
 }
 
-int checkpoint_save(const Host *h, const char *dir_arg)
+int checkpoint_save(const Host *h, const char *dir_arg, const CkptMeta *meta)
 {
     char dir[PATH_MAX];
     struct stat st;
@@ -179,7 +225,7 @@ int checkpoint_save(const Host *h, const char *dir_arg)
         return EXIT_MODEL;
     }
     chmod(tmp, 0777 & ~cli_umask());   /* a normal folder, not mkdtemp's 0700 */
-    int rc = write_set(h, tmp);
+    int rc = write_set(h, tmp, meta);
     if (rc == EXIT_OK && swap_in(tmp, dir, exists) != 0) {
         fprintf(stderr, "bpc: --save %s: cannot put the new checkpoint in place: %s\n", dir_arg, strerror(errno));
         rc = EXIT_MODEL;
@@ -189,4 +235,79 @@ int checkpoint_save(const Host *h, const char *dir_arg)
     if (rc != EXIT_OK || exists)
         remove_folder(tmp);   /* the failed new set, or the old set after the exchange */
     return rc;
+}
+
+/* Tensor t from DIR/NAME.npy: the same shape, any float type for a float tensor. */
+static int load_tensor(Host *h, HostTensor *t, const char *dir, const char *opt)
+{
+    char path[PATH_MAX + 256], err[512];
+    snprintf(path, sizeof path, "%s/%s.npy", dir, t->info->name);
+    bp_array a;
+    if (bp_npy_read(path, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "bpc: %s %s: %s\n", opt, dir, err);
+        return EXIT_MODEL;
+    }
+    bool ok = a.rank == t->info->rank && (a.dtype == BP_F32 || a.dtype == BP_F64);
+    for (int k = 0; ok && k < a.rank; k++)
+        ok = a.dims[k] == host_extent(h, t->info, k);
+    if (!ok) {
+        fprintf(stderr, "bpc: %s: expected float data of shape [", path);
+        for (int k = 0; k < t->info->rank; k++)
+            fprintf(stderr, "%s%lld", k ? ", " : "", (long long)host_extent(h, t->info, k));
+        fprintf(stderr, "] for '%s' (a checkpoint of another model?)\n", t->info->name);
+    } else {
+        HostTensor src = { &(bp_tensor_info){ .dtype = a.dtype }, t->numel, bp_dtype_size(a.dtype), a.data };
+        for (int64_t i = 0; i < t->numel; i++)
+            host_set(t, i, host_get(&src, i));
+    }
+    bp_array_free(&a);
+    return ok ? EXIT_OK : EXIT_MODEL;
+}
+
+/* The number after "key": in a manifest; false when absent. */
+static bool manifest_int(const char *text, const char *key, long long *v)
+{
+    const char *p = strstr(text, key);
+    return p && sscanf(p + strlen(key), " : %lld", v) == 1;
+}
+
+static int read_manifest(const char *dir, CkptMeta *meta, int64_t *step, const char *opt)
+{
+    char path[PATH_MAX + 256], text[4096] = { 0 };
+    snprintf(path, sizeof path, "%s/" MANIFEST, dir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    long long epoch, st;
+    unsigned long long r[4];
+    const char *rng = strstr(text, "\"rng\"");
+    bool ok = n > 0 && manifest_int(text, "\"epoch\"", &epoch) && manifest_int(text, "\"step\"", &st) && rng &&
+              sscanf(rng, "\"rng\" : [ \"%llx\" , \"%llx\" , \"%llx\" , \"%llx\" ]", &r[0], &r[1], &r[2], &r[3]) == 4 &&
+              epoch >= 0 && epoch <= 1000000 && st >= 0;
+    if (!ok) {
+        fprintf(stderr, "bpc: %s %s: no readable %s (a checkpoint saved by bpc train --save has one)\n", opt, dir,
+                MANIFEST);
+        return EXIT_MODEL;
+    }
+    meta->epoch = (int)epoch;
+    *step = st;
+    for (int k = 0; k < 4; k++)
+        meta->rng[k] = r[k];
+    return EXIT_OK;
+}
+
+int checkpoint_load(Host *h, const char *dir, CkptMeta *meta, const char *opt)
+{
+    int64_t step = 0;
+    if (meta && read_manifest(dir, meta, &step, opt) != EXIT_OK)
+        return EXIT_MODEL;
+    for (int i = 0; i < h->n; i++) {
+        HostTensor *t = &h->t[i];
+        if (saved(t, meta != NULL) && load_tensor(h, t, dir, opt) != EXIT_OK)
+            return EXIT_MODEL;
+        if (meta && t->info->role == BP_STATE && !t->data && strcmp(t->info->name, "step") == 0)
+            *(int64_t *)(h->io + t->info->offset) = step;
+    }
+    return EXIT_OK;
 }

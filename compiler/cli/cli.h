@@ -24,6 +24,12 @@ typedef struct Cli {
     int nsets;
     Pair ins[CLI_MAX_PAIRS];
     int nins;
+    Pair vals[CLI_MAX_PAIRS];     /* train --val x=..,y=..                                      */
+    int nvals;
+    double val_split;             /* train --val-split F: the last F of the data                */
+    const char *plot;             /* train --plot curves.svg                                    */
+    const char *lr_schedule;      /* train --lr-schedule constant|step|cosine                   */
+    const char *resume, *load;    /* train --resume DIR; eval/predict/run --load DIR            */
     int threads, epochs, batch;
     uint64_t seed;
     double tolerance;
@@ -62,4 +68,6 @@ int cmd_gradcheck(Cli *cli); /* bpc gradcheck                      */
 int cmd_bench(Cli *cli);     /* bpc bench                          */
 int cmd_train(Cli *cli);     /* bpc train                          */
 int cmd_repl(Cli *cli);      /* bpc repl                           */
+int cmd_eval(Cli *cli);      /* bpc eval: loss, accuracy, confusion */
+int cmd_predict(Cli *cli);   /* bpc predict: outputs as .npy       */
 #endif

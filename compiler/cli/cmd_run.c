@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "bp_runtime.h"
+#include "checkpoint.h"
 #include "session.h"
 
 static void print_shape(const Host *h, const bp_tensor_info *t, char *buf, size_t len)
@@ -93,6 +94,8 @@ int cmd_run(Cli *cli)
 {
     Session s;
     int rc = session_open(&s, cli, cli->opt.dtype, 4);
+    if (rc == EXIT_OK && cli->load)
+        rc = checkpoint_load(&s.h, cli->load, NULL, "--load");
     if (rc == EXIT_OK)
         rc = explain_inputs(&s, cli);
     if (rc == EXIT_OK) {

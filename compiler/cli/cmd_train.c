@@ -1,18 +1,21 @@
 /* cmd_train: bpc train — minibatch training of a model with `optimize`:
- * inputs whose first axis is the batch dim are shuffled each epoch and fed
- * in batches; a progress line per epoch; params saved as .npy with --save.
- * Every input must be given (--in, or --set for a rank-0 one), the data must
- * be finite and non-empty, and training stops (exit 1, nothing saved) as soon
- * as the loss or a param stops being finite. */
+ * inputs whose first axis is the batch dim are shuffled each epoch (from
+ * --seed) and fed in batches. Per epoch: the training loss and accuracy
+ * (running means over the epoch's batches, each taken before its update),
+ * and with --val / --val-split the validation loss and accuracy of the model
+ * after the epoch; a progress bar on a terminal; --plot curves.svg; --save DIR
+ * every epoch (params, optimizer state, step, epoch, RNG: checkpoint.c);
+ * --resume DIR continues bit for bit. Every input must be given, the data
+ * must be finite and non-empty, and training stops (exit 1) as soon as the
+ * loss or a param stops being finite; the last epoch's checkpoint stays. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include "bp_runtime.h"
 #include "checkpoint.h"
 #include "session.h"
+#include "train_report.h"
 
 typedef struct Data {
     HostTensor *t;       /* the model's input                    */
@@ -20,85 +23,132 @@ typedef struct Data {
     int64_t row;         /* elements per example                 */
 } Data;
 
+typedef struct Set {
+    Data d[CLI_MAX_PAIRS];
+    int n;
+    int64_t examples;
+    bool borrowed;       /* --val-split: views into the training arrays */
+} Set;
+
 typedef struct Train {
     Session s;
-    Data data[CLI_MAX_PAIRS];
-    int ndata;
-    int64_t examples;    /* rows in every batched input          */
+    Set train, val;
     int batch_dim;       /* the symbolic dim that is the batch   */
-    HostTensor *loss, *scores, *labels;
+    HostTensor *loss, *scores, *labels, *lr;
+    double lr0;
+    int64_t steps_per_epoch;
+    History hist;
 } Train;
 
-static double now(void)
+static int load_one(Train *tr, Set *set, const Pair *p, const char *opt)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    Data *d = &set->d[set->n];
+    d->t = host_find(&tr->s.h, p->key);
+    char err[512];
+    if (!d->t || d->t->info->role != BP_INPUT) {
+        fprintf(stderr, "bpc: %s %s: the model has no input '%s'\n", opt, p->key, p->key);
+        return EXIT_USAGE;
+    }
+    if (bp_npy_read(p->value, &d->a, err, sizeof err) != 0) {
+        fprintf(stderr, "bpc: %s\n", err);
+        return EXIT_MODEL;
+    }
+    set->n++;
+    const bp_tensor_info *t = d->t->info;
+    if (t->rank == 0 || t->dims[0] >= 0 || d->a.rank != t->rank) {
+        fprintf(stderr, "bpc: train: %s %s: expected an array whose first axis is the batch dim\n", opt, t->name);
+        return EXIT_MODEL;
+    }
+    if (set->n == 1 && set == &tr->train)
+        tr->batch_dim = (int)(-t->dims[0] - 1);
+    if (set->n == 1)
+        set->examples = d->a.dims[0];
+    if (d->a.dims[0] != set->examples || -t->dims[0] - 1 != tr->batch_dim) {
+        fprintf(stderr, "bpc: train: %s %s=%s has %lld examples, %s %s has %lld: they must match\n", opt, t->name,
+                p->value, (long long)d->a.dims[0], opt, set->d[0].t->info->name, (long long)set->examples);
+        return EXIT_MODEL;
+    }
+    if (set->examples == 0) {
+        fprintf(stderr, "bpc: train: %s %s=%s holds no examples (its first axis is 0)\n", opt, t->name, p->value);
+        return EXIT_MODEL;
+    }
+    d->row = 1;
+    for (int k = 1; k < t->rank; k++) {
+        if (d->a.dims[k] != host_extent(&tr->s.h, t, k)) {
+            fprintf(stderr, "bpc: train: %s %s: axis %d has extent %lld, the model expects %lld\n", opt, t->name, k,
+                    (long long)d->a.dims[k], (long long)host_extent(&tr->s.h, t, k));
+            return EXIT_MODEL;
+        }
+        d->row *= d->a.dims[k];
+    }
+    if ((t->dtype == BP_I32) != (d->a.dtype == BP_I32 || d->a.dtype == BP_I64)) {
+        fprintf(stderr, "bpc: train: %s %s: expected %s data\n", opt, t->name, t->dtype == BP_I32 ? "int" : "float");
+        return EXIT_MODEL;
+    }
+    return cli_check_data(p->value, &d->a, t->dtype) != 0 ? EXIT_MODEL : EXIT_OK;
 }
 
-/* Load every --in array; the batch dim is the symbolic first axis they share. */
-static int load_data(Train *tr, const Cli *cli)
+/* Load the arrays of pairs into set; the batch dim is the symbolic first axis they share. */
+static int load_set(Train *tr, Set *set, const Pair *pairs, int n, const char *opt)
 {
-    const char *first = NULL;
-    for (int p = 0; p < cli->nins; p++) {
-        Data *d = &tr->data[tr->ndata];
-        d->t = host_find(&tr->s.h, cli->ins[p].key);
-        char err[512];
-        if (!d->t || d->t->info->role != BP_INPUT) {
-            fprintf(stderr, "bpc: --in %s: the model has no input '%s'\n", cli->ins[p].key, cli->ins[p].key);
+    for (int p = 0; p < n; p++) {
+        int rc = load_one(tr, set, &pairs[p], opt);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    return EXIT_OK;
+}
+
+/* --val-split F: the last F of the examples (before any shuffling) validate. */
+static int split_val(Train *tr, double frac)
+{
+    int64_t nv = (int64_t)floor(frac * (double)tr->train.examples);
+    if (nv < 1 || nv >= tr->train.examples) {
+        fprintf(stderr, "bpc: train: --val-split %g of %lld examples leaves %s empty\n", frac,
+                (long long)tr->train.examples, nv < 1 ? "the validation set" : "the training set");
+        return EXIT_USAGE;
+    }
+    tr->train.examples -= nv;
+    tr->val = (Set){ .n = tr->train.n, .examples = nv, .borrowed = true };
+    for (int i = 0; i < tr->train.n; i++) {
+        Data *d = &tr->train.d[i], *v = &tr->val.d[i];
+        *v = *d;
+        v->a.data = (char *)d->a.data + (size_t)(tr->train.examples * d->row) * bp_dtype_size(d->a.dtype);
+        v->a.dims[0] = nv;
+        d->a.dims[0] = tr->train.examples;
+    }
+    return EXIT_OK;
+}
+
+/* --val must give the same inputs as --in. */
+static int check_val(const Train *tr, const Cli *cli)
+{
+    for (int i = 0; i < cli->nins; i++)
+        if (!cli_has_pair(cli->vals, cli->nvals, cli->ins[i].key)) {
+            fprintf(stderr, "bpc: train: --val gives no data for '%s' (it must give every input --in does)\n",
+                    cli->ins[i].key);
             return EXIT_USAGE;
         }
-        if (bp_npy_read(cli->ins[p].value, &d->a, err, sizeof err) != 0) {
-            fprintf(stderr, "bpc: %s\n", err);
-            return EXIT_MODEL;
+    for (int i = 0; i < cli->nvals; i++)
+        if (!cli_has_pair(cli->ins, cli->nins, cli->vals[i].key)) {
+            fprintf(stderr, "bpc: train: --val %s: not among the --in inputs\n", cli->vals[i].key);
+            return EXIT_USAGE;
         }
-        tr->ndata++;
-        const bp_tensor_info *t = d->t->info;
-        if (t->rank == 0 || t->dims[0] >= 0 || d->a.rank != t->rank) {
-            fprintf(stderr, "bpc: train: --in %s: expected an array whose first axis is the batch dim\n", t->name);
-            return EXIT_MODEL;
-        }
-        if (tr->ndata == 1)
-            tr->examples = d->a.dims[0], tr->batch_dim = (int)(-t->dims[0] - 1), first = cli->ins[p].value;
-        if (d->a.dims[0] != tr->examples || -t->dims[0] - 1 != tr->batch_dim) {
-            fprintf(stderr, "bpc: train: --in %s=%s has %lld examples, --in %s=%s has %lld: they must match\n",
-                    t->name, cli->ins[p].value, (long long)d->a.dims[0], tr->data[0].t->info->name, first,
-                    (long long)tr->examples);
-            return EXIT_MODEL;
-        }
-        if (tr->examples == 0) {
-            fprintf(stderr, "bpc: train: --in %s=%s holds no examples (its first axis is 0)\n", t->name,
-                    cli->ins[p].value);
-            return EXIT_MODEL;
-        }
-        d->row = 1;
-        for (int k = 1; k < t->rank; k++) {
-            if (d->a.dims[k] != host_extent(&tr->s.h, t, k)) {
-                fprintf(stderr, "bpc: train: --in %s: axis %d has extent %lld, the model expects %lld\n", t->name, k,
-                        (long long)d->a.dims[k], (long long)host_extent(&tr->s.h, t, k));
-                return EXIT_MODEL;
-            }
-            d->row *= d->a.dims[k];
-        }
-        if ((t->dtype == BP_I32) != (d->a.dtype == BP_I32 || d->a.dtype == BP_I64)) {
-            fprintf(stderr, "bpc: train: --in %s: expected %s data\n", t->name, t->dtype == BP_I32 ? "int" : "float");
-            return EXIT_MODEL;
-        }
-        if (cli_check_data(cli->ins[p].value, &d->a, t->dtype) != 0)
-            return EXIT_MODEL;
-    }
-    return tr->ndata ? EXIT_OK : (fprintf(stderr, "bpc: train needs data: --in x=x.npy,y=y.npy\n"), EXIT_USAGE);
+    (void)tr;
+    return EXIT_OK;
 }
 
-/* Copy examples order[from .. from+n) into the model's inputs. */
-static void fill_batch(Train *tr, const int64_t *order, int64_t from, int64_t n)
+/* Copy examples order[from .. from+n) (from .. from+n without an order) into the model's inputs. */
+static void fill_batch(Set *set, const int64_t *order, int64_t from, int64_t n)
 {
-    for (int i = 0; i < tr->ndata; i++) {
-        Data *d = &tr->data[i];
+    for (int i = 0; i < set->n; i++) {
+        Data *d = &set->d[i];
         HostTensor src = { &(bp_tensor_info){ .dtype = d->a.dtype }, 0, bp_dtype_size(d->a.dtype), d->a.data };
-        for (int64_t r = 0; r < n; r++)
+        for (int64_t r = 0; r < n; r++) {
+            int64_t at = order ? order[from + r] : from + r;
             for (int64_t k = 0; k < d->row; k++)
-                host_set(d->t, r * d->row + k, host_get(&src, order[from + r] * d->row + k));
+                host_set(d->t, r * d->row + k, host_get(&src, at * d->row + k));
+        }
     }
 }
 
@@ -107,7 +157,7 @@ static int64_t correct(const Train *tr, int64_t n)
 {
     if (!tr->scores || !tr->labels)
         return 0;
-    int64_t c = tr->scores->numel / (tr->scores->info->rank ? host_extent(&tr->s.h, tr->scores->info, 0) : 1), hits = 0;
+    int64_t c = host_extent(&tr->s.h, tr->scores->info, 1), hits = 0;
     for (int64_t r = 0; r < n; r++) {
         int64_t best = 0;
         for (int64_t j = 1; j < c; j++)
@@ -153,56 +203,209 @@ static const HostTensor *first_non_finite(const Train *tr, double *bad)
     return NULL;
 }
 
+/* The loss (the scalar grad target), the scores (the first output, [batch, C])
+ * and the labels (an int input [batch]) accuracy is counted with. */
 static void find_roles(Train *tr)
 {
     const char *target = host_target(tr->s.m);
     tr->loss = target ? host_find(&tr->s.h, target) : NULL;
+    if (tr->loss && tr->loss->info->rank != 0)
+        tr->loss = NULL;
     for (int i = 0; i < tr->s.h.n; i++) {
         HostTensor *t = &tr->s.h.t[i];
         if (t->info->role == BP_INPUT && t->info->dtype == BP_I32 && t->info->rank == 1 && !tr->labels)
             tr->labels = t;
-        if (t->info->role == BP_OUTPUT && t->info->rank == 2 && !tr->scores)
-            tr->scores = t;
     }
+    for (int i = 0; i < tr->s.h.n; i++) {
+        HostTensor *t = &tr->s.h.t[i];
+        if (t->info->role != BP_OUTPUT)
+            continue;
+        if (t->info->rank == 2 && t->info->dims[0] == -(int64_t)tr->batch_dim - 1)
+            tr->scores = t;
+        break;   /* only the first output can be the scores */
+    }
+    if (!tr->labels)
+        tr->scores = NULL;
+}
+
+/* --lr-schedule: the learning rate of batch b of epoch e (0-based). step:
+ * lr x0.1 from half the epochs on, x0.01 from three quarters on; cosine: from
+ * lr down to 0 over all the steps, lr/2 (1 + cos(pi t / T)). */
+static double scheduled_lr(const Train *tr, const Cli *cli, int e, int64_t b)
+{
+    if (strcmp(cli->lr_schedule, "step") == 0)
+        return tr->lr0 * (4 * e >= 3 * cli->epochs ? 0.01 : 2 * e >= cli->epochs ? 0.1 : 1);
+    if (strcmp(cli->lr_schedule, "cosine") == 0) {
+        double t = (double)e * (double)tr->steps_per_epoch + (double)b, T = (double)cli->epochs * (double)tr->steps_per_epoch;
+        return tr->lr0 * 0.5 * (1 + cos(M_PI * t / T));
+    }
+    return tr->lr0;
+}
+
+static int64_t *batch_dim(Train *tr) { return (int64_t *)(tr->s.h.io + tr->s.e->tensors[tr->batch_dim].offset); }
+
+/* The model after the epoch on the validation set: mean loss and accuracy. */
+static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
+{
+    double sum = 0;
+    int64_t hits = 0;
+    for (int64_t from = 0; from < tr->val.examples; from += cli->batch) {
+        int64_t n = tr->val.examples - from < cli->batch ? tr->val.examples - from : cli->batch;
+        *batch_dim(tr) = n;
+        fill_batch(&tr->val, NULL, from, n);
+        int rc = tr->s.e->forward(tr->s.h.io, tr->s.h.ws);
+        if (rc != BP_OK) {
+            fprintf(stderr, "bpc: train: validation: %s\n", tr->s.e->strerror(rc));
+            return EXIT_MODEL;
+        }
+        sum += (tr->loss ? host_get(tr->loss, 0) : NAN) * (double)n;
+        hits += correct(tr, n);
+    }
+    *loss = sum / (double)tr->val.examples;
+    *acc = tr->scores ? (double)hits / (double)tr->val.examples : NAN;
+    return EXIT_OK;
+}
+
+static int train_step(Train *tr, const Cli *cli, int e, int64_t b)
+{
+    if (tr->lr)
+        host_set(tr->lr, 0, scheduled_lr(tr, cli, e, b));
+    tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
+    int rc = tr->s.e->step(tr->s.h.io, tr->s.h.ws);
+    if (rc != BP_OK) {
+        fprintf(stderr, "bpc: train: step at epoch %d, batch %lld: %s\n", e + 1, (long long)b + 1, tr->s.e->strerror(rc));
+        return EXIT_MODEL;
+    }
+    double bad;
+    const HostTensor *t = first_non_finite(tr, &bad);
+    if (t) {
+        fprintf(stderr, "bpc: train: %s '%s' became %g at epoch %d, batch %lld (diverged; try a smaller lr); "
+                "stopped%s\n", t->info->role == BP_PARAM ? "the param" : "the loss", t->info->name, bad, e + 1,
+                (long long)b + 1, cli->save ? ", the checkpoint of the last whole epoch kept" : "");
+        return EXIT_MODEL;
+    }
+    return EXIT_OK;
+}
+
+static void print_epoch(const Train *tr, const Cli *cli, int e, double seconds)
+{
+    int i = tr->hist.n - 1;
+    printf("epoch %d/%d  loss %.6f", e + 1, cli->epochs, tr->hist.train_loss[i]);
+    if (tr->scores)
+        printf("  acc %.2f%%", 100 * tr->hist.train_acc[i]);
+    if (tr->val.examples) {
+        printf("  val_loss %.6f", tr->hist.val_loss[i]);
+        if (tr->scores)
+            printf("  val_acc %.2f%%", 100 * tr->hist.val_acc[i]);
+    }
+    if (tr->lr)
+        printf("  lr %.4g", host_get(tr->lr, 0));
+    printf("  (%.3f ms/step)\n", 1e3 * seconds / (double)tr->steps_per_epoch);
+    fflush(stdout);
 }
 
 static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
 {
-    for (int64_t i = tr->examples - 1; i > 0; i--) {
+    for (int64_t i = 0; i < tr->train.examples; i++)   /* a fresh shuffle from the RNG alone (resume) */
+        order[i] = i;
+    for (int64_t i = tr->train.examples - 1; i > 0; i--) {
         int64_t j = (int64_t)(bp_rng_next(rng) % (uint64_t)(i + 1)), t = order[i];
         order[i] = order[j], order[j] = t;
     }
-    double loss = 0, t0 = now();
-    int64_t hits = 0, steps = 0;
-    int64_t *dim = (int64_t *)(tr->s.h.io + tr->s.e->tensors[tr->batch_dim].offset);
-    for (int64_t from = 0; from < tr->examples; from += cli->batch, steps++) {
-        int64_t n = tr->examples - from < cli->batch ? tr->examples - from : cli->batch;
-        *dim = n;
-        fill_batch(tr, order, from, n);
-        tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
-        int rc = tr->s.e->step(tr->s.h.io, tr->s.h.ws);
-        if (rc != BP_OK) {
-            fprintf(stderr, "bpc: train: step at epoch %d, batch %lld: %s\n", e + 1, (long long)steps + 1,
-                    tr->s.e->strerror(rc));
-            return EXIT_MODEL;
-        }
-        double bad;
-        const HostTensor *t = first_non_finite(tr, &bad);
-        if (t) {
-            fprintf(stderr, "bpc: train: %s '%s' became %g at epoch %d, batch %lld (diverged; try a smaller lr); "
-                    "stopped, nothing saved\n", t->info->role == BP_PARAM ? "the param" : "the loss", t->info->name, bad,
-                    e + 1, (long long)steps + 1);
-            return EXIT_MODEL;
-        }
-        loss += (tr->loss ? host_get(tr->loss, 0) : 0) * (double)n;
+    double loss = 0, t0 = progress_now();
+    int64_t hits = 0, b = 0;
+    Progress pg;
+    progress_start(&pg, e + 1, cli->epochs, tr->train.examples);
+    for (int64_t from = 0; from < tr->train.examples; from += cli->batch, b++) {
+        int64_t n = tr->train.examples - from < cli->batch ? tr->train.examples - from : cli->batch;
+        *batch_dim(tr) = n;
+        fill_batch(&tr->train, order, from, n);
+        int rc = train_step(tr, cli, e, b);
+        if (rc != EXIT_OK)
+            return progress_end(&pg), rc;
+        loss += (tr->loss ? host_get(tr->loss, 0) : NAN) * (double)n;
         hits += correct(tr, n);
+        progress_update(&pg, from + n, loss / (double)(from + n));
     }
-    printf("epoch %d/%d  loss %.6f", e + 1, cli->epochs, loss / (double)tr->examples);
-    if (tr->scores && tr->labels)
-        printf("  accuracy %.2f%%", 100.0 * (double)hits / (double)tr->examples);
-    printf("  (%.3f ms/step)\n", 1e3 * (now() - t0) / (double)steps);
-    fflush(stdout);
+    progress_end(&pg);
+    double seconds = progress_now() - t0, vl = NAN, va = NAN;
+    if (tr->val.examples && validate(tr, cli, &vl, &va) != EXIT_OK)
+        return EXIT_MODEL;
+    double n = (double)tr->train.examples;
+    if (!history_add(&tr->hist, loss / n, tr->scores ? (double)hits / n : NAN, vl, va))
+        return fprintf(stderr, "bpc: out of memory\n"), EXIT_MODEL;
+    print_epoch(tr, cli, e, seconds);
+    if (cli->plot && plot_write(cli->plot, &tr->hist, bpc_name(tr->s.m)) != EXIT_OK)
+        return EXIT_MODEL;
+    CkptMeta meta = { bpc_name(tr->s.m), e + 1, 0, { rng->s[0], rng->s[1], rng->s[2], rng->s[3] } };
+    return cli->save ? checkpoint_save(&tr->s.h, cli->save, &meta) : EXIT_OK;
+}
+
+/* --lr-schedule needs the learning rate in a rank-0 input (set each batch). */
+static int setup_lr(Train *tr, const Cli *cli)
+{
+    if (!cli->lr_schedule || strcmp(cli->lr_schedule, "constant") == 0)
+        return EXIT_OK;
+    const char *name = host_lr_input(tr->s.m);
+    if (!name) {
+        fprintf(stderr, "bpc: train: --lr-schedule needs the learning rate to be a rank-0 input: declare "
+                "`input lr` and write `optimize ... with sgd(lr = lr)`, then give --set lr=VALUE\n");
+        return EXIT_USAGE;
+    }
+    tr->lr = host_find(&tr->s.h, name);
+    tr->lr0 = host_get(tr->lr, 0);
     return EXIT_OK;
+}
+
+/* Data, roles, schedule and, with --resume, the state to continue from. */
+static int prepare(Train *tr, const Cli *cli, bp_rng *rng, int *first)
+{
+    int rc = load_set(tr, &tr->train, cli->ins, cli->nins, "--in");
+    if (rc == EXIT_OK && !tr->train.n)
+        return fprintf(stderr, "bpc: train needs data: --in x=x.npy,y=y.npy\n"), EXIT_USAGE;
+    if (rc == EXIT_OK && cli->nvals && cli->val_split > 0)
+        return fprintf(stderr, "bpc: train: give --val or --val-split, not both\n"), EXIT_USAGE;
+    if (rc == EXIT_OK)
+        rc = require_inputs(tr, cli);
+    if (rc == EXIT_OK && cli->nvals && (rc = check_val(tr, cli)) == EXIT_OK)
+        rc = load_set(tr, &tr->val, cli->vals, cli->nvals, "--val");
+    if (rc == EXIT_OK && cli->val_split > 0)
+        rc = split_val(tr, cli->val_split);
+    if (rc == EXIT_OK)
+        rc = setup_lr(tr, cli);
+    if (rc != EXIT_OK)
+        return rc;
+    find_roles(tr);
+    tr->steps_per_epoch = (tr->train.examples + cli->batch - 1) / cli->batch;
+    bp_rng_seed(rng, cli->seed + 99);
+    *first = 0;
+    if (cli->resume) {
+        CkptMeta meta = { 0 };
+        if ((rc = checkpoint_load(&tr->s.h, cli->resume, &meta, "--resume")) != EXIT_OK)
+            return rc;
+        if (meta.epoch >= cli->epochs) {
+            fprintf(stderr, "bpc: train: --resume %s holds %d epochs already; --epochs counts all of them, give more\n",
+                    cli->resume, meta.epoch);
+            return EXIT_USAGE;
+        }
+        memcpy(rng->s, meta.rng, sizeof rng->s);
+        *first = meta.epoch;
+    }
+    if (tr->loss || tr->scores)
+        fprintf(stderr, "bpc: train: %s over each epoch's batches (each before its update)%s\n",
+                tr->scores ? "loss and acc are running means" : "loss is a running mean", tr->val.examples ? "; val_* measure the model after the epoch" : "");
+    return EXIT_OK;
+}
+
+static void free_train(Train *tr)
+{
+    for (int i = 0; i < tr->train.n; i++)
+        bp_array_free(&tr->train.d[i].a);
+    for (int i = 0; i < tr->val.n && !tr->val.borrowed; i++)
+        bp_array_free(&tr->val.d[i].a);
+    history_free(&tr->hist);
+    session_close(&tr->s);
+    free(tr);
 }
 
 int cmd_train(Cli *cli)
@@ -212,34 +415,31 @@ int cmd_train(Cli *cli)
     c.nins = 0;   /* the session sizes tensors for one batch; the data is loaded here */
     if (!cli->jit)
         c.opt.jit = BPC_JIT_TIERED;   /* start at once with tcc, continue with cc -O3 */
-    int rc = EXIT_MODEL;
     if (!tr)
-        return rc;
-    rc = session_open(&tr->s, &c, cli->opt.dtype, cli->batch);
+        return EXIT_MODEL;
+    const char *outs[2], *opts[2];
+    int nout = 0;
+    if (cli->plot)
+        outs[nout] = cli->plot, opts[nout++] = "--plot";
+    if (cli->save)
+        outs[nout] = cli->save, opts[nout++] = "--save";
+    int rc = cli_check_outputs(cli->model, nout, outs, opts);
+    if (rc == EXIT_OK)
+        rc = session_open(&tr->s, &c, cli->opt.dtype, cli->batch);
     if (rc == EXIT_OK && !tr->s.e->step) {
         fprintf(stderr, "bpc: train needs an `optimize LOSS with ...` statement in %s\n", cli->model);
         rc = EXIT_MODEL;
     }
+    bp_rng rng;
+    int first = 0;
     if (rc == EXIT_OK)
-        rc = load_data(tr, cli);
-    if (rc == EXIT_OK)
-        rc = require_inputs(tr, cli);
-    int64_t *order = rc == EXIT_OK ? malloc(sizeof(int64_t) * (size_t)tr->examples) : NULL;
-    if (rc == EXIT_OK && order) {
-        find_roles(tr);
-        bp_rng rng;
-        bp_rng_seed(&rng, cli->seed + 99);
-        for (int64_t i = 0; i < tr->examples; i++)
-            order[i] = i;
-        for (int e = 0; e < cli->epochs && rc == EXIT_OK; e++)
-            rc = epoch(tr, cli, e, &rng, order);
-        if (rc == EXIT_OK && cli->save)
-            rc = checkpoint_save(&tr->s.h, cli->save);
-    }
+        rc = prepare(tr, cli, &rng, &first);
+    int64_t *order = rc == EXIT_OK ? malloc(sizeof(int64_t) * (size_t)tr->train.examples) : NULL;
+    if (rc == EXIT_OK && !order)
+        rc = EXIT_MODEL;
+    for (int e = first; e < cli->epochs && rc == EXIT_OK; e++)
+        rc = epoch(tr, cli, e, &rng, order);
     free(order);
-    for (int i = 0; i < tr->ndata; i++)
-        bp_array_free(&tr->data[i].a);
-    session_close(&tr->s);
-    free(tr);
+    free_train(tr);
     return rc;
 }

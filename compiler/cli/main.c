@@ -13,10 +13,14 @@ static const char usage[] =
     "       bpc explain MODEL.bp                      the derivation, statement by statement\n"
     "       bpc MODEL.bp --emit=ast|ir|grad|c|plan    print a stage\n"
     "       bpc graph MODEL.bp -o g.dot               Graphviz picture of the graph\n"
-    "       bpc run MODEL.bp [--set N=64] [--in x=x.npy ...] [--out DIR]\n"
+    "       bpc run MODEL.bp [--set N=64] [--in x=x.npy ...] [--load DIR] [--out DIR]\n"
     "       bpc gradcheck MODEL.bp [--set N=3]        analytic vs central differences (f64)\n"
     "       bpc bench MODEL.bp --set N=64             time forward / backward / step\n"
     "       bpc train MODEL.bp --in x=..,y=.. [--set lr=V] --epochs E --batch B [--save DIR]\n"
+    "             [--val x=..,y=.. | --val-split F] [--plot curves.svg] [--lr-schedule constant|step|cosine]\n"
+    "             [--resume DIR]\n"
+    "       bpc eval MODEL.bp --load DIR --in x=..,y=..      loss, accuracy, confusion matrix\n"
+    "       bpc predict MODEL.bp --load DIR --in x=.. --out DIR   outputs as .npy\n"
     "       bpc repl [MODEL.bp]                       interactive\n"
     "options: --name NAME  --dtype f32|f64  --gemm portable|blas|runtime  --threads N\n"
     "         --jit tcc|cc|tiered  --seed S  -O0  --version  --help\n";
@@ -74,6 +78,18 @@ static int parse_seed(const char *s, uint64_t *out)
     return EXIT_OK;
 }
 
+/* --val-split: a fraction strictly between 0 and 1. */
+static int parse_split(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v > 0 && v < 1))
+        return bad_usage("--val-split expects a fraction between 0 and 1 (exclusive), not '%s'", s);
+    *out = v;
+    return EXIT_OK;
+}
+
 /* A tolerance: a finite positive number. */
 static int parse_tolerance(const char *s, double *out)
 {
@@ -86,7 +102,7 @@ static int parse_tolerance(const char *s, double *out)
     return EXIT_OK;
 }
 
-static const char *commands[] = { "check", "explain", "graph", "run", "gradcheck", "bench", "train", "repl" };
+static const char *commands[] = { "check", "explain", "graph", "run", "gradcheck", "bench", "train", "repl", "eval", "predict" };
 
 /* The value of an option given as --opt=V or --opt V. */
 static const char *value_of(int argc, char **argv, int *i, const char *name)
@@ -112,6 +128,16 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
     else if ((v = value_of(argc, argv, i, "--save"))) c->save = v;
     else if ((v = value_of(argc, argv, i, "--set"))) return add_pairs(c->sets, &c->nsets, (char *)v, "--set");
     else if ((v = value_of(argc, argv, i, "--in"))) return add_pairs(c->ins, &c->nins, (char *)v, "--in");
+    else if ((v = value_of(argc, argv, i, "--val"))) return add_pairs(c->vals, &c->nvals, (char *)v, "--val");
+    else if ((v = value_of(argc, argv, i, "--val-split"))) return parse_split(v, &c->val_split);
+    else if ((v = value_of(argc, argv, i, "--plot"))) c->plot = v;
+    else if ((v = value_of(argc, argv, i, "--resume"))) c->resume = v;
+    else if ((v = value_of(argc, argv, i, "--load"))) c->load = v;
+    else if ((v = value_of(argc, argv, i, "--lr-schedule"))) {
+        if (strcmp(v, "constant") && strcmp(v, "step") && strcmp(v, "cosine"))
+            return bad_usage("--lr-schedule takes constant, step or cosine, not '%s'", v);
+        c->lr_schedule = v;
+    }
     else if ((v = value_of(argc, argv, i, "--threads"))) return parse_int(v, "--threads", 1, 256, &c->threads);
     else if ((v = value_of(argc, argv, i, "--epochs"))) return parse_int(v, "--epochs", 1, 1000000, &c->epochs);
     else if ((v = value_of(argc, argv, i, "--batch"))) return parse_int(v, "--batch", 1, 1 << 24, &c->batch);
@@ -188,5 +214,7 @@ int main(int argc, char **argv)
     if (strcmp(c.cmd, "run") == 0) return cmd_run(&c);
     if (strcmp(c.cmd, "gradcheck") == 0) return cmd_gradcheck(&c);
     if (strcmp(c.cmd, "bench") == 0) return cmd_bench(&c);
+    if (strcmp(c.cmd, "eval") == 0) return cmd_eval(&c);
+    if (strcmp(c.cmd, "predict") == 0) return cmd_predict(&c);
     return cmd_train(&c);
 }

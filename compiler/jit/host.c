@@ -118,3 +118,9 @@ int64_t host_label_range(const bpc_model *m, const Host *h, const char *input)
 }
 
 const char *host_target(const bpc_model *m) { return m->g ? m->g->target_name : NULL; }
+
+const char *host_lr_input(const bpc_model *m)
+{
+    const Graph *g = m->g;
+    return g && g->opt != OPT_NONE && g->lr.decl >= 0 ? g->decls[g->lr.decl].name : NULL;
+}

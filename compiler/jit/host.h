@@ -40,4 +40,7 @@ int64_t host_label_range(const bpc_model *m, const Host *h, const char *input);
 int host_dim_names(const bpc_entry *e, const char **names, int max);
 /* The grad target's name ("loss"), or NULL. */
 const char *host_target(const bpc_model *m);
+/* The rank-0 input `optimize` takes its learning rate from, or NULL when the
+ * learning rate is a literal (or there is no `optimize`). */
+const char *host_lr_input(const bpc_model *m);
 #endif

@@ -73,6 +73,7 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
 {
     bpc_entry *e = &j->entry;
     e->workspace_size = (size_t (*)(const void *))symbol(j, P, "workspace_size");
+    e->predict = (int (*)(const void *, void *))symbol(j, P, "predict");
     e->forward = (int (*)(const void *, void *))symbol(j, P, "forward");
     e->backward = (int (*)(const void *, void *))symbol(j, P, "backward");
     e->grad = (int (*)(const void *, void *))symbol(j, P, "grad");
@@ -81,7 +82,7 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
     e->strerror = (const char *(*)(int))symbol(j, P, "strerror");
     e->tensors = symbol(j, P, "tensors");
     const int *n = symbol(j, P, "num_tensors");
-    if (!e->workspace_size || !e->forward || !e->backward || !e->grad || !e->init || !e->tensors || !n) {
+    if (!e->workspace_size || !e->predict || !e->forward || !e->backward || !e->grad || !e->init || !e->tensors || !n) {
         fail(err, "jit: the compiled model lacks its entry points");
         return false;
     }

@@ -52,6 +52,27 @@ static void check_reflection(void)
         CHECK(strcmp(fused_tensors[i].name, plain_tensors[i].name) == 0 && fused_tensors[i].offset == plain_tensors[i].offset);
 }
 
+/* _predict gives forward's outputs bit for bit, needs neither labels nor the
+ * loss nor the gradients, and writes neither. */
+static void check_predict(const fused_io *f, const plain_io *p, void *wf, void *wp)
+{
+    static float want[N * C];
+    CHECK(fused_forward(f, wf) == BP_OK);
+    memcpy(want, f->scores, sizeof want);
+    fused_io in = { N, x, NULL, f->W1, f->b1, f->W2, f->b2, f->scores, NULL, NULL, NULL, NULL, NULL };
+    memset(f->scores, 0, sizeof want);
+    float keep = *f->loss;
+    CHECK(fused_predict(&in, wf) == BP_OK);
+    CHECK(memcmp(want, f->scores, sizeof want) == 0 && *f->loss == keep);
+    plain_io pin = { N, x, NULL, p->W1, p->b1, p->W2, p->b2, p->scores, NULL, NULL, NULL, NULL, NULL };
+    CHECK(plain_predict(&pin, wp) == BP_OK && max_rel(want, p->scores, N * C) < 1e-5);
+    in.W1 = NULL;
+    CHECK(fused_predict(&in, wf) == BP_ENULL && fused_predict(NULL, wf) == BP_ENULL);
+    in.W1 = f->W1;
+    in.N = 0;
+    CHECK(fused_predict(&in, wf) == BP_EDIM);
+}
+
 static void fill(float *p, int n, float v)
 {
     for (int i = 0; i < n; i++)
@@ -137,6 +158,7 @@ int main(void)
     CHECK(max_rel(gW1[0], gW1[1], D * H) < 1e-5 && max_rel(gb1[0], gb1[1], H) < 1e-5);
     CHECK(max_rel(gW2[0], gW2[1], H * C) < 1e-5 && max_rel(gb2[0], gb2[1], C) < 1e-5);
     CHECK(max_rel(W1[0], W1[1], D * H) < 1e-5);
+    check_predict(&f, &p, wf, wp);
 
     /* errors come before any write: outputs keep a sentinel */
     for (int i = 0; i < N * C; i++)
