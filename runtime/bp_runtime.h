@@ -54,6 +54,9 @@ size_t bp_dtype_size(int dtype);
 int bp_npy_read(const char *path, bp_array *out, char *err, size_t errlen);
 /* Writes atomically: a temporary file in the same folder, then rename. */
 int bp_npy_write(const char *path, const bp_array *a, char *err, size_t errlen);
+/* The process's umask, read without changing it where /proc allows (other
+ * threads may be creating files): new files get 0666 & ~bp_umask(). */
+unsigned bp_umask(void);
 void bp_array_free(bp_array *a);
 
 /* xoshiro256** seeded by splitmix64: reproducible across platforms. */

@@ -246,7 +246,7 @@ int bp_npy_read(const char *path, bp_array *out, char *err, size_t len)
 
 /* The process's umask, read without changing it where /proc allows (other
  * threads may be creating files); else by setting and restoring it. */
-static mode_t current_umask(void)
+unsigned bp_umask(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
@@ -254,13 +254,13 @@ static mode_t current_umask(void)
     while (f && fgets(line, sizeof line, f))
         if (sscanf(line, "Umask: %o", &mask) == 1) {
             fclose(f);
-            return (mode_t)mask;
+            return mask;
         }
     if (f)
         fclose(f);
     mode_t m = umask(0);
     umask(m);
-    return m;
+    return (unsigned)m;
 }
 
 int bp_npy_write(const char *path, const bp_array *a, char *err, size_t len)
@@ -281,7 +281,7 @@ int bp_npy_write(const char *path, const bp_array *a, char *err, size_t len)
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd >= 0)
-        fchmod(fd, 0666 & ~current_umask());   /* a normal new file, not mkstemp's 0600 */
+        fchmod(fd, 0666 & ~bp_umask());   /* a normal new file, not mkstemp's 0600 */
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)((total - 10) & 0xff),
                               (unsigned char)((total - 10) >> 8) };

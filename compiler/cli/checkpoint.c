@@ -224,7 +224,7 @@ int checkpoint_save(const Host *h, const char *dir_arg, const CkptMeta *meta)
         fprintf(stderr, "bpc: --save %s: cannot create a folder beside it: %s\n", dir_arg, strerror(errno));
         return EXIT_MODEL;
     }
-    chmod(tmp, 0777 & ~cli_umask());   /* a normal folder, not mkdtemp's 0700 */
+    chmod(tmp, 0777 & ~bp_umask());   /* a normal folder, not mkdtemp's 0700 */
     int rc = write_set(h, tmp, meta);
     if (rc == EXIT_OK && swap_in(tmp, dir, exists) != 0) {
         fprintf(stderr, "bpc: --save %s: cannot put the new checkpoint in place: %s\n", dir_arg, strerror(errno));

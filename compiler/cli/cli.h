@@ -50,7 +50,6 @@ int cli_write_atomic(const char *path, const char *text, size_t len);
 int cli_write_files(int n, const char *const *paths, const char *const *texts);
 
 /* The process's umask (without changing it where /proc allows). */
-mode_t cli_umask(void);
 /* Whether key is among the pairs (--in x=.., --set lr=..). */
 bool cli_has_pair(const Pair *pairs, int n, const char *key);
 struct bp_array;

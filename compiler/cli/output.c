@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "bp_runtime.h"
 #include "cli.h"
 
 /* The canonical name of path, which may not exist yet: realpath of its
@@ -126,7 +127,7 @@ static int out_open(Out *o)
         o->tmp = NULL;
         return -1;
     }
-    fchmod(o->fd, exists ? (st.st_mode & 07777) : (0666 & ~cli_umask()));
+    fchmod(o->fd, exists ? (st.st_mode & 07777) : (0666 & ~bp_umask()));
     return 0;
 }
 

@@ -62,25 +62,6 @@ bpc_model *cli_compile(const Cli *cli)
     return m;
 }
 
-/* The process's umask, read without changing it where /proc allows (other
- * threads may be creating files); else by setting and restoring it. */
-mode_t cli_umask(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    unsigned mask;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Umask: %o", &mask) == 1) {
-            fclose(f);
-            return (mode_t)mask;
-        }
-    if (f)
-        fclose(f);
-    mode_t m = umask(0);
-    umask(m);
-    return m;
-}
-
 bool cli_has_pair(const Pair *pairs, int n, const char *key)
 {
     for (int i = 0; i < n; i++)
