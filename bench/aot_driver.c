@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_timing.h"
 
 #ifndef MODEL_H
 #define MODEL_H "bm.h"
@@ -55,18 +56,7 @@ static float bench_fill(uint64_t which, uint64_t k, float scale)
     return ((float)bench_hash(which, k) / 16777216.0f - 0.5f) * scale;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static io_t io;
 static void *ws;
@@ -89,28 +79,15 @@ static void check_rc(int rc, const char *what)
     }
 }
 
-/* Median over samples of the mean time per call of a sample of `per` calls. */
+/* The timed function, checked on its first calls, then timed without checks. */
+static int (*timed)(void);
+static void call_timed(void) { (void)timed(); }
+
 static double median_ms(int (*f)(void), const char *what, double budget)
 {
-    for (int i = 0; i < 3; i++)
-        check_rc(f(), what);
-    double t0 = now();
     check_rc(f(), what);
-    double once = now() - t0;
-    int per = once < 2e-3 ? (int)(2e-3 / (once > 1e-8 ? once : 1e-8)) + 1 : 1;
-    int samples = (int)(budget / (once * per));
-    samples = samples < 11 ? 11 : samples > 401 ? 401 : samples;
-    double *t = malloc(sizeof(double) * (size_t)samples);
-    for (int s = 0; s < samples; s++) {
-        t0 = now();
-        for (int k = 0; k < per; k++)
-            f();
-        t[s] = (now() - t0) / per;
-    }
-    qsort(t, (size_t)samples, sizeof *t, cmp);
-    double m = t[samples / 2];
-    free(t);
-    return 1e3 * m;
+    timed = f;
+    return bench_median_ms(call_timed, budget);
 }
 
 static const char *set_value(int nset, char **sets, const char *name)

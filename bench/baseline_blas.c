@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_timing.h"
 
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
@@ -40,12 +41,6 @@ static float bench_fill(uint64_t which, uint64_t k, float scale)
     return ((float)bench_hash(which, k) / 16777216.0f - 0.5f) * scale;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static float *alloc(size_t n)
 {
@@ -128,34 +123,7 @@ static volatile float sink;
 static void call_forward(void) { sink = forward(); }
 static void call_step(void) { sink = step(); }
 
-static int cmp(const void *a, const void *c)
-{
-    double p = *(const double *)a, q = *(const double *)c;
-    return (p > q) - (p < q);
-}
 
-static double median_ms(void (*f)(void), double budget)
-{
-    for (int i = 0; i < 3; i++)
-        f();
-    double t0 = now();
-    f();
-    double once = now() - t0;
-    int per = once < 2e-3 ? (int)(2e-3 / (once > 1e-8 ? once : 1e-8)) + 1 : 1;
-    int samples = (int)(budget / (once * per));
-    samples = samples < 11 ? 11 : samples > 401 ? 401 : samples;
-    double *t = malloc(sizeof(double) * (size_t)samples);
-    for (int s = 0; s < samples; s++) {
-        t0 = now();
-        for (int k = 0; k < per; k++)
-            f();
-        t[s] = (now() - t0) / per;
-    }
-    qsort(t, (size_t)samples, sizeof *t, cmp);
-    double m = t[samples / 2];
-    free(t);
-    return 1e3 * m;
-}
 
 int main(int argc, char **argv)
 {
@@ -215,7 +183,7 @@ int main(int argc, char **argv)
         printf("\n");
         return 0;
     }
-    printf("forward_ms %.5f\n", median_ms(call_forward, budget));
-    printf("step_ms %.5f\n", median_ms(call_step, budget));
+    printf("forward_ms %.5f\n", bench_median_ms(call_forward, budget));
+    printf("step_ms %.5f\n", bench_median_ms(call_step, budget));
     return 0;
 }
