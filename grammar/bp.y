@@ -43,11 +43,11 @@ static void bp_error(Span *loc, void *scanner, ParseCtx *ctx, const char *msg);
 %token <str> IDENT "name"
 %token DIM "'dim'" INPUT "'input'" PARAM "'param'" DEF "'def'" OUTPUT "'output'"
 %token GRAD "'grad'" WRT "'wrt'" OPTIMIZE "'optimize'" WITH "'with'" INT "'int'"
-%token POW "'**'" TRANSPOSE "transpose"
+%token POW "'**'" TRANSPOSE "transpose" FOR "'for'" DOTDOT "'..'"
 %token NEWLINE "end of statement"
 
-%type <ast> expr term unary power postfix primary args arglist
-%type <stmt> stmt dimdecls inputdecls inputitem paramdecls paramitem defhead defparams outputs gradstmt shape extents
+%type <ast> expr term unary power postfix primary args arglist indices
+%type <stmt> stmt forhead dimdecls inputdecls inputitem paramdecls paramitem defhead defparams outputs gradstmt shape extents
 
 %%
 
@@ -59,7 +59,7 @@ program
 line
     : NEWLINE
     | stmt NEWLINE                      { module_add(ctx, $1); }
-    | error NEWLINE                     { yyerrok; ctx->line_error = false; ctx->stmt_bad = false; }
+    | error NEWLINE                     { yyerrok; ctx->line_error = false; ctx->stmt_bad = false; blocks_reset(ctx); }
     ;
 
 stmt
@@ -71,6 +71,27 @@ stmt
     | OUTPUT outputs                    { $$ = $2; $$->span = @$; }
     | gradstmt
     | OPTIMIZE IDENT WITH primary       { $$ = stmt_new(ctx, ST_OPTIMIZE, @$); $$->name = $2; $$->name_span = @2; $$->expr = $4; }
+    | forhead '{' block '}'             { $$ = $1; block_close(ctx); }
+    ;
+
+/* for l in 0..L { ... }: `{` on the loop's line; the block's statements are
+ * added to the loop (module_add) as they are parsed. `in` is a name to the
+ * scanner, checked in stmt_for. */
+forhead
+    : FOR IDENT IDENT expr DOTDOT expr  { $$ = stmt_for(ctx, @$, $2, @2, $3, @3, $4, $6); }
+    ;
+
+/* The block's statements, each ended by a newline, `;` or the closing `}`. */
+block
+    : blocklines
+    | blocklines stmt                   { module_add(ctx, $2); }
+    ;
+
+blocklines
+    : %empty
+    | blocklines NEWLINE
+    | blocklines stmt NEWLINE           { module_add(ctx, $2); }
+    | blocklines error NEWLINE          { yyerrok; ctx->line_error = false; ctx->stmt_bad = false; }
     ;
 
 dimdecls
@@ -164,19 +185,36 @@ power
     | postfix POW unary                 { $$ = ast_binary(ctx, @$, '^', $1, $3, @2); }
     ;
 
-/* postfix = primary ("ᵀ" | ".T")* */
+/* postfix = primary ("ᵀ" | ".T" | "[" indices "]")* */
 postfix
     : primary
     | postfix TRANSPOSE                 { $$ = ast_unary(ctx, @$, AST_TRANSPOSE, $1); }
+    | postfix '[' indices ']'           { $$ = ast_indexed(ctx, @$, $1, $3); }
     ;
 
-/* primary = number | name | name "(" args ")" | "(" expr ")" */
+/* indices = index ("," index)*;  index = expr | [expr] ":" [expr] */
+indices
+    : expr                              { $$ = ast_index(ctx, NULL, (AstIndex){ .value = $1, .span = @1 }); }
+    | ':'                               { $$ = ast_index(ctx, NULL, (AstIndex){ .is_slice = true, .span = @1 }); }
+    | ':' expr                          { $$ = ast_index(ctx, NULL, (AstIndex){ .is_slice = true, .hi = $2, .span = @$ }); }
+    | expr ':'                          { $$ = ast_index(ctx, NULL, (AstIndex){ .is_slice = true, .lo = $1, .span = @$ }); }
+    | expr ':' expr                     { $$ = ast_index(ctx, NULL, (AstIndex){ .is_slice = true, .lo = $1, .hi = $3, .span = @$ }); }
+    | indices ',' expr                  { $$ = ast_index(ctx, $1, (AstIndex){ .value = $3, .span = @3 }); }
+    | indices ',' ':'                   { $$ = ast_index(ctx, $1, (AstIndex){ .is_slice = true, .span = @3 }); }
+    | indices ',' ':' expr              { $$ = ast_index(ctx, $1, (AstIndex){ .is_slice = true, .hi = $4, .span = span_join(@3, @4) }); }
+    | indices ',' expr ':'              { $$ = ast_index(ctx, $1, (AstIndex){ .is_slice = true, .lo = $3, .span = span_join(@3, @4) }); }
+    | indices ',' expr ':' expr         { $$ = ast_index(ctx, $1, (AstIndex){ .is_slice = true, .lo = $3, .hi = $5, .span = span_join(@3, @5) }); }
+    ;
+
+/* primary = number | name | name "(" args ")" | "(" expr ")" | "[" args "]" (a list) */
 primary
     : NUM                               { $$ = ast_num(ctx, @$, $1.v, $1.is_int); }
     | IDENT                             { $$ = ast_name(ctx, @$, $1); }
     | IDENT '(' ')'                     { $$ = ast_call(ctx, @$, $1, NULL); }
     | IDENT '(' args ')'                { $$ = ast_call(ctx, @$, $1, $3); }
     | '(' expr ')'                      { $$ = $2; }
+    | '[' ']'                           { $$ = ast_list(ctx, @$, NULL); }
+    | '[' args ']'                      { $$ = ast_list(ctx, @$, $2); }
     ;
 
 args

@@ -14,7 +14,9 @@ typedef enum AstKind {
     AST_BINARY,    /* a + b, a @ b, a ** 2 (op)       */
     AST_NEG,       /* -a                              */
     AST_TRANSPOSE, /* aᵀ, a.T                         */
-    AST_CALL       /* f(a, b, axis=1)                 */
+    AST_CALL,      /* f(a, b, axis=1)                 */
+    AST_INDEX,     /* x[:, 2:5], W[l], E[ids]: lhs indexed by idx */
+    AST_LIST       /* [N * T, -1]: the values in args (no keys) */
 } AstKind;
 
 typedef struct Ast Ast;
@@ -25,6 +27,15 @@ typedef struct AstArg {
     Ast *value;
 } AstArg;
 
+/* One position of an index: an expression (an integer, the loop variable, an
+ * int tensor of ids) or a slice lo:hi with either bound left out (NULL). */
+typedef struct AstIndex {
+    bool is_slice;
+    Ast *value;           /* !is_slice                                   */
+    Ast *lo, *hi;         /* is_slice: NULL when not written (x[:, 2:])  */
+    Span span;
+} AstIndex;
+
 struct Ast {
     AstKind kind;
     Span span;
@@ -34,8 +45,10 @@ struct Ast {
     const char *name;     /* AST_NAME, AST_CALL                           */
     int op;               /* AST_BINARY: '+', '-', '*', '/', '@', '^' (**) */
     Ast *lhs, *rhs;       /* AST_BINARY; AST_NEG and AST_TRANSPOSE use lhs */
-    AstArg *args;         /* AST_CALL                                     */
+    AstArg *args;         /* AST_CALL; AST_LIST (keys NULL)               */
     int nargs, cargs;
+    AstIndex *idx;        /* AST_INDEX: one per indexed axis, in order    */
+    int nidx, cidx;
 };
 
 /* An extent in a declaration: a dim name or an integer. */
@@ -65,7 +78,8 @@ typedef enum StmtKind {
     ST_BIND,      /* name = expr                        */
     ST_OUTPUT,    /* output a, b                        */
     ST_GRAD,      /* grad T wrt a, b                    */
-    ST_OPTIMIZE   /* optimize T with sgd(lr = 0.1)      */
+    ST_OPTIMIZE,  /* optimize T with sgd(lr = 0.1)      */
+    ST_FOR        /* for l in 0..L { ... }              */
 } StmtKind;
 
 typedef struct Stmt {
@@ -83,6 +97,10 @@ typedef struct Stmt {
     int nnames, cnames;
     bool has_wrt;         /* GRAD: a wrt list was written                 */
     struct Stmt *next;    /* the next declaration of an input/param list  */
+    /* ST_FOR: name is the loop variable, it runs over [lo, hi) */
+    Ast *lo, *hi;
+    struct Stmt **body;   /* the block's statements, in order             */
+    int nbody, cbody;
 } Stmt;
 
 typedef struct Module {

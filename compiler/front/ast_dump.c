@@ -1,7 +1,7 @@
 /* ast_dump: `bpc --emit=ast`, the parse tree as indented text. */
 #include "ast.h"
 
-static const char *stmt_name[] = { "dim", "input", "param", "def", "bind", "output", "grad", "optimize" };
+static const char *stmt_name[] = { "dim", "input", "param", "def", "bind", "output", "grad", "optimize", "for" };
 
 static void expr(const Ast *a, int ind, FILE *out)
 {
@@ -19,8 +19,28 @@ static void expr(const Ast *a, int ind, FILE *out)
         expr(a->lhs, ind + 2, out);
         expr(a->rhs, ind + 2, out);
         return;
+    case AST_INDEX:
+        fprintf(out, "index\n");
+        expr(a->lhs, ind + 2, out);
+        for (int i = 0; i < a->nidx; i++) {
+            const AstIndex *x = &a->idx[i];
+            if (!x->is_slice) {
+                expr(x->value, ind + 2, out);
+                continue;
+            }
+            fprintf(out, "%*sslice%s%s\n", ind + 2, "", x->lo ? " lo" : "", x->hi ? " hi" : "");
+            if (x->lo)
+                expr(x->lo, ind + 4, out);
+            if (x->hi)
+                expr(x->hi, ind + 4, out);
+        }
+        return;
+    case AST_LIST:
     case AST_CALL:
-        fprintf(out, "call %s\n", a->name);
+        if (a->kind == AST_LIST)
+            fprintf(out, "list\n");
+        else
+            fprintf(out, "call %s\n", a->name);
         for (int i = 0; i < a->nargs; i++) {
             if (a->args[i].key)
                 fprintf(out, "%*s%s =\n", ind + 2, "", a->args[i].key);
@@ -58,6 +78,14 @@ static void stmt(const Stmt *s, FILE *out)
             expr(s->dims[i].value, 2, out);
     if (s->expr)
         expr(s->expr, 2, out);
+    if (s->kind == ST_FOR) {
+        expr(s->lo, 2, out);
+        expr(s->hi, 2, out);
+        fprintf(out, "  {\n");
+        for (int i = 0; i < s->nbody; i++)
+            stmt(s->body[i], out);
+        fprintf(out, "  }\n");
+    }
 }
 
 void ast_dump(const Module *m, FILE *out)

@@ -403,6 +403,7 @@ void lower_module(Lower *l, const Module *m)
         case ST_OUTPUT: lower_outputs(l, st); break;
         case ST_GRAD: lower_grad(l, st); break;
         case ST_OPTIMIZE: lower_optimize(l, st); break;
+        case ST_FOR: diag_error(l->diags, st->span, "for loops are not implemented yet"); break;
         }
     }
     if (l->diags->nerrors == 0)

@@ -471,6 +471,12 @@ Node *lower_expr(Lower *l, const Ast *a)
         Node *x = lower_expr(l, a->lhs);
         return x ? ir_transpose(l->g, x) : NULL;
     }
+    case AST_INDEX:
+        diag_error(l->diags, a->span, "indexing is not implemented yet");
+        return NULL;
+    case AST_LIST:
+        diag_error(l->diags, a->span, "a list [...] is only an argument (reshape's extents), not a tensor");
+        return NULL;
     }
     return NULL;
 }

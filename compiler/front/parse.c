@@ -105,6 +105,53 @@ Ast *ast_call(ParseCtx *c, Span s, const char *name, Ast *arglist)
     return a;
 }
 
+/* One more position of an index list (x[a, b:c]), kept in an AST_INDEX node
+ * whose base ast_indexed fills in. */
+Ast *ast_index(ParseCtx *c, Ast *list, AstIndex item)
+{
+    if (!list)
+        list = node(c, AST_INDEX, item.span);
+    if (c->stmt_bad)
+        return list;
+    ARENA_PUSH(c->arena, list->idx, list->nidx, list->cidx, item);
+    const Ast *parts[3] = { item.value, item.lo, item.hi };
+    for (int i = 0; i < 3; i++)
+        if (parts[i] && parts[i]->depth + 1 > list->depth)
+            list->depth = parts[i]->depth + 1;
+    return list;
+}
+
+/* base[list]: the index list gets its base and the span of the whole. */
+Ast *ast_indexed(ParseCtx *c, Span s, Ast *base, Ast *list)
+{
+    int d = list->depth > base->depth + 1 ? list->depth : base->depth + 1;
+    if (too_deep(c, s, d) || c->stmt_bad)
+        return base;
+    list->kind = AST_INDEX;
+    list->span = s;
+    list->span.caret = base->span.end_col;
+    list->lhs = base;
+    list->depth = d;
+    return list;
+}
+
+/* [a, b, ...]: a list of values (reshape's extents). Keywords have no place in it. */
+Ast *ast_list(ParseCtx *c, Span s, Ast *arglist)
+{
+    Ast *a = arglist ? arglist : node(c, AST_LIST, s);
+    for (int i = 0; i < a->nargs && !c->stmt_bad; i++)
+        if (a->args[i].key) {
+            diag_error(c->diags, a->args[i].key_span, "a list holds values: '%s = ...' has no meaning here", a->args[i].key);
+            c->stmt_bad = true;
+        }
+    if (too_deep(c, s, a->depth))
+        a->nargs = 0;
+    a->kind = AST_LIST;
+    a->span = s;
+    a->name = NULL;
+    return a;
+}
+
 Stmt *stmt_new(ParseCtx *c, StmtKind k, Span s)
 {
     Stmt *st = arena_alloc(c->arena, sizeof *st);
@@ -153,7 +200,49 @@ Stmt *stmt_list_add(ParseCtx *c, Stmt *list, Stmt *item)
     return item;
 }
 
-/* Add a statement, or a declaration list (last first) in source order. */
+/* `for VAR in LO..HI {`: the loop statement, opened as the block that the
+ * statements up to its `}` go into. `in` is a name to the scanner (so it stays
+ * usable as one): it is checked here. */
+Stmt *stmt_for(ParseCtx *c, Span s, const char *var, Span var_span, const char *in, Span in_span, Ast *lo, Ast *hi)
+{
+    Stmt *st = stmt_new(c, ST_FOR, s);
+    st->name = var;
+    st->name_span = var_span;
+    st->lo = lo;
+    st->hi = hi;
+    if (strcmp(in, "in") != 0 && !c->stmt_bad) {
+        diag_error(c->diags, in_span, "expected 'in' after the loop variable, found '%s'", in);
+        c->stmt_bad = true;
+    }
+    if (c->nblocks == PARSE_MAX_BLOCKS) {
+        if (!c->stmt_bad)
+            diag_error(c->diags, s, "loops nested too deeply (more than %d levels)", PARSE_MAX_BLOCKS);
+        c->stmt_bad = true;
+        c->blocks_over++;   /* its statements go to the enclosing block; the loop is dropped */
+        return st;
+    }
+    c->blocks[c->nblocks++] = st;
+    return st;
+}
+
+/* The `}` of the innermost open loop. */
+void block_close(ParseCtx *c)
+{
+    if (c->blocks_over > 0)
+        c->blocks_over--;
+    else if (c->nblocks > 0)
+        c->nblocks--;
+}
+
+/* Error recovery reached the top level: every open block is abandoned. */
+void blocks_reset(ParseCtx *c)
+{
+    c->nblocks = 0;
+    c->blocks_over = 0;
+}
+
+/* Add a statement, or a declaration list (last first) in source order, to the
+ * innermost open loop's block, or to the module. */
 void module_add(ParseCtx *c, Stmt *st)
 {
     Stmt *ordered = NULL;
@@ -163,9 +252,14 @@ void module_add(ParseCtx *c, Stmt *st)
         ordered = st;
         st = next;
     }
+    Stmt *block = c->nblocks ? c->blocks[c->nblocks - 1] : NULL;
     if (!c->stmt_bad)
-        for (Stmt *s = ordered; s; s = s->next)
-            ARENA_PUSH(c->arena, c->module->stmts, c->module->n, c->module->cap, s);
+        for (Stmt *s = ordered; s; s = s->next) {
+            if (block)
+                ARENA_PUSH(c->arena, block->body, block->nbody, block->cbody, s);
+            else
+                ARENA_PUSH(c->arena, c->module->stmts, c->module->n, c->module->cap, s);
+        }
     c->stmt_bad = false;
 }
 

@@ -5,6 +5,7 @@
 #include "ast.h"
 
 enum { PARSE_MAX_NESTING = 256 };  /* ( and [ deeper than this are an error */
+enum { PARSE_MAX_BLOCKS = 16 };    /* for-loops nested deeper than this are an error */
 
 typedef struct ParseCtx {
     Arena *arena;
@@ -16,6 +17,9 @@ typedef struct ParseCtx {
     bool at_line_start;   /* no token since the last NEWLINE (EOF adds none)  */
     Ast *dummy;           /* stands for every node of a reported statement */
     int line, col;        /* scanner position, 1-based, columns in characters */
+    Stmt *blocks[PARSE_MAX_BLOCKS]; /* the open for-loops, innermost last: statements go there */
+    int nblocks;
+    int blocks_over;      /* loops opened past PARSE_MAX_BLOCKS (reported, not kept) */
 } ParseCtx;
 
 /* Builders called by grammar actions; each returns an arena node. */
@@ -25,7 +29,13 @@ Ast *ast_binary(ParseCtx *c, Span s, int op, Ast *l, Ast *r, Span op_span);
 Ast *ast_unary(ParseCtx *c, Span s, AstKind k, Ast *x);
 Ast *ast_call(ParseCtx *c, Span s, const char *name, Ast *arglist);
 Ast *ast_arglist(ParseCtx *c, Ast *list, const char *key, Span key_span, Ast *value);
+Ast *ast_index(ParseCtx *c, Ast *list, AstIndex item);
+Ast *ast_indexed(ParseCtx *c, Span s, Ast *base, Ast *list);
+Ast *ast_list(ParseCtx *c, Span s, Ast *arglist);
 Stmt *stmt_new(ParseCtx *c, StmtKind k, Span s);
+Stmt *stmt_for(ParseCtx *c, Span s, const char *var, Span var_span, const char *in, Span in_span, Ast *lo, Ast *hi);
+void block_close(ParseCtx *c);
+void blocks_reset(ParseCtx *c);
 void stmt_add_dim(ParseCtx *c, Stmt *st, const char *name, Span s, Ast *value);
 void stmt_add_extent(ParseCtx *c, Stmt *st, const char *name, double v, Span s);
 void stmt_add_name(ParseCtx *c, Stmt *st, const char *name, Span s);

@@ -85,6 +85,75 @@ static void test_recovery_reports_each_statement(void **state)
     arena_free(&a);
 }
 
+/* SPEC §1: slices and indices, list arguments, and for-loops whose blocks
+ * hold their statements (nested, `;`-separated, or one per line). `for` and
+ * `in` stay usable as names. */
+static void test_index_list_and_loops(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "h = x[:, 2:5, 1:, :3, -1][ids]\nr = reshape(x, [N * T, -1])\n"
+                              "for l in 0..L { h = h @ W[l]; k = 1 }\n"
+                              "for t in 1..T {\n  h = h + 1\n\n  for s in 0..2 { h = h * 2 }\n}\nfor = 3\nin = for\n");
+    assert_int_equal(d.nerrors, 0);
+    assert_int_equal(m->n, 6);
+    const Ast *outer = m->stmts[0]->expr, *inner = outer->lhs;
+    assert_int_equal(outer->kind, AST_INDEX);
+    assert_int_equal(outer->nidx, 1);
+    assert_int_equal(inner->kind, AST_INDEX);
+    assert_int_equal(inner->nidx, 5);
+    assert_true(inner->idx[0].is_slice && !inner->idx[0].lo && !inner->idx[0].hi);
+    assert_true(inner->idx[1].is_slice && inner->idx[1].lo && inner->idx[1].hi);
+    assert_true(inner->idx[2].lo && !inner->idx[2].hi);
+    assert_true(!inner->idx[3].lo && inner->idx[3].hi);
+    assert_false(inner->idx[4].is_slice);
+    assert_int_equal(inner->idx[4].value->kind, AST_NEG);
+    const Ast *list = m->stmts[1]->expr->args[1].value;
+    assert_int_equal(list->kind, AST_LIST);
+    assert_int_equal(list->nargs, 2);
+    const Stmt *f1 = m->stmts[2], *f2 = m->stmts[3];
+    assert_int_equal(f1->kind, ST_FOR);
+    assert_string_equal(f1->name, "l");
+    assert_int_equal(f1->nbody, 2);
+    assert_int_equal(f1->body[0]->expr->rhs->kind, AST_INDEX);
+    assert_int_equal(f2->nbody, 2);
+    assert_int_equal(f2->lo->num, 1);
+    assert_int_equal(f2->body[1]->kind, ST_FOR);
+    assert_int_equal(f2->body[1]->nbody, 1);
+    assert_string_equal(m->stmts[4]->name, "for");
+    assert_string_equal(m->stmts[5]->name, "in");
+    arena_free(&a);
+}
+
+/* Loop syntax errors: a keyword inside a list, a bad statement inside a
+ * block (its siblings and the statements after the loop stand), a loop left
+ * open, loops nested too deeply. */
+static void test_loop_and_list_errors(void **state)
+{
+    (void)state;
+    Arena a = { 0 };
+    Diags d;
+    Module *m = parse(&a, &d, "r = reshape(x, [axis = 2])\nfor l in 0..2 {\n  h = = 1\n  k = 2\n}\nw = 3\n");
+    assert_int_equal(d.nerrors, 2);
+    assert_int_equal(m->n, 2);                            /* the loop (holding k) and w */
+    assert_int_equal(m->stmts[0]->nbody, 1);
+    assert_string_equal(m->stmts[1]->name, "w");
+    parse(&a, &d, "for l in 0..2 {\n  h = 1\n");
+    assert_int_equal(d.nerrors, 1);
+    char deep[40 * 20 + 64] = "";
+    for (int i = 0; i < 17; i++)
+        strcat(deep, "for i in 0..2 {");
+    strcat(deep, "h = 1");
+    for (int i = 0; i < 17; i++)
+        strcat(deep, "}");
+    strcat(deep, "\nw = 1\n");
+    parse(&a, &d, deep);
+    assert_int_equal(d.nerrors, 1);
+    assert_non_null(strstr(d.items[0].msg, "nested too deeply"));
+    arena_free(&a);
+}
+
 /* SPEC §1: every declaration takes a comma list; `: int` and `~ init` belong
  * to the name they follow. The list becomes one statement per name, in order. */
 static void test_declaration_lists(void **state)
@@ -264,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_shape_rules), cmocka_unit_test(test_broadcast_is_explicit),
         cmocka_unit_test(test_every_op_has_rules), cmocka_unit_test(test_declaration_lists),
         cmocka_unit_test(test_declaration_lists_lowered), cmocka_unit_test(test_declaration_list_errors),
+        cmocka_unit_test(test_index_list_and_loops), cmocka_unit_test(test_loop_and_list_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
