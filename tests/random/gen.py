@@ -327,7 +327,10 @@ class Prog:
             for m in n.walk():
                 if m.op in ("xent", "svm"):
                     c = m.kids[0].shape[-1]
-                    res[m.a["labels"]] = self.dims[c][0] if isinstance(c, str) else c
+                    c = self.dims[c][0] if isinstance(c, str) else c
+                    # a label input shared by losses of different class counts
+                    # must be valid for each: below the smallest count
+                    res[m.a["labels"]] = min(c, res.get(m.a["labels"], c))
         return res
 
     def case(self, name):
