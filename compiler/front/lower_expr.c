@@ -406,15 +406,15 @@ static bool bind_args(Lower *l, const Builtin *b, const Ast *c, Args *a)
     return true;
 }
 
+/* A call names a def or a function of the language. Tensors are never
+ * callable, so a binding that shares a function's name (`sum = ...`) does not
+ * hide the function from calls, wherever they are (a def's body expanded
+ * after the binding included). */
 static Node *lower_call(Lower *l, const Ast *c)
 {
     Sym *s = lookup_local(l, c->name) ? NULL : symtab_find(&l->syms, c->name);
     if (s && s->kind == SYM_DEF)
         return expand_def(l, c, s);
-    if (s) {
-        diag_error(l->diags, c->span, "'%s' is a tensor, not a function", c->name);
-        return NULL;
-    }
     for (int i = 0; i < NUM_BUILTINS; i++) {
         if (strcmp(builtins[i].name, c->name) != 0)
             continue;
@@ -422,6 +422,10 @@ static Node *lower_call(Lower *l, const Ast *c)
         if (!bind_args(l, &builtins[i], c, &a))
             return NULL;
         return builtins[i].fn(l, c, &a, builtins[i].op);
+    }
+    if (s || lookup_local(l, c->name)) {
+        diag_error(l->diags, c->span, "'%s' is a tensor, not a function", c->name);
+        return NULL;
     }
     unknown_name(l, c, "function");
     return NULL;
