@@ -104,4 +104,5 @@ def main():
     print("step_ms %.5f" % median_ms(step, budget))
 
 
-main()
+if __name__ == "__main__":
+    main()
