@@ -29,8 +29,14 @@ static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const cha
         *m_out = m, *n_out = nn;
 }
 
+void em_bmatmul(Emit *e, Node *n);   /* emit_bmm.c */
+
 void em_matmul(Emit *e, Node *n)
 {
+    if (n->in[0]->shape.rank > 2 || n->in[1]->shape.rank > 2) {
+        em_bmatmul(e, n);
+        return;
+    }
     em_comment(e, n);
     gemm_call(e, n, em_buf(e, n), 0, NULL, NULL);
 }

@@ -192,6 +192,18 @@ static const char *render(Emit *e, const Node *n, int depth, int outer)
     case OP_LEAKY_RELU: return arena_printf(a, "leaky_relu(%s, %g)", x, n->f);
     case OP_MATMUL:
         return arena_printf(a, "%s%s @ %s%s", x, n->ta ? "ᵀ" : "", y, n->tb ? "ᵀ" : "");
+    case OP_MATMUL_SUM:
+        return arena_printf(a, "sum_batch(%s%s @ %s%s)", x, n->ta ? "ᵀ" : "", y, n->tb ? "ᵀ" : "");
+    case OP_SOFTMAX_AX:
+    case OP_LOG_SOFTMAX_AX:
+    case OP_VAR:
+        if (n->axes == (1 << n->in[0]->shape.rank) - 1)
+            return arena_printf(a, "var(%s)", x);
+        for (int k = 0; k < n->in[0]->shape.rank; k++)
+            if (n->axes & 1 << k)
+                return arena_printf(a, "%s(%s, axis=%d)", n->op == OP_VAR ? "var" : n->op == OP_SOFTMAX_AX ? "softmax" : "log_softmax",
+                                    x, k);
+        break;
     case OP_SUM:
     case OP_MAXR:
         if (n->shape.rank == 0)

@@ -259,7 +259,18 @@ static bool axis_mask(Lower *l, const Ast *c, Args *a, int slot, const Node *x, 
     return true;
 }
 
-/* sum or max over the axis= axis (all by default); mean divides the sum by the count. */
+/* keepdims=true: r, the reduction of x over mask, with the reduced axes kept at extent 1 */
+static Node *keep_dims(Lower *l, Node *r, const Node *x, int mask)
+{
+    Shape kept = x->shape;
+    for (int i = 0; i < kept.rank; i++)
+        if (mask & 1 << i)
+            kept.d[i] = 1;
+    return ir_reshape(l->g, r, kept);
+}
+
+/* sum or max over the axis= axis (all by default); mean divides the sum by the count;
+ * slot 2 is keepdims. */
 static Node *reduce(Lower *l, const Ast *c, Args *a, OpKind op, bool mean)
 {
     Node *x = a->t[0];
@@ -273,13 +284,14 @@ static Node *reduce(Lower *l, const Ast *c, Args *a, OpKind op, bool mean)
     if (!axis_mask(l, c, a, 1, x, &mask))
         return NULL;
     Node *s = ir_reduce(l->g, op, x, mask);
-    if (!mean)
-        return s;
-    Shape counted = { 0, { 0 } };
-    for (int i = 0; i < x->shape.rank; i++)
-        if (mask & 1 << i)
-            counted.d[counted.rank++] = x->shape.d[i];
-    return ir_binary(l->g, OP_DIV, s, ir_count(l->g, counted));
+    if (mean) {
+        Shape counted = { 0, { 0 } };
+        for (int i = 0; i < x->shape.rank; i++)
+            if (mask & 1 << i)
+                counted.d[counted.rank++] = x->shape.d[i];
+        s = ir_binary(l->g, OP_DIV, s, ir_count(l->g, counted));
+    }
+    return a->num[2] ? keep_dims(l, s, x, mask) : s;
 }
 
 static Node *bi_reduce(Lower *l, const Ast *c, Args *a, OpKind op) { return reduce(l, c, a, op, false); }
@@ -295,10 +307,12 @@ static Node *bi_max_min(Lower *l, const Ast *c, Args *a, OpKind op)
         Args r = { { a->t[0] }, { a->ast[0] }, { 0 }, { true } };
         r.num[1] = a->num[2];
         r.given[1] = a->given[2];
+        r.num[2] = a->num[3];
         return bi_reduce(l, c, &r, OP_MAXR);
     }
-    if (a->given[2]) {
-        diag_error(l->diags, c->span, "axis= applies to the one-tensor form %s(x, axis=k)", op == OP_MAX2 ? "max" : "min");
+    if (a->given[2] || a->given[3]) {
+        diag_error(l->diags, c->span, "%s= applies to the one-tensor form %s(x, axis=k)", a->given[2] ? "axis" : "keepdims",
+                   op == OP_MAX2 ? "max" : "min");
         return NULL;
     }
     return elementwise2(l, op, a->t[0], a->t[1], c->span, a->ast[0], a->ast[1]);
@@ -325,6 +339,45 @@ static Node *bi_mse(Lower *l, const Ast *c, Args *a, OpKind op)
         return NULL;
     Node *sq = ir_unary(l->g, OP_SQUARE, d);
     return ir_binary(l->g, OP_DIV, ir_reduce(l->g, OP_SUM, sq, (1 << sq->shape.rank) - 1), ir_count(l->g, sq->shape));
+}
+
+/* ---- issue 9, batched matmul group: softmax axis, var, causal ---- */
+
+/* softmax(x, axis=k) / log_softmax: the row kernel over the last axis, the axis kernel otherwise */
+static Node *bi_softmax(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node *x = a->t[0];
+    int mask;
+    if (x->is_int || x->shape.rank == 0 || !a->given[1])
+        return bi_kernel(l, c, a, op);
+    if (!axis_mask(l, c, a, 1, x, &mask))
+        return NULL;
+    if (mask == 1 << (x->shape.rank - 1))
+        return bi_kernel(l, c, a, op);
+    Node p = { .op = op == OP_SOFTMAX ? OP_SOFTMAX_AX : OP_LOG_SOFTMAX_AX, .nin = 1, .in = { x }, .axes = mask };
+    return make_checked(l, p, c->span, a->ast);
+}
+
+/* var(x [, axis=k] [, keepdims=true]): the biased variance (torch.var(unbiased=False)) */
+static Node *bi_var(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node *x = a->t[0];
+    int mask;
+    if (!x->is_int && !axis_mask(l, c, a, 1, x, &mask))
+        return NULL;
+    if (x->is_int || x->shape.rank == 0)
+        mask = 0;
+    Node p = { .op = op, .nin = 1, .in = { x }, .axes = mask };
+    Node *r = make_checked(l, p, c->span, a->ast);
+    if (r && x->shape.rank == 0)
+        return ir_const(l->g, 0);   /* the variance of one number */
+    return r && a->num[2] ? keep_dims(l, r, x, mask) : r;
+}
+
+static Node *bi_causal(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node p = { .op = op, .nin = 1, .in = { a->t[0] } };
+    return make_checked(l, p, c->span, a->ast);
 }
 
 /* The FN rows of ops.def: the language's functions, their parameters and lowerings. */
@@ -356,6 +409,22 @@ static int nparams(const Builtin *b)
     return n;
 }
 
+/* A boolean argument: true or false (1 or 0). */
+static bool lower_bool(Lower *l, const Builtin *b, const ParamSpec *p, const Ast *value, double *out)
+{
+    if (value->kind == AST_NAME && (strcmp(value->name, "true") == 0 || strcmp(value->name, "false") == 0)) {
+        *out = value->name[0] == 't';
+        return true;
+    }
+    if (value->kind == AST_NUM && (value->num == 0 || value->num == 1)) {
+        *out = value->num;
+        return true;
+    }
+    diag_error(l->diags, value->span, "argument '%s' of %s is true or false, found '%s'", p->name, b->name,
+               span_text(l->diags, value->span));
+    return false;
+}
+
 static bool bind_arg(Lower *l, const Builtin *b, Args *a, int slot, const Ast *value)
 {
     const ParamSpec *p = &b->params[slot];
@@ -367,6 +436,8 @@ static bool bind_arg(Lower *l, const Builtin *b, Args *a, int slot, const Ast *v
     a->ast[slot] = value;
     if (p->kind == ARG_TENSOR)
         return (a->t[slot] = lower_expr(l, value)) != NULL;
+    if (p->kind == ARG_BOOL)
+        return lower_bool(l, b, p, value, &a->num[slot]);
     return lower_const(l, value, &a->num[slot]);
 }
 
@@ -433,6 +504,31 @@ static Node *lower_call(Lower *l, const Ast *c)
 
 /* ---- operators ---- */
 
+/* [k] @ [..., k, n] → [..., n] and [..., m, k] @ [k] → [..., m] (NumPy's matmul):
+ * the vector as a 1-row / 1-column matrix, that axis dropped from the result. */
+static Node *matmul_vector(Lower *l, Node *x, Node *y, Span s, const Ast *const *args)
+{
+    bool left = x->shape.rank == 1;
+    Node *v = left ? x : y;
+    Shape m = { 2, { 1, 1 } };
+    m.d[left ? 1 : 0] = v->shape.d[0];
+    Node *vm = ir_reshape(l->g, v, m);
+    Node p = { .op = OP_MATMUL, .nin = 2, .in = { left ? vm : x, left ? y : vm } };
+    ShapeErr err;
+    Node *r = ir_make(l->g, &p, &err);
+    if (!r) {
+        Node *ops[2] = { x, y };
+        lower_shape_error(l, s, &err, args, ops, 2);
+        return NULL;
+    }
+    Shape out = r->shape;
+    int drop = out.rank - (left ? 2 : 1);
+    for (int i = drop; i + 1 < out.rank; i++)
+        out.d[i] = out.d[i + 1];
+    out.rank--;
+    return ir_reshape(l->g, r, out);
+}
+
 static Node *lower_binary(Lower *l, const Ast *a)
 {
     if (a->op == '^') {
@@ -447,6 +543,8 @@ static Node *lower_binary(Lower *l, const Ast *a)
         return NULL;
     if (a->op == '@') {
         const Ast *args[2] = { a->lhs, a->rhs };
+        if ((x->shape.rank == 1 && y->shape.rank > 2) || (y->shape.rank == 1 && x->shape.rank > 2))
+            return matmul_vector(l, x, y, a->span, args);
         Node p = { .op = OP_MATMUL, .nin = 2, .in = { x, y } };
         return make_checked(l, p, a->span, args) ? ir_matmul(l->g, x, y) : NULL;
     }

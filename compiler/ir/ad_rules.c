@@ -219,9 +219,16 @@ static Node *operand(AdCtx *ad, Node *n, int k)
     return t ? ir_transpose(ad->g, n->in[k]) : n->in[k];
 }
 
-/* d(A@B): gA = g @ Bᵀ, gB = Aᵀ @ g (vectors as 1-row / 1-column matrices) */
+void ad_bmatmul(AdCtx *ad, Node *n, Node *g);   /* ad_bmm.c */
+
+/* d(A@B): gA = g @ Bᵀ, gB = Aᵀ @ g (vectors as 1-row / 1-column matrices);
+ * rank 3-4 operands: the batched rule of ad_bmm.c */
 void ad_matmul(AdCtx *ad, Node *n, Node *g)
 {
+    if (X->shape.rank > 2 || Y->shape.rank > 2) {
+        ad_bmatmul(ad, n, g);
+        return;
+    }
     RULE("d(A @ B): gA = g @ Bᵀ, gB = Aᵀ @ g");
     Node *a = operand(ad, n, 0), *b = operand(ad, n, 1);
     Shape sa = a->shape, sb = b->shape;

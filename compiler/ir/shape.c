@@ -146,14 +146,19 @@ bool sh_reduce(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
     return true;
 }
 
-/* [m,k]@[k,n]→[m,n], [k]@[k,n]→[n], [m,k]@[k]→[m], [k]@[k]→[] (ta/tb: transposed rank-2 inputs) */
+bool sh_bmatmul(const Graph *g, const Node *n, Shape *out, ShapeErr *err);   /* shape_bmm.c */
+
+/* [m,k]@[k,n]→[m,n], [k]@[k,n]→[n], [m,k]@[k]→[m], [k]@[k]→[] (ta/tb: transposed rank-2 inputs);
+ * an operand of rank 3-4: the batched product of shape_bmm.c */
 bool sh_matmul(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 {
     Shape a = n->in[0]->shape, b = n->in[1]->shape;
     if (n->in[0]->is_int || n->in[1]->is_int)
         FAIL("cannot multiply {0} by {1}: int labels are not a matrix");
-    if (a.rank < 1 || a.rank > 2 || b.rank < 1 || b.rank > 2)
-        FAIL("cannot multiply {0} by {1}: @ takes vectors and matrices (rank 1 or 2), found ranks %d and %d",
+    if (a.rank > 2 || b.rank > 2)
+        return sh_bmatmul(g, n, out, err);
+    if (a.rank < 1 || b.rank < 1)
+        FAIL("cannot multiply {0} by {1}: @ takes vectors, matrices and stacks of matrices (rank 1 to 4), found ranks %d and %d",
              a.rank, b.rank);
     Extent ak = a.rank == 1 ? a.d[0] : n->ta ? a.d[0] : a.d[1];
     Extent bk = b.rank == 1 ? b.d[0] : n->tb ? b.d[1] : b.d[0];

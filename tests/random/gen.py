@@ -148,6 +148,8 @@ def bp_of(n, P):
         return "mse(%s, %s)" % (k[0], k[1])
     if n.op == "call":
         return "%s(%s)" % (a["name"], ", ".join(k))
+    if n.op in BMM_OPS:
+        return bmm_bp(n, k)
     raise ValueError(n.op)
 
 
@@ -184,6 +186,8 @@ def py_of(n, P, env):
         return "((%s - %s) ** 2).mean()" % (k[0], k[1])
     if n.op == "call":
         return "d_%s(%s)" % (a["name"], ", ".join(k))
+    if n.op in BMM_OPS:
+        return bmm_py(n, k)
     raise ValueError(n.op)
 
 
@@ -204,6 +208,146 @@ def svm(s, y, margin):
     mask[torch.arange(s.shape[0]), y] = 0
     return (h * mask).sum(dim=1).mean()
 '''
+
+
+# ------------------------------------------- batched @, keepdims, var, softmax axis, causal
+
+BMM_OPS = ("bmm", "redk", "var", "softmax_ax", "causal_softmax")
+
+PY_HELPERS += '''
+
+def causal(s):
+    # entries above the diagonal of the last two axes become -inf
+    T = s.shape[-1]
+    return s.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1), float("-inf"))
+'''
+
+
+def bmm_bp(n, k):
+    a = n.a
+    if n.op == "bmm":
+        return "(%s @ %s)" % (k[0], k[1])
+    if n.op in ("redk", "var"):
+        args = ([] if a["axis"] is None else ["axis=%d" % a["axis"]]) + (["keepdims=true"] if a["keep"] else [])
+        return "%s(%s)" % (a["f"], ", ".join([k[0]] + args))
+    if n.op == "softmax_ax":
+        return "%s(%s, axis=%d)" % (a["f"], k[0], a["axis"])
+    if n.op == "causal_softmax":
+        return "%s(causal(%s)%s)" % (a["f"], k[0], "" if a["axis"] is None else ", axis=%d" % a["axis"])
+    raise ValueError(n.op)
+
+
+def bmm_py(n, k):
+    a = n.a
+    if n.op == "bmm":
+        return "torch.matmul(%s, %s)" % (k[0], k[1])
+    if n.op in ("redk", "var"):
+        dim = "" if a["axis"] is None else "dim=%d" % a["axis"]
+        if a["f"] == "var":
+            args = ", ".join(x for x in ["%s" % k[0], dim, "unbiased=False", "keepdim=True" if a["keep"] else ""] if x)
+            return "torch.var(%s)" % args
+        if a["axis"] is None:   # keepdims over every axis: extent-1 axes of the operand's rank
+            f = {"sum": "%s.sum()", "mean": "%s.mean()", "max": "torch.amax(%s)"}[a["f"]] % k[0]
+            return "%s.reshape([1] * %s.dim())" % (f, k[0])
+        f = {"sum": "%s.sum(dim=%d, keepdim=True)", "mean": "%s.mean(dim=%d, keepdim=True)",
+             "max": "torch.amax(%s, dim=%d, keepdim=True)"}[a["f"]]
+        return f % (k[0], a["axis"])
+    if n.op == "softmax_ax":
+        return "torch.%s(%s, dim=%d)" % (a["f"], k[0], a["axis"])
+    if n.op == "causal_softmax":
+        return "torch.%s(causal(%s), dim=%d)" % (a["f"], k[0], -1 if a["axis"] is None else a["axis"])
+    raise ValueError(n.op)
+
+
+class BmmGen:
+    """Gen's choices for batched @ (rank 3-4, broadcast batch axes, vectors against
+    stacks), keepdims on sum/mean/max/var, var, softmax/log_softmax over any axis and
+    softmax after causal."""
+
+    def bmm_choices(self, S):
+        c = []
+        if len(S) >= 3:
+            c += ["bmm"] * 3
+        if 2 <= len(S) < MAX_RANK:
+            c += ["bmm_vec"]
+        if any(self.is_one(e) for e in S) or not S:
+            c += ["redk"] * 2
+        if len(S) < MAX_RANK:
+            c += ["var"]
+        if len(S) >= 2:
+            c += ["softmax_ax"]
+        if len(S) >= 2 and S[-1] == S[-2]:
+            c += ["causal_softmax"] * 2
+        return c
+
+    def batch_side(self, batch):
+        """Batch shapes of A and B that broadcast to `batch` (leading axes absent, extents 1)."""
+        r = self.r
+        nb = len(batch)
+        ra, rb = r.randint(0, nb), r.randint(0, nb)
+        if r.random() < 0.5:
+            ra = nb
+        else:
+            rb = nb
+        A, B = [], []
+        for i, e in enumerate(batch):
+            ina, inb = i >= nb - ra, i >= nb - rb
+            ea = eb = e
+            if ina and inb and r.random() < 0.4:
+                if r.random() < 0.5:
+                    ea = 1
+                else:
+                    eb = 1
+            if ina:
+                A.append(ea)
+            if inb:
+                B.append(eb)
+        return tuple(A), tuple(B)
+
+    def g_bmm(self, S, d):
+        k = self.extent()
+        A, B = self.batch_side(S[:-2])
+        return Node("bmm", S, [self.maybe_T(A + (S[-2], k), d), self.maybe_T(B + (k, S[-1]), d)])
+
+    def g_bmm_vec(self, S, d):
+        k = self.extent()
+        if self.r.random() < 0.5:   # [k] @ [..., k, n]
+            return Node("bmm", S, [self.gen((k,), d), self.gen(S[:-1] + (k, S[-1]), d)])
+        return Node("bmm", S, [self.gen(S + (k,), d), self.gen((k,), d)])   # [..., m, k] @ [k]
+
+    def g_redk(self, S, d):
+        r = self.r
+        f = r.choice(["sum", "mean", "max", "var"])
+        if not S:
+            return self.g_var(S, d)
+        ones = [i for i, e in enumerate(S) if self.is_one(e)]
+        if r.random() < 0.2 and all(self.is_one(e) for e in S):
+            T = tuple(self.extent() for _ in S)
+            return Node("redk", S, [self.gen(T, d)], f=f, axis=None, keep=True)
+        p = r.choice(ones)
+        T = S[:p] + (self.extent(),) + S[p + 1:]
+        axis = p if r.random() < 0.5 else p - len(T)
+        return Node("redk", S, [self.gen(T, d)], f=f, axis=axis, keep=True)
+
+    def g_var(self, S, d):
+        r = self.r
+        if not S and r.random() < 0.5:
+            return Node("var", S, [self.gen(self.shape(r.choice([1, 2, 3])), d)], f="var", axis=None, keep=False)
+        if len(S) >= MAX_RANK:
+            return self.g_un(S, d)
+        p = r.randint(0, len(S))
+        T = S[:p] + (self.extent(),) + S[p:]
+        axis = p if r.random() < 0.5 else p - len(T)
+        return Node("var", S, [self.gen(T, d)], f="var", axis=axis, keep=False)
+
+    def g_softmax_ax(self, S, d):
+        axis = self.r.randrange(-len(S), len(S))
+        return Node("softmax_ax", S, [self.gen(S, d)], f=self.r.choice(["softmax", "log_softmax"]), axis=axis)
+
+    def g_causal_softmax(self, S, d):
+        r = self.r
+        axis = r.choice([None, -1, -2, len(S) - 1, len(S) - 2])
+        return Node("causal_softmax", S, [self.gen(S, d)], f="softmax", axis=axis)
 
 
 # ---------------------------------------------------------------- programs
@@ -345,7 +489,7 @@ class Prog:
 
 # ---------------------------------------------------------------- the generator
 
-class Gen:
+class Gen(BmmGen):
     def __init__(self, seed, avoid=True):
         self.avoid = avoid
         self.r = random.Random(seed)
@@ -451,6 +595,7 @@ class Gen:
             choices += ["loss"] * 2
         if self.defs_for(S):
             choices += ["call"] * 2
+        choices += self.bmm_choices(S)
         op = r.choice(choices)
         return getattr(self, "g_" + op)(S, depth - 1)
 
