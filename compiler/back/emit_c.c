@@ -35,7 +35,7 @@ static const char *field_comment(Emit *e, const Field *f)
         for (int i = 0; i < g->n; i++) {
             const Node *n = g->nodes[i];
             if (op_reads_labels(n->op) && n->in[1] == f->node)
-                range = n->in[0]->shape.d[1];
+                range = op_label_range(n);
         }
         char buf[32];
         if (range)
@@ -229,7 +229,7 @@ static bool checked_before(const Emit *e, Phase ph, int i, const bool *only)
     const Node *n = e->g->nodes[i];
     for (int j = 0; j < i; j++) {
         const Node *m = e->g->nodes[j];
-        if (checks_labels(e, ph, j, only) && m->in[1] == n->in[1] && m->in[0]->shape.d[1] == n->in[0]->shape.d[1])
+        if (checks_labels(e, ph, j, only) && m->in[1] == n->in[1] && op_label_range(m) == op_label_range(n))
             return true;
     }
     return false;
@@ -261,7 +261,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];
         if (checks_labels(e, ph, i, only) && !checked_before(e, ph, i, only)) {
-            const char *c = em_extent(e, n->in[0]->shape.d[1]), *f = p->field[n->in[1]->id];
+            const char *c = em_extent(e, op_label_range(n)), *f = p->field[n->in[1]->id];
             em_line(e, "for (int64_t i = 0; i < %s; i++)", em_numel(e, n->in[1]->shape));
             em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", f, f, c);
         }

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "lower.h"
+#include "lower_layout.h"
 
 static bool finite_number(Lower *l, const Ast *a);
 
@@ -208,7 +209,8 @@ static Node *expand_def(Lower *l, const Ast *call, Sym *s)
 
 /* ---- built-in functions ---- */
 
-typedef enum ArgKind { ARG_TENSOR, ARG_NUMBER, ARG_AXIS, ARG_BOOL, ARG_INTS } ArgKind;
+/* ARG_TENSORS: any number of positional tensors, read by the lowering itself (concat) */
+typedef enum ArgKind { ARG_TENSOR, ARG_NUMBER, ARG_AXIS, ARG_BOOL, ARG_INTS, ARG_TENSORS } ArgKind;
 enum { MAX_PARAMS = 6 };
 
 typedef struct ParamSpec {
@@ -327,6 +329,25 @@ static Node *bi_mse(Lower *l, const Ast *c, Args *a, OpKind op)
     return ir_binary(l->g, OP_DIV, ir_reduce(l->g, OP_SUM, sq, (1 << sq->shape.rank) - 1), ir_count(l->g, sq->shape));
 }
 
+/* layout (lower_layout.c) */
+static Node *bi_transpose(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)op;
+    return lower_transpose(l, c, a->t[0], a->ast[0], a->num + 1, a->ast + 1);
+}
+
+static Node *bi_reshape(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)op;
+    return lower_reshape(l, c, a->t[0], a->ast[0], a->ast[1]);
+}
+
+static Node *bi_concat(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)a, (void)op;
+    return lower_concat(l, c);
+}
+
 /* The FN rows of ops.def: the language's functions, their parameters and lowerings. */
 #define REQ false, 0
 #define OPT true, 0
@@ -367,6 +388,8 @@ static bool bind_arg(Lower *l, const Builtin *b, Args *a, int slot, const Ast *v
     a->ast[slot] = value;
     if (p->kind == ARG_TENSOR)
         return (a->t[slot] = lower_expr(l, value)) != NULL;
+    if (p->kind == ARG_INTS)
+        return true;   /* the lowering reads the list a->ast[slot] */
     return lower_const(l, value, &a->num[slot]);
 }
 
@@ -419,6 +442,8 @@ static Node *lower_call(Lower *l, const Ast *c)
         if (strcmp(builtins[i].name, c->name) != 0)
             continue;
         Args a = { 0 };
+        if (builtins[i].params[0].kind == ARG_TENSORS)
+            return builtins[i].fn(l, c, &a, builtins[i].op);
         if (!bind_args(l, &builtins[i], c, &a))
             return NULL;
         return builtins[i].fn(l, c, &a, builtins[i].op);
@@ -471,9 +496,7 @@ Node *lower_expr(Lower *l, const Ast *a)
         Node *x = lower_expr(l, a->lhs);
         return x ? ir_transpose(l->g, x) : NULL;
     }
-    case AST_INDEX:
-        diag_error(l->diags, a->span, "indexing is not implemented yet");
-        return NULL;
+    case AST_INDEX: return lower_index(l, a);
     case AST_LIST:
         diag_error(l->diags, a->span, "a list [...] is only an argument (reshape's extents), not a tensor");
         return NULL;
