@@ -152,7 +152,8 @@ static void emit_dims_check(Emit *e)
     em_line(e, "(void)io;");
     for (int i = 0; i < g->ndecls; i++)
         if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
-            em_line(e, "if (io->%s < 1 || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name, g->decls[i].name);
+            em_line(e, "if (io->%s < %lld || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name,
+                    (long long)(g->decls[i].at_least > 1 ? g->decls[i].at_least : 1), g->decls[i].name);
     dim_locals(e);
     sb_puts(out, checks.s ? checks.s : "");
     sb_free(&checks);
@@ -376,7 +377,7 @@ static void emit_strerror(Emit *e)
     em_line(e, "{");
     em_line(e, "    switch (code) {");
     em_line(e, "    case BP_OK: return \"ok\";");
-    em_line(e, "    case BP_EDIM: return \"a symbolic dim is < 1 or the sizes overflow\";");
+    em_line(e, "    case BP_EDIM: return \"a symbolic dim is < 1 (or less than a constant index on it needs) or the sizes overflow\";");
     em_line(e, "    case BP_ENULL: return \"a pointer the call needs is NULL\";");
     em_line(e, "    case BP_ELABEL: return \"an int label is outside its range\";");
     em_line(e, "    default: return \"unknown error code\";");

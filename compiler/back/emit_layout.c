@@ -31,10 +31,11 @@ static const char **slice_index(Emit *e, Shape in, const int64_t *ints, const ch
     const char **r = arena_alloc(e->g->arena, sizeof(char *) * MAX_RANK);
     for (int k = 0, j = 0; k < in.rank; k++) {
         int64_t lo = ints[3 * k];
-        if (ints[3 * k + 2])
-            r[k] = arena_printf(e->g->arena, "%lld", (long long)lo);
+        const char *i = ints[3 * k + 2] ? "0" : idx[j++];
+        if (lo < 0)   /* counted from the end of a symbolic axis */
+            r[k] = arena_printf(e->g->arena, "(%s - %lld + %s)", em_extent(e, in.d[k]), (long long)-lo, i);
         else
-            r[k] = plus(e, idx[j++], lo);
+            r[k] = ints[3 * k + 2] ? arena_printf(e->g->arena, "%lld", (long long)lo) : plus(e, i, lo);
     }
     return r;
 }

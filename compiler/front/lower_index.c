@@ -80,27 +80,62 @@ static Node *gather(Lower *l, const Ast *a, int k, Node *e, Node *ids)
     return r;
 }
 
+/* The symbolic dim of extent d must be at least v at run time. */
+static void need_at_least(Lower *l, Extent d, int64_t v)
+{
+    for (int i = 0; i < l->g->ndecls; i++) {
+        Decl *dc = &l->g->decls[i];
+        if (dc->kind == DECL_DIM && dc->sym == -d - 1 && dc->at_least < v)
+            dc->at_least = v;
+    }
+}
+
+/* Bounds lo:hi (or the index lo) on the symbolic axis k of extent d: both
+ * non-negative or both from the end (hi 0: to the end), checked at run time. */
+static bool symbolic_bounds(Lower *l, const AstIndex *it, const char *xs, int k, Extent d, int64_t *ints, bool has_hi)
+{
+    int64_t lo = ints[0], hi = ints[1];
+    char buf[32];
+    const char *dn = extent_str(l->g, d, buf, sizeof buf);
+    if (it->is_slice && (lo >= 0 ? !has_hi || hi < 0 : has_hi && hi > 0)) {
+        error_at(l, it->span, arena_printf(l->arena, "slice %s of axis %d of %s has an extent that depends on the "
+                                           "symbolic %s; on a symbolic axis both bounds are constants >= 0 (2:5) or "
+                                           "both count from the end (-3:, -3:-1)", span_text(l->diags, it->span), k,
+                                           xs, dn));
+        return false;
+    }
+    if (it->is_slice && hi <= lo) {
+        error_at(l, it->span, arena_printf(l->arena, "slice %s is empty for axis %d of %s", span_text(l->diags, it->span),
+                                           k, xs));
+        return false;
+    }
+    need_at_least(l, d, lo >= 0 ? hi : -lo);
+    return true;
+}
+
 /* Axis k of x (extent d) indexed by it: ints[3k..3k+3) of the slice, or false. */
 static bool index_axis(Lower *l, const Ast *a, const Node *x, int k, int64_t *ints, Node **tensor)
 {
     const AstIndex *it = &a->idx[k];
     Extent d = x->shape.d[k];
-    int64_t lo = 0, hi = d;
-    if (it->is_slice && !it->lo && !it->hi)
-        return true;   /* ':' the whole axis */
+    int64_t lo = 0, hi = 0;
+    if (it->is_slice && (!it->lo || numeric(it->lo)) && !it->hi) {
+        double v;
+        if (!it->lo || (lower_const(l, it->lo, &v) && v == 0))
+            return true;   /* ':' or '0:', the whole axis */
+    }
     if (!it->is_slice) {
         if (!int_value(l, it->value, &lo, tensor))
             return false;
     } else if ((it->lo && !int_value(l, it->lo, &lo, NULL)) || (it->hi && !int_value(l, it->hi, &hi, NULL))) {
         return false;
     }
-    char buf[32];
     const char *xs = lower_describe(l, a->lhs, x);
     if (d <= 0) {
-        error_at(l, it->span, arena_printf(l->arena, "axis %d of %s has the symbolic extent %s: only ':' can index it "
-                                           "(constant bounds cannot be checked against it)", k, xs,
-                                           extent_str(l->g, d, buf, sizeof buf)));
-        return false;
+        ints[0] = lo, ints[1] = it->is_slice ? hi : lo + 1, ints[2] = !it->is_slice;
+        if (it->is_slice && !it->hi && lo < 0)
+            ints[1] = 0;
+        return symbolic_bounds(l, it, xs, k, d, ints, it->hi != NULL);
     }
     if (!it->is_slice) {
         int64_t i = lo < 0 ? lo + d : lo;
@@ -113,6 +148,8 @@ static bool index_axis(Lower *l, const Ast *a, const Node *x, int k, int64_t *in
         ints[0] = i, ints[1] = i + 1, ints[2] = 1;
         return true;
     }
+    if (!it->hi)
+        hi = d;
     int64_t b = lo < 0 ? lo + d : lo, e = hi < 0 ? hi + d : hi;
     if (b < 0 || e > d || b >= e) {
         error_at(l, it->span, arena_printf(l->arena, "slice %s is %s for axis %d of %s (extent %lld); bounds are checked, "

@@ -106,6 +106,8 @@ typedef struct Decl {
     bool is_int;         /* INPUT : int                                     */
     int64_t value;       /* DIM: the constant, or 0 if symbolic             */
     int sym;             /* DIM: symbolic index k, or -1                    */
+    int64_t at_least;    /* DIM symbolic: the least value constant indices on
+                            it need (x[:, 4] needs 5); BP_EDIM below; 0: 1  */
     InitKind init;       /* PARAM                                           */
     double init_a, init_b;
     Node *node;          /* INPUT/PARAM leaf                                */

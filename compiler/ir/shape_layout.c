@@ -26,9 +26,13 @@ bool sh_permute(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 }
 
 /* A slice's axis k: ints[3k] start, ints[3k+1] stop, ints[3k+2] 1 when an
- * integer index drops the axis (start is the index). start = stop = 0 and no
- * drop is the whole axis (any extent, symbolic too); every other slice is
- * constant and within a constant extent. The sliced shape of `in`, or false. */
+ * integer index drops the axis (start is the index, stop start + 1). start =
+ * stop = 0 and no drop is the whole axis (any extent). On a constant extent d,
+ * 0 <= start < stop <= d. On a symbolic one the bounds are constant, both
+ * non-negative (0 <= start < stop) or both counted from the end (start < stop
+ * <= 0, d + start the first index, a stop of 0 the end); the generated code
+ * checks that the dim is large enough (Decl.at_least). The sliced shape of
+ * `in`, or false. */
 static bool slice_shape(Shape in, const Node *n, Shape *out, ShapeErr *err)
 {
     if (n->nints != 3 * in.rank)
@@ -40,9 +44,8 @@ static bool slice_shape(Shape in, const Node *n, Shape *out, ShapeErr *err)
             out->d[out->rank++] = in.d[k];
             continue;
         }
-        if (in.d[k] <= 0)
-            FAIL("axis %d of {0} has a symbolic extent: only ':' can index it", k);
-        if (drop ? (lo < 0 || lo >= in.d[k]) : (lo < 0 || hi <= lo || hi > in.d[k]))
+        bool ok = in.d[k] > 0 ? lo >= 0 && lo < hi && hi <= in.d[k] : lo < hi && (lo >= 0 || hi <= 0);
+        if (!ok || (drop && hi != lo + 1))
             FAIL("index out of range on axis %d of {0}", k);
         if (!drop)
             out->d[out->rank++] = hi - lo;
