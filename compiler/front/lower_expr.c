@@ -51,8 +51,14 @@ void lower_shape_error(Lower *l, Span s, const ShapeErr *err, const Ast *const *
         }
     }
     diag_error(l->diags, s, "%s", out);
-    for (int k = 0; k < n; k++)
-        defined_here(l, args[k]);
+    for (int k = 0; k < n; k++) {
+        bool again = false;   /* concat(x, x): one note for x */
+        for (int j = 0; j < k; j++)
+            again |= args[j] && args[k] && args[j]->kind == AST_NAME && args[k]->kind == AST_NAME &&
+                     strcmp(args[j]->name, args[k]->name) == 0;
+        if (!again)
+            defined_here(l, args[k]);
+    }
     lower_def_notes(l);
 }
 
