@@ -25,7 +25,8 @@ enum bp_dtype {
 
 enum bp_error {
     BP_OK = 0,     /* success                                              */
-    BP_EDIM = 1,   /* a symbolic dim < 1, or sizes overflowing              */
+    BP_EDIM = 1,   /* a symbolic dim < 1 (or below what a constant index on
+                      it needs: x[:, 4] needs 5), or sizes overflowing       */
     BP_ENULL = 2,  /* a pointer the call needs is NULL                      */
     BP_ELABEL = 3  /* an int label outside its range                        */
 };

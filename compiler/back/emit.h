@@ -63,6 +63,9 @@ const char *em_scalar(Emit *e, Node *n);
 /* The name a support kernel (bp_kernels.inc) has in this model: P_name, or
  * bp_s_name / bp_d_name when the model calls the runtime. */
 const char *em_kernel(Emit *e, const char *name);
+/* The indices into view n's input 0 for indices idx of n: the permute,
+ * slice and gather views (emit_layout.c). */
+const char **em_view_index(Emit *e, Node *n, const char *const *idx);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

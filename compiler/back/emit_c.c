@@ -35,7 +35,7 @@ static const char *field_comment(Emit *e, const Field *f)
         for (int i = 0; i < g->n; i++) {
             const Node *n = g->nodes[i];
             if (op_reads_labels(n->op) && n->in[1] == f->node)
-                range = n->in[0]->shape.d[1];
+                range = op_label_range(n);
         }
         char buf[32];
         if (range)
@@ -152,7 +152,8 @@ static void emit_dims_check(Emit *e)
     em_line(e, "(void)io;");
     for (int i = 0; i < g->ndecls; i++)
         if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
-            em_line(e, "if (io->%s < 1 || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name, g->decls[i].name);
+            em_line(e, "if (io->%s < %lld || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name,
+                    (long long)(g->decls[i].at_least > 1 ? g->decls[i].at_least : 1), g->decls[i].name);
     dim_locals(e);
     sb_puts(out, checks.s ? checks.s : "");
     sb_free(&checks);
@@ -229,7 +230,7 @@ static bool checked_before(const Emit *e, Phase ph, int i, const bool *only)
     const Node *n = e->g->nodes[i];
     for (int j = 0; j < i; j++) {
         const Node *m = e->g->nodes[j];
-        if (checks_labels(e, ph, j, only) && m->in[1] == n->in[1] && m->in[0]->shape.d[1] == n->in[0]->shape.d[1])
+        if (checks_labels(e, ph, j, only) && m->in[1] == n->in[1] && op_label_range(m) == op_label_range(n))
             return true;
     }
     return false;
@@ -261,7 +262,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];
         if (checks_labels(e, ph, i, only) && !checked_before(e, ph, i, only)) {
-            const char *c = em_extent(e, n->in[0]->shape.d[1]), *f = p->field[n->in[1]->id];
+            const char *c = em_extent(e, op_label_range(n)), *f = p->field[n->in[1]->id];
             em_line(e, "for (int64_t i = 0; i < %s; i++)", em_numel(e, n->in[1]->shape));
             em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", f, f, c);
         }
@@ -376,7 +377,7 @@ static void emit_strerror(Emit *e)
     em_line(e, "{");
     em_line(e, "    switch (code) {");
     em_line(e, "    case BP_OK: return \"ok\";");
-    em_line(e, "    case BP_EDIM: return \"a symbolic dim is < 1 or the sizes overflow\";");
+    em_line(e, "    case BP_EDIM: return \"a symbolic dim is < 1 (or less than a constant index on it needs) or the sizes overflow\";");
     em_line(e, "    case BP_ENULL: return \"a pointer the call needs is NULL\";");
     em_line(e, "    case BP_ELABEL: return \"an int label is outside its range\";");
     em_line(e, "    default: return \"unknown error code\";");

@@ -54,7 +54,9 @@ static const char **view_index(Emit *e, Node *n, const char *const *idx)
         for (int k = 0; k < s.rank; k++)
             in[k] = idx[s.rank - 1 - k];
         e->identity &= s.rank < 2;
-    } else {   /* broadcast */
+    } else if (n->op != OP_BCAST) {
+        return em_view_index(e, n, idx);   /* emit_layout.c */
+    } else {
         for (int k = 0; k < s.rank; k++)
             in[k] = "0";
         for (int k = 0; k < n->shape.rank; k++)
@@ -95,7 +97,10 @@ static const char *value(Emit *e, Node *n, const char *const *idx)
     case OP_CONST: return em_lit(e, n->f);
     case OP_COUNT: return arena_printf(e->g->arena, "(%s)%s", e->real, em_numel(e, n->count));
     case OP_BCAST:
-    case OP_TRANSPOSE: return access(e, n->in[0], view_index(e, n, idx));
+    case OP_TRANSPOSE:
+    case OP_PERMUTE:
+    case OP_SLICE:
+    case OP_GATHER: return access(e, n->in[0], view_index(e, n, idx));
     case OP_RESHAPE: {
         const Node *b = n->in[0];
         while (b->op == OP_RESHAPE)

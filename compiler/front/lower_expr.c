@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "lower.h"
+#include "lower_layout.h"
 
 static bool finite_number(Lower *l, const Ast *a);
 
@@ -50,8 +51,14 @@ void lower_shape_error(Lower *l, Span s, const ShapeErr *err, const Ast *const *
         }
     }
     diag_error(l->diags, s, "%s", out);
-    for (int k = 0; k < n; k++)
-        defined_here(l, args[k]);
+    for (int k = 0; k < n; k++) {
+        bool again = false;   /* concat(x, x): one note for x */
+        for (int j = 0; j < k; j++)
+            again |= args[j] && args[k] && args[j]->kind == AST_NAME && args[k]->kind == AST_NAME &&
+                     strcmp(args[j]->name, args[k]->name) == 0;
+        if (!again)
+            defined_here(l, args[k]);
+    }
     lower_def_notes(l);
 }
 
@@ -208,7 +215,8 @@ static Node *expand_def(Lower *l, const Ast *call, Sym *s)
 
 /* ---- built-in functions ---- */
 
-typedef enum ArgKind { ARG_TENSOR, ARG_NUMBER, ARG_AXIS, ARG_BOOL, ARG_INTS } ArgKind;
+/* ARG_TENSORS: any number of positional tensors, read by the lowering itself (concat) */
+typedef enum ArgKind { ARG_TENSOR, ARG_NUMBER, ARG_AXIS, ARG_BOOL, ARG_INTS, ARG_TENSORS } ArgKind;
 enum { MAX_PARAMS = 6 };
 
 typedef struct ParamSpec {
@@ -380,6 +388,25 @@ static Node *bi_causal(Lower *l, const Ast *c, Args *a, OpKind op)
     return make_checked(l, p, c->span, a->ast);
 }
 
+/* layout (lower_layout.c) */
+static Node *bi_transpose(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)op;
+    return lower_transpose(l, c, a->t[0], a->ast[0], a->num + 1, a->ast + 1);
+}
+
+static Node *bi_reshape(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)op;
+    return lower_reshape(l, c, a->t[0], a->ast[0], a->ast[1]);
+}
+
+static Node *bi_concat(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)a, (void)op;
+    return lower_concat(l, c);
+}
+
 /* The FN rows of ops.def: the language's functions, their parameters and lowerings. */
 #define REQ false, 0
 #define OPT true, 0
@@ -438,6 +465,8 @@ static bool bind_arg(Lower *l, const Builtin *b, Args *a, int slot, const Ast *v
         return (a->t[slot] = lower_expr(l, value)) != NULL;
     if (p->kind == ARG_BOOL)
         return lower_bool(l, b, p, value, &a->num[slot]);
+    if (p->kind == ARG_INTS)
+        return true;   /* the lowering reads the list a->ast[slot] */
     return lower_const(l, value, &a->num[slot]);
 }
 
@@ -490,6 +519,8 @@ static Node *lower_call(Lower *l, const Ast *c)
         if (strcmp(builtins[i].name, c->name) != 0)
             continue;
         Args a = { 0 };
+        if (builtins[i].params[0].kind == ARG_TENSORS)
+            return builtins[i].fn(l, c, &a, builtins[i].op);
         if (!bind_args(l, &builtins[i], c, &a))
             return NULL;
         return builtins[i].fn(l, c, &a, builtins[i].op);
@@ -573,9 +604,7 @@ Node *lower_expr(Lower *l, const Ast *a)
         Node *x = lower_expr(l, a->lhs);
         return x ? ir_transpose(l->g, x) : NULL;
     }
-    case AST_INDEX:
-        diag_error(l->diags, a->span, "indexing is not implemented yet");
-        return NULL;
+    case AST_INDEX: return lower_index(l, a);
     case AST_LIST:
         diag_error(l->diags, a->span, "a list [...] is only an argument (reshape's extents), not a tensor");
         return NULL;

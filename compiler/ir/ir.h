@@ -46,7 +46,8 @@ enum {
     F_DATA = 1,      /* a leaf the caller fills: input, param, grad seed        */
     F_LABELS = 2,    /* input 1 is int labels indexing input 0's last axis       */
     F_MODE = 4,      /* training and inference differ (Node.mode)               */
-    F_STATE = 8      /* state kept across steps (Node.decl names it)            */
+    F_STATE = 8,     /* state kept across steps (Node.decl names it)            */
+    F_GATHER = 16    /* input 1 is int ids indexing the rows (axis 0) of a table */
 };
 
 /* ops.def attr: the one attribute an op reads, which drives printing. */
@@ -105,6 +106,8 @@ typedef struct Decl {
     bool is_int;         /* INPUT : int                                     */
     int64_t value;       /* DIM: the constant, or 0 if symbolic             */
     int sym;             /* DIM: symbolic index k, or -1                    */
+    int64_t at_least;    /* DIM symbolic: the least value constant indices on
+                            it need (x[:, 4] needs 5); BP_EDIM below; 0: 1  */
     InitKind init;       /* PARAM                                           */
     double init_a, init_b;
     Node *node;          /* INPUT/PARAM leaf                                */
@@ -181,6 +184,9 @@ typedef struct OpInfo {
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];
 bool op_reads_labels(OpKind op);
+/* The extent the int labels or ids of a node that reads them (op_reads_labels)
+ * must stay below: the class count of a loss, the row count of a gather. */
+Extent op_label_range(const Node *n);
 static inline bool op_has(OpKind op, int flag) { return (op_info[op].flags & flag) != 0; }
 
 

@@ -42,4 +42,11 @@ const OpInfo op_info[OP_COUNT_] = {
 #undef NOEXPR
 #undef FN
 
-bool op_reads_labels(OpKind op) { return op_has(op, F_LABELS); }
+bool op_reads_labels(OpKind op) { return op_has(op, F_LABELS | F_GATHER); }
+
+Extent op_label_range(const Node *n)
+{
+    if (!op_has(n->op, F_GATHER))
+        return n->in[0]->shape.d[1];
+    return op_info[n->op].kind == K_KERNEL ? n->shape.d[0] : n->in[0]->shape.d[0];
+}

@@ -106,15 +106,18 @@ void host_set(HostTensor *t, int64_t i, double v)
 int64_t host_label_range(const bpc_model *m, const Host *h, const char *input)
 {
     const Graph *g = m->g;
+    int64_t range = 0;   /* the smallest, when several ops read the same labels */
     for (int i = 0; g && i < g->n; i++) {
         const Node *n = g->nodes[i];
         if (op_reads_labels(n->op) && n->in[1]->op == OP_INPUT &&
             strcmp(g->decls[n->in[1]->decl].name, input) == 0) {
-            Extent c = n->in[0]->shape.d[1];
-            return c > 0 ? c : h->dims[-c - 1];
+            Extent c = op_label_range(n);
+            int64_t v = c > 0 ? c : h->dims[-c - 1];
+            if (!range || v < range)
+                range = v;
         }
     }
-    return 0;
+    return range;
 }
 
 const char *host_target(const bpc_model *m) { return m->g ? m->g->target_name : NULL; }

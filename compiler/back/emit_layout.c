@@ -1,0 +1,136 @@
+/* emit_layout: the layout and indexing ops. The views (permute, slice,
+ * gather) are index arithmetic inside their consumer's loop; the kernels
+ * (concat, the scatter of a slice's gradient, the scatter-add of a gather's)
+ * are strided copy loops over buffers. Ids were checked against their range
+ * before anything runs (BP_ELABEL), so every index here is in bounds. */
+#include <string.h>
+#include "emit.h"
+
+static const char *ivar[MAX_RANK] = { "i0", "i1", "i2", "i3" };
+
+/* Row-major linear index of idx in shape s (never the flat index). */
+static const char *lin(Emit *e, Shape s, const char *const *idx)
+{
+    if (s.rank == 0)
+        return "0";
+    const char *r = idx[0];
+    for (int k = 1; k < s.rank; k++)
+        r = arena_printf(e->g->arena, k == 1 ? "%s * %s + %s" : "(%s) * %s + %s", r, em_extent(e, s.d[k]), idx[k]);
+    return r;
+}
+
+/* v + c as an index expression. */
+static const char *plus(Emit *e, const char *v, int64_t c)
+{
+    return c ? arena_printf(e->g->arena, "(%s + %lld)", v, (long long)c) : v;
+}
+
+/* The indices into a slice's input (shape in) for indices idx of its result. */
+static const char **slice_index(Emit *e, Shape in, const int64_t *ints, const char *const *idx)
+{
+    const char **r = arena_alloc(e->g->arena, sizeof(char *) * MAX_RANK);
+    for (int k = 0, j = 0; k < in.rank; k++) {
+        int64_t lo = ints[3 * k];
+        const char *i = ints[3 * k + 2] ? "0" : idx[j++];
+        if (lo < 0)   /* counted from the end of a symbolic axis */
+            r[k] = arena_printf(e->g->arena, "(%s - %lld + %s)", em_extent(e, in.d[k]), (long long)-lo, i);
+        else
+            r[k] = ints[3 * k + 2] ? arena_printf(e->g->arena, "%lld", (long long)lo) : plus(e, i, lo);
+    }
+    return r;
+}
+
+const char **em_view_index(Emit *e, Node *n, const char *const *idx)
+{
+    const char **in = arena_alloc(e->g->arena, sizeof(char *) * MAX_RANK);
+    Shape s = n->in[0]->shape;
+    bool flat = e->flat;
+    e->flat = false;
+    e->identity = false;
+    switch (n->op) {
+    case OP_PERMUTE:
+        for (int i = 0; i < s.rank; i++)
+            in[n->ints[i]] = idx[i];
+        break;
+    case OP_SLICE:
+        in = slice_index(e, s, n->ints, idx);
+        break;
+    default: {   /* gather: row ids[p], then the row's own indices */
+        const Node *ids = n->in[1];
+        int r = ids->shape.rank;
+        in[0] = arena_printf(e->g->arena, "(int64_t)%s[%s]", em_buf(e, ids), lin(e, ids->shape, idx));
+        for (int k = 1; k < s.rank; k++)
+            in[k] = idx[r + k - 1];
+        break;
+    }
+    }
+    e->flat = flat;
+    return in;
+}
+
+/* Loops i0.. over shape s around the lines body() writes. */
+static void open_loops(Emit *e, Shape s)
+{
+    for (int k = 0; k < s.rank; k++) {
+        em_line(e, "for (int64_t %s = 0; %s < %s; %s++)", ivar[k], ivar[k], em_extent(e, s.d[k]), ivar[k]);
+        e->indent++;
+    }
+}
+
+static void close_loops(Emit *e, Shape s) { e->indent -= s.rank; }
+
+static void zero(Emit *e, const char *out, Shape s)
+{
+    em_line(e, "for (int64_t i = 0; i < %s; i++) %s[i] = 0;", em_numel(e, s), out);
+}
+
+/* out = zeros of x's shape with g written at the slice (the gradient of x[s]). */
+void em_unslice(Emit *e, Node *n)
+{
+    em_comment(e, n);
+    const char *out = em_buf(e, n), *g = em_ptr(e, n->in[0]);
+    Shape gs = n->in[0]->shape;
+    zero(e, out, n->shape);
+    open_loops(e, gs);
+    em_line(e, "%s[%s] = %s[%s];", out, lin(e, n->shape, slice_index(e, n->shape, n->ints, ivar)), g, lin(e, gs, ivar));
+    close_loops(e, gs);
+}
+
+/* out = concat(in..., axis): each operand copied to its offset along the axis. */
+void em_concat(Emit *e, Node *n)
+{
+    em_comment(e, n);
+    const char *out = em_buf(e, n);
+    int ax = (int)n->ints[0];
+    int64_t off = 0;
+    for (int i = 0; i < n->nin; i++) {
+        Shape s = n->in[i]->shape;
+        const char *src = em_ptr(e, n->in[i]);
+        const char *to[MAX_RANK];
+        for (int k = 0; k < s.rank; k++)
+            to[k] = k == ax ? plus(e, ivar[k], off) : ivar[k];
+        open_loops(e, s);
+        em_line(e, "%s[%s] = %s[%s];", out, lin(e, n->shape, to), src, lin(e, s, ivar));
+        close_loops(e, s);
+        off += s.d[ax];
+    }
+}
+
+/* out = zeros of the table's shape; out[ids[p]] += g[p] for each position p. */
+void em_scatter_add(Emit *e, Node *n)
+{
+    em_comment(e, n);
+    const char *out = em_buf(e, n), *g = em_ptr(e, n->in[0]), *ids = em_buf(e, n->in[1]);
+    Shape row = n->shape;
+    row.rank--;
+    memmove(row.d, row.d + 1, sizeof(Extent) * (size_t)row.rank);
+    const char *len = em_numel(e, row);
+    zero(e, out, n->shape);
+    em_line(e, "for (int64_t i = 0; i < %s; i++) {", em_numel(e, n->in[1]->shape));
+    e->indent++;
+    em_line(e, "const int64_t r = %s[i];", ids);
+    em_line(e, "for (int64_t j = 0; j < %s; j++)", len);
+    em_line(e, "    %s[r * %s + j] += %s[i * %s + j];", out, len, g, len);
+    e->indent--;
+    em_line(e, "}");
+}

@@ -1,0 +1,17 @@
+/* layout: builders of the layout and indexing ops (ir/layout.c), for the
+ * lowering and the derivative rules. Operands must already fit: a misfit is
+ * an internal error (ir.c's make). */
+#ifndef BPC_LAYOUT_H
+#define BPC_LAYOUT_H
+#include "ir.h"
+
+/* A node for operands known to fit (the shape rule's failure is internal). */
+Node *ir_build(Graph *g, Node proto);
+/* Output axis i reads axis perm[i] of x; composes with a permute below, and
+ * the identity is x itself. */
+Node *ir_permute(Graph *g, Node *x, const int *perm);
+/* Swap axes a and b (in range, non-negative); rank 2 is the plain transpose. */
+Node *ir_swap_axes(Graph *g, Node *x, int a, int b);
+/* x[:, ..., lo:hi, ...] on axis ax, constant bounds within a constant extent. */
+Node *ir_slice_axis(Graph *g, Node *x, int ax, int64_t lo, int64_t hi);
+#endif
