@@ -26,9 +26,10 @@ struct Emit {
     bool identity;        /* every access so far used the loop index as is */
     StrBuf *temps;        /* per-element temporaries of the loop body      */
     int ntemps;
-    const char *kernels[8];  /* support kernels the model calls            */
+    const char *kernels[32]; /* support kernels the model calls            */
     int nkernels;
     bool uses_uniform, uses_normal;   /* P_init's draws                    */
+    bool scratch_used;    /* the pass uses the workspace's scratch area    */
     const char **dimc;    /* by symbolic dim: the C name of its local      */
 };
 
@@ -63,6 +64,9 @@ const char *em_scalar(Emit *e, Node *n);
 /* The name a support kernel (bp_kernels.inc) has in this model: P_name, or
  * bp_s_name / bp_d_name when the model calls the runtime. */
 const char *em_kernel(Emit *e, const char *name);
+/* The scratch elements node n needs (its per-image im2col columns) as a C
+ * expression, or NULL (emit_conv.c). */
+const char *em_conv_scratch(Emit *e, const Node *n);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 
