@@ -10,15 +10,16 @@
 /* conv2d(x[N,C,H,W], w[F,C,KH,KW]) with ints [stride, pad] → [N, F, OH, OW] */
 bool sh_conv2d(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 {
-    (void)g;
     Shape x = n->in[0]->shape, w = n->in[1]->shape;
     int64_t s = n->ints[0], p = n->ints[1];
     if (x.rank != 4)
         FAIL("conv2d of {0}: the input must have rank 4 [N, C, H, W], not rank %d", x.rank);
     if (w.rank != 4)
         FAIL("conv2d with filter {1}: the filter must have rank 4 [F, C, KH, KW], not rank %d", w.rank);
+    char cx[32], cw[32];
     if (x.d[1] != w.d[1])
-        FAIL("conv2d of {0} with {1}: channel mismatch (axis 1 of the input and of the filter differ)");
+        FAIL("conv2d of {0} with {1}: channel mismatch: the input has %s channels (axis 1), the filter %s",
+             extent_str(g, x.d[1], cx, sizeof cx), extent_str(g, w.d[1], cw, sizeof cw));
     if (s < 1 || p < 0)
         FAIL("conv2d: stride must be >= 1 and pad >= 0 (got stride=%lld, pad=%lld)", (long long)s, (long long)p);
     if (x.d[2] < 0 || x.d[3] < 0 || w.d[2] < 0 || w.d[3] < 0)
