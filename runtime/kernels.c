@@ -14,6 +14,7 @@
 #define BPK(name) bp_s_##name
 #define BPK_EXP(x) expf(x)
 #define BPK_SQRT(x) sqrtf(x)
+#define BPK_GEMM bp_sgemm
 #include "bp_kernels.inc"
 #undef BPK_REAL
 #undef BPK
@@ -24,4 +25,5 @@
 #define BPK(name) bp_d_##name
 #define BPK_EXP(x) exp(x)
 #define BPK_SQRT(x) sqrt(x)
+#define BPK_GEMM bp_dgemm
 #include "bp_kernels.inc"

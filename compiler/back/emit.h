@@ -26,9 +26,10 @@ struct Emit {
     bool identity;        /* every access so far used the loop index as is */
     StrBuf *temps;        /* per-element temporaries of the loop body      */
     int ntemps;
-    const char *kernels[8];  /* support kernels the model calls            */
+    const char *kernels[32]; /* support kernels the model calls            */
     int nkernels;
     bool uses_uniform, uses_normal;   /* P_init's draws                    */
+    bool scratch_used;    /* the pass uses the workspace's scratch area    */
     const char **dimc;    /* by symbolic dim: the C name of its local      */
 };
 
@@ -66,6 +67,9 @@ const char *em_kernel(Emit *e, const char *name);
 /* The indices into view n's input 0 for indices idx of n: the permute,
  * slice and gather views (emit_layout.c). */
 const char **em_view_index(Emit *e, Node *n, const char *const *idx);
+/* The scratch elements node n needs (its per-image im2col columns) as a C
+ * expression, or NULL (emit_conv.c). */
+const char *em_conv_scratch(Emit *e, const Node *n);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

@@ -162,6 +162,27 @@ static void emit_dims_check(Emit *e)
     em_line(e, "}");
 }
 
+/* The scratch area after the regions (off[nregions]): the largest any
+ * live op needs (emit_conv.c: per-image im2col columns); false if none. */
+static bool layout_scratch(Emit *e)
+{
+    bool any = false;
+    for (int i = 0; i < e->g->n; i++) {
+        const char *sz = e->p->live[i] ? em_conv_scratch(e, e->g->nodes[i]) : NULL;
+        if (!sz)
+            continue;
+        if (!any)
+            em_line(e, "sz = 0;   /* scratch */");
+        any = true;
+        em_line(e, "if ((size_t)(%s) > sz) sz = (size_t)(%s);", sz, sz);
+    }
+    if (any) {
+        em_line(e, "off[%d] = total;", e->p->nregions);
+        em_line(e, "total += (sz * sizeof(%s) + 63) & ~(size_t)63;", e->real);
+    }
+    return any;
+}
+
 /* Region r's bytes: the largest of the tensors sharing it. */
 static void emit_layout(Emit *e)
 {
@@ -183,7 +204,8 @@ static void emit_layout(Emit *e)
         em_line(e, "off[%d] = total;", r);
         em_line(e, "total += (sz * sizeof(%s) + 63) & ~(size_t)63;", e->real);
     }
-    if (!p->nregions) {   /* no region: neither is read */
+    bool scratch = layout_scratch(e);
+    if (!p->nregions && !scratch) {   /* no region: neither is read */
         em_line(e, "(void)off;");
         em_line(e, "(void)sz;");
     }
@@ -250,7 +272,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
     em_line(e, "int rc = %s_dims_check(io);", e->P);
     em_line(e, "if (rc != BP_OK) return rc;");
     dim_locals(e);
-    bool ws_used = false;
+    bool ws_used = e->scratch_used;
     for (int i = 0; i < g->n; i++)
         if (e->used[i] && p->home[i] == HOME_IO)
             em_line(e, "if (!io->%s) return BP_ENULL;", p->field[i]);
@@ -280,7 +302,7 @@ static void emit_locals(Emit *e)
     const Graph *g = e->g;
     const Plan *p = e->p;
     dim_locals(e);
-    bool ws_used = false;
+    bool ws_used = e->scratch_used;
     for (int i = 0; i < g->n; i++)
         ws_used |= e->used[i] && p->home[i] == HOME_WS;
     if (ws_used) {
@@ -310,6 +332,7 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     const Graph *g = e->g;
     StrBuf body = { 0 };
     memset(e->used, 0, (size_t)g->n + 1);
+    e->scratch_used = false;
     e->out = &body;
     e->indent = 1;
     int work = 0;   /* statements the pass computes: none, and it reads neither io nor ws */

@@ -152,11 +152,17 @@ void em_support(Emit *e)
     rng(e);
 }
 
-/* One param's initialiser: fan-in is dim 0, fan-out dim 1 (else fan-in). */
+/* One param's initialiser: fan-in is dim 0, fan-out dim 1 (else fan-in); a
+ * conv filter [F, C, KH, KW] has fan-in C*KH*KW and fan-out F*KH*KW (SPEC §1,
+ * as PyTorch's init). */
 static void init_param(Emit *e, const Decl *d, int index)
 {
     Shape s = d->shape;
     const char *fan_in = s.rank ? em_extent(e, s.d[0]) : "1", *fan_out = s.rank > 1 ? em_extent(e, s.d[1]) : fan_in;
+    if (s.rank == 4) {
+        fan_in = em_numel(e, (Shape){ 3, { s.d[1], s.d[2], s.d[3] } });
+        fan_out = em_numel(e, (Shape){ 3, { s.d[0], s.d[2], s.d[3] } });
+    }
     const char *v;
     e->uses_uniform |= d->init == INIT_UNIFORM || d->init == INIT_XAVIER || d->init == INIT_NORMAL || d->init == INIT_HE;
     e->uses_normal |= d->init == INIT_NORMAL || d->init == INIT_HE;

@@ -233,7 +233,7 @@ const char *em_kernel(Emit *e, const char *name)
     bool seen = false;
     for (int i = 0; i < e->nkernels; i++)
         seen |= strcmp(e->kernels[i], name) == 0;
-    if (!seen && e->nkernels < 8)
+    if (!seen && e->nkernels < (int)(sizeof e->kernels / sizeof *e->kernels))
         e->kernels[e->nkernels++] = name;
     if (e->gemm == BPC_GEMM_RUNTIME)
         return arena_printf(e->g->arena, "bp_%c_%s", e->f64 ? 'd' : 's', name);

@@ -407,6 +407,72 @@ static Node *bi_concat(Lower *l, const Ast *c, Args *a, OpKind op)
     return lower_concat(l, c);
 }
 
+/* ---- convolution and pooling ---- */
+
+/* Argument slot as an integer >= lo, or a diagnostic at the argument. */
+static bool int_arg(Lower *l, const Ast *c, Args *a, int slot, const char *what, int64_t lo, int64_t *out)
+{
+    double v = a->num[slot];
+    if (v != floor(v) || v < (double)lo || v > 1e9) {
+        diag_error(l->diags, (a->ast[slot] ? a->ast[slot] : c)->span, "%s of %s must be an integer >= %lld, not %g", what,
+                   c->name, (long long)lo, v);
+        lower_def_notes(l);
+        return false;
+    }
+    *out = (int64_t)v;
+    return true;
+}
+
+/* conv2d(x, w, stride=1, pad=0): ints [stride, pad] */
+static Node *bi_conv2d(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node p = { .op = op, .nin = 2, .in = { a->t[0], a->t[1] }, .nints = 2 };
+    if (!int_arg(l, c, a, 2, "stride", 1, &p.ints[0]) || !int_arg(l, c, a, 3, "pad", 0, &p.ints[1]))
+        return NULL;
+    return make_checked(l, p, c->span, a->ast);
+}
+
+/* maxpool2d / avgpool2d(x, k, stride=k): ints [k, stride] */
+static Node *bi_pool(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node p = { .op = op, .nin = 1, .in = { a->t[0] }, .nints = 2 };
+    if (!int_arg(l, c, a, 1, "k", 1, &p.ints[0]))
+        return NULL;
+    if (!a->given[2])
+        p.ints[1] = p.ints[0];
+    else if (!int_arg(l, c, a, 2, "stride", 1, &p.ints[1]))
+        return NULL;
+    return make_checked(l, p, c->span, a->ast);
+}
+
+/* flatten(x) = reshape to [extent 0, product of the rest] */
+static Node *bi_flatten(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    (void)op;
+    Node *x = a->t[0];
+    if (x->shape.rank < 1) {
+        diag_error(l->diags, c->span, "flatten of %s: a scalar has no axis 0", lower_describe(l, a->ast[0], x));
+        lower_def_notes(l);
+        return NULL;
+    }
+    Extent sym = 0;   /* the one symbolic extent after axis 0, if any */
+    int64_t prod = 1;
+    int nsym = 0;
+    for (int k = 1; k < x->shape.rank; k++)
+        if (x->shape.d[k] < 0)
+            sym = x->shape.d[k], nsym++;
+        else
+            prod *= x->shape.d[k];
+    if (nsym > 1 || (nsym == 1 && prod != 1)) {
+        diag_error(l->diags, c->span, "flatten of %s: the product of the extents after axis 0 mixes symbolic dims",
+                   lower_describe(l, a->ast[0], x));
+        lower_def_notes(l);
+        return NULL;
+    }
+    Shape to = { 2, { x->shape.d[0], nsym ? sym : prod } };
+    return ir_reshape(l->g, x, to);
+}
+
 /* The FN rows of ops.def: the language's functions, their parameters and lowerings. */
 #define REQ false, 0
 #define OPT true, 0

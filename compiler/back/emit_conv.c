@@ -1,0 +1,80 @@
+/* emit_conv: convolution and pooling. Each op is one call of a support
+ * kernel (runtime/bp_kernels.inc: im2col + the model's GEMM, col2im, the
+ * pools); the per-image im2col columns live in the workspace's scratch area
+ * (em_conv_scratch sizes it, emit_c.c lays it out after the regions). */
+#include "emit.h"
+
+/* The columns [C*KH*KW, OH*OW] one image of a conv node needs, as extents
+ * whose product is the count; false for an op without scratch. */
+static bool col_shape(const Node *n, Shape *s)
+{
+    const Node *a = n->in[0], *b = n->in[1];
+    switch (n->op) {
+    case OP_CONV2D:   /* x, w → y */
+        *s = (Shape){ 4, { a->shape.d[1], b->shape.d[2] * b->shape.d[3], n->shape.d[2], n->shape.d[3] } };
+        return true;
+    case OP_CONV2D_DW:   /* dy, x → dw */
+        *s = (Shape){ 4, { b->shape.d[1], n->ints[2] * n->ints[3], a->shape.d[2], a->shape.d[3] } };
+        return true;
+    case OP_CONV2D_DX:   /* dy, w → dx */
+        *s = (Shape){ 4, { b->shape.d[1], b->shape.d[2] * b->shape.d[3], a->shape.d[2], a->shape.d[3] } };
+        return true;
+    default: return false;
+    }
+}
+
+const char *em_conv_scratch(Emit *e, const Node *n)
+{
+    Shape s;
+    return col_shape(n, &s) ? em_numel(e, s) : NULL;
+}
+
+/* The scratch area as a pointer expression of the current pass. */
+static const char *scratch(Emit *e)
+{
+    e->scratch_used = true;
+    return arena_printf(e->g->arena, "(%s *)(base + off[%d])", e->real, e->p->nregions);
+}
+
+/* The kernel named name, with the GEMM and im2col/col2im it calls carried along. */
+static const char *conv_kernel(Emit *e, const char *name)
+{
+    if (e->gemm != BPC_GEMM_RUNTIME)
+        em_kernel(e, "gemm");
+    em_kernel(e, "im2col");
+    em_kernel(e, "col2im");
+    return em_kernel(e, name);
+}
+
+/* kernel(N, C, H, W, F, KH, KW, stride, pad, a, b, out, col) for image x[N,C,H,W], filter w[F,C,KH,KW] */
+static void conv_call(Emit *e, Node *n, const char *name, Shape x, Shape w, const Node *a, const Node *b)
+{
+    em_comment(e, n);
+    const char *k = conv_kernel(e, name), *col = scratch(e);
+    em_line(e, "%s(%s, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, %s, %s, %s);", k, em_extent(e, x.d[0]), em_extent(e, x.d[1]),
+            em_extent(e, x.d[2]), em_extent(e, x.d[3]), em_extent(e, w.d[0]), em_extent(e, w.d[2]), em_extent(e, w.d[3]),
+            (long long)n->ints[0], (long long)n->ints[1], em_ptr(e, a), em_ptr(e, b), em_buf(e, n), col);
+}
+
+void em_conv2d(Emit *e, Node *n) { conv_call(e, n, "conv2d", n->in[0]->shape, n->in[1]->shape, n->in[0], n->in[1]); }
+void em_conv2d_dw(Emit *e, Node *n) { conv_call(e, n, "conv2d_dw", n->in[1]->shape, n->shape, n->in[0], n->in[1]); }
+void em_conv2d_dx(Emit *e, Node *n) { conv_call(e, n, "conv2d_dx", n->shape, n->in[1]->shape, n->in[0], n->in[1]); }
+
+/* kernel(N*C, H, W, k, stride, inputs..., out) over the planes of image shape x */
+static void pool_call(Emit *e, Node *n, const char *name, Shape x, const char *inputs)
+{
+    em_comment(e, n);
+    Shape planes = { 2, { x.d[0], x.d[1] } };
+    em_line(e, "%s(%s, %s, %s, %lld, %lld, %s, %s);", em_kernel(e, name), em_numel(e, planes), em_extent(e, x.d[2]),
+            em_extent(e, x.d[3]), (long long)n->ints[0], (long long)n->ints[1], inputs, em_buf(e, n));
+}
+
+void em_maxpool(Emit *e, Node *n) { pool_call(e, n, "maxpool", n->in[0]->shape, em_ptr(e, n->in[0])); }
+void em_avgpool(Emit *e, Node *n) { pool_call(e, n, "avgpool", n->in[0]->shape, em_ptr(e, n->in[0])); }
+void em_avgpool_grad(Emit *e, Node *n) { pool_call(e, n, "avgpool_grad", n->shape, em_ptr(e, n->in[0])); }
+
+void em_maxpool_grad(Emit *e, Node *n)
+{
+    const char *in = arena_printf(e->g->arena, "%s, %s", em_ptr(e, n->in[1]), em_ptr(e, n->in[0]));
+    pool_call(e, n, "maxpool_grad", n->shape, in);
+}
