@@ -31,6 +31,7 @@ struct Emit {
     bool uses_uniform, uses_normal;   /* P_init's draws                    */
     bool scratch_used;    /* the pass uses the workspace's scratch area    */
     const char **dimc;    /* by symbolic dim: the C name of its local      */
+    int mode;             /* F_MODE ops: 0 training, 1 inference (P_predict) */
 };
 
 /* An indented line of the current function. */
@@ -77,4 +78,8 @@ void em_fusion(Emit *e, const Fusion *f);
 void em_support(Emit *e);
 void em_init_fn(Emit *e);
 void em_step_fn(Emit *e);
+/* emit_norm.c: the NULL checks of the batchnorm state a pass touches, and
+ * P_init's running statistics (mean 0, variance 1). */
+void em_norm_checks(Emit *e, Phase ph, const bool *only);
+void em_norm_init(Emit *e);
 #endif

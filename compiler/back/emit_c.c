@@ -9,9 +9,15 @@ extern const char bp_common_text[];
 static const char *field_type(const Emit *e, const Field *f)
 {
     if (f->value)
-        return "int64_t ";
+        return f->role == BP_STATE && strcmp(f->name, "seed") == 0 ? "uint64_t " : "int64_t ";
     const char *t = f->dtype == BP_I32 ? "int32_t" : e->real;
     return arena_printf(e->g->arena, "%s%s *", f->readonly ? "const " : "", t);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 static const char *const role_word[] = { "dim", "input", "param", "output", "target", "grad", "grad_in", "state" };
@@ -21,13 +27,20 @@ static const char *field_comment(Emit *e, const Field *f)
     const Graph *g = e->g;
     if (f->role == BP_DIM)
         return "symbolic dim";
+    if (f->value && strcmp(f->name, "seed") == 0)
+        return "dropout's random seed: the masks hash (seed, step, element)";
     if (f->value)
-        return "optimizer step count (adam); caller zero-fills";
+        return "training step count: _step advances it (adam's bias correction, dropout's masks)";
     const char *shape = shape_str(g, f->shape);
     switch (f->role) {
     case BP_GRAD: return arena_printf(g->arena, "d %s / d %s %s", g->target_name, f->of, shape);
     case BP_GRAD_IN: return arena_printf(g->arena, "upstream gradient d ? / d %s %s", f->of, shape);
-    case BP_STATE: return arena_printf(g->arena, "optimizer state of %s %s; caller zero-fills", f->of, shape);
+    case BP_STATE:
+        if (ends_with(f->name, "_running_mean") || ends_with(f->name, "_running_var"))
+            return arena_printf(g->arena, "batchnorm running %s of %s %s; _init sets %s, training-mode forward updates it",
+                                ends_with(f->name, "_running_mean") ? "mean" : "variance", f->of, shape,
+                                ends_with(f->name, "_running_mean") ? "0" : "1");
+        return arena_printf(g->arena, "optimizer state of %s %s; caller zero-fills", f->of, shape);
     default: break;
     }
     if (f->dtype == BP_I32) {
@@ -82,7 +95,7 @@ static void emit_header(Emit *e, const char *file)
     em_line(e, "%s", "");
     em_line(e, "size_t %s_workspace_size(const %s_io *io);   /* bytes of scratch; reads dims only */", P, P);
     em_line(e, "int    %s_predict(const %s_io *io, void *ws);   /* inference mode: the outputs only */", P, P);
-    em_line(e, "int    %s_forward(const %s_io *io, void *ws);   /* outputs and target; keeps what backward needs in ws */", P, P);
+    em_line(e, "int    %s_forward(const %s_io *io, void *ws);   /* training mode: outputs and target; keeps what backward needs in ws */", P, P);
     em_line(e, "int    %s_backward(const %s_io *io, void *ws);  /* gradients; after forward with the same io and ws */", P, P);
     em_line(e, "int    %s_grad(const %s_io *io, void *ws);      /* forward + backward */", P, P);
     if (e->g->opt)
@@ -281,6 +294,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
     for (int i = 0; i < p->ncopies; i++)
         if (copy_wanted(e, &p->copies[i], ph, only))
             em_line(e, "if (!io->%s) return BP_ENULL;", p->copies[i].field);
+    em_norm_checks(e, ph, only);
     for (int i = 0; i < g->n; i++) {
         const Node *n = g->nodes[i];
         if (checks_labels(e, ph, i, only) && !checked_before(e, ph, i, only)) {
@@ -409,8 +423,8 @@ static void emit_strerror(Emit *e)
 }
 
 /* P_predict: inference mode, the outputs only — the forward nodes the
- * outputs depend on (no target, no labels unless an output reads them).
- * No op differs between modes yet, so it computes what forward does for them. */
+ * outputs depend on (no target, no labels unless an output reads them),
+ * the mode ops (F_MODE: batchnorm's statistics, dropout) emitted in inference mode. */
 static void emit_predict(Emit *e, StrBuf *fns)
 {
     bool *only = arena_alloc(e->g->arena, (size_t)e->g->n + 1);
@@ -424,7 +438,9 @@ static void emit_predict(Emit *e, StrBuf *fns)
                 ir_mark_deps(e->g, f->root, only), grew = true;
         }
     }
+    e->mode = 1;
     emit_function(e, fns, "predict", PH_FORWARD, "predict: inference mode, the outputs only", only);
+    e->mode = 0;
 }
 
 /* The entry points first (they tell which support kernels are called), then

@@ -203,6 +203,7 @@ void em_init_fn(Emit *e)
     for (int i = 0; i < g->ndecls; i++)
         if (g->decls[i].kind == DECL_PARAM)
             init_param(e, &g->decls[i], i);
+    em_norm_init(e);
     e->indent--;
     em_line(e, "}");
 }
@@ -269,6 +270,8 @@ void em_step_fn(Emit *e)
         if (d->kind == DECL_PARAM)
             update_param(e, d, plan_grad_field(g, i));
     }
+    if (g->opt != OPT_ADAM && ir_has_op(g, OP_DROPOUT))
+        em_line(e, "io->step++;   /* the next step draws new dropout masks */");
     em_line(e, "return BP_OK;");
     e->indent--;
     em_line(e, "}");

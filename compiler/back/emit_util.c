@@ -219,6 +219,12 @@ static const char *render(Emit *e, const Node *n, int depth, int outer)
         return arena_printf(a, outer > prec(n->op) ? "(%s%s%s)" : "%s%s%s", x, op, y);
     if (n->nin == 2)
         return arena_printf(a, "%s(%s, %s)", op_info[n->op].name, x, y);
+    if (n->nin > 2) {   /* layernorm(x, stats, gamma, beta) */
+        const char *args = arena_printf(a, "%s, %s", x, y);
+        for (int k = 2; k < n->nin; k++)
+            args = arena_printf(a, "%s, %s", args, render(e, n->in[k], depth + 1, 0));
+        return arena_printf(a, "%s(%s)", op_info[n->op].name, args);
+    }
     return arena_printf(a, "%s(%s)", op_info[n->op].name, x);
 }
 

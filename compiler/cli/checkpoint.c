@@ -86,10 +86,11 @@ static int hook(const char *name)
     return v && *v ? atoi(v) : -1;
 }
 
-/* A tensor a checkpoint holds: every param; with state, the optimizer's too. */
+/* A tensor a checkpoint holds: every param and batchnorm's running averages
+ * (what inference needs); with state, the optimizer's too. */
 static bool saved(const HostTensor *t, bool state)
 {
-    return t->data && (t->info->role == BP_PARAM || (state && t->info->role == BP_STATE));
+    return t->data && (t->info->role == BP_PARAM || host_is_running(t->info) || (state && t->info->role == BP_STATE));
 }
 
 static int64_t io_step(const Host *h)

@@ -119,8 +119,11 @@ int cmd_eval(Cli *cli)
     HostTensor *loss = target ? host_find(&s.h, target) : NULL, *scores, *labels;
     if (loss && loss->info->rank != 0)
         loss = NULL;
-    if (rc == EXIT_OK && loss)   /* the loss from forward, the outputs from predict */
+    if (rc == EXIT_OK && loss) {   /* the loss from forward, the outputs from predict */
+        void **running = host_running_save(&s.h);   /* forward must not move batchnorm's averages */
         rc = call(&s, "eval", "forward", s.e->forward(s.h.io, s.h.ws));
+        host_running_restore(&s.h, running);
+    }
     double value = loss ? host_get(loss, 0) : 0;
     if (rc == EXIT_OK)
         rc = call(&s, "eval", "predict", s.e->predict(s.h.io, s.h.ws));

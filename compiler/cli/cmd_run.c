@@ -102,7 +102,12 @@ int cmd_run(Cli *cli)
         bool grads = false;
         for (int i = 0; i < s.e->num_tensors; i++)
             grads |= s.e->tensors[i].role == BP_GRAD;
+        void **running = cli->load ? host_running_save(&s.h) : NULL;
         int r = grads ? s.e->grad(s.h.io, s.h.ws) : s.e->forward(s.h.io, s.h.ws);
+        host_running_restore(&s.h, running);
+        /* with a trained model, the outputs are inference mode's (as bpc predict's) */
+        if (r == BP_OK && cli->load)
+            r = s.e->predict(s.h.io, s.h.ws);
         rc = r != BP_OK ? call_failed(&s, grads ? "grad" : "forward", r) : report(&s, cli);
     }
     session_close(&s);

@@ -253,7 +253,9 @@ static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
         int64_t n = tr->val.examples - from < cli->batch ? tr->val.examples - from : cli->batch;
         *batch_dim(tr) = n;
         fill_batch(&tr->val, NULL, from, n);
+        void **running = host_running_save(&tr->s.h);   /* validation leaves batchnorm's averages as trained */
         int rc = tr->s.e->forward(tr->s.h.io, tr->s.h.ws);
+        host_running_restore(&tr->s.h, running);
         if (rc != BP_OK) {
             fprintf(stderr, "bpc: train: validation: %s\n", tr->s.e->strerror(rc));
             return EXIT_MODEL;

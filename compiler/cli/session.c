@@ -178,6 +178,9 @@ int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt)
         return EXIT_MODEL;
     }
     s->e->init(s->h.io, cli->seed);
+    HostTensor *seed = host_find(&s->h, "seed");   /* dropout's masks: keyed by --seed too */
+    if (seed && seed->info->role == BP_STATE && !seed->data)
+        memcpy(s->h.io + seed->info->offset, &cli->seed, sizeof cli->seed);
     session_random_inputs(s, cli, cli->seed + 1);
     /* after init: --in may also give params and upstream gradients (T_grad_in) */
     for (int p = 0; p < cli->nins; p++) {

@@ -29,8 +29,32 @@ static void add_state(const Graph *g, Fields *f)
                 add(g, f, (Field){ arena_printf(g->arena, "%s_%s", d->name, suffix[s]), BP_STATE, BP_F32, d->shape,
                                    d->name, false, false, NULL, d->span });
         }
-    if (g->opt == OPT_ADAM)
+    bool dropout = ir_has_op(g, OP_DROPOUT);
+    if (dropout)
+        add(g, f, (Field){ "seed", BP_STATE, BP_I64, { 0, { 0 } }, NULL, false, true, NULL, { 0 } });
+    if (g->opt == OPT_ADAM || dropout)
         add(g, f, (Field){ "step", BP_STATE, BP_I64, { 0, { 0 } }, NULL, false, true, NULL, { 0 } });
+}
+
+/* batchnorm's running averages: NAME_running_mean, NAME_running_var [C],
+ * NAME the binding (norm_state_of) */
+static void add_running(const Graph *g, Fields *f)
+{
+    static const char *const what[] = { "mean", "var" };
+    for (int i = 0; i < g->n; i++) {
+        const Node *n = g->nodes[i];
+        if (n->op != OP_BN_STATS)
+            continue;
+        const char *of = norm_state_of(g, n);
+        Span span = { 0 };
+        for (int k = i + 1; k < g->n; k++)
+            if (g->nodes[k]->op == OP_BATCHNORM && g->nodes[k]->in[1] == n)
+                span = g->nodes[k]->span;
+        Shape c = { 1, { n->shape.d[1] } };
+        for (int s = 0; s < 2; s++)
+            add(g, f, (Field){ arena_printf(g->arena, "%s_running_%s", of, what[s]), BP_STATE, BP_F32, c, of, false,
+                               false, NULL, span });
+    }
 }
 
 Fields *fields_build(const Graph *g)
@@ -58,6 +82,7 @@ Fields *fields_build(const Graph *g)
     if (g->grad_in)
         add(g, f, (Field){ g->grad_in->name, BP_GRAD_IN, BP_F32, g->grad_in->shape, g->target_name, true, false,
                            g->grad_in, g->target_span });
+    add_running(g, f);
     add_state(g, f);
     return f;
 }

@@ -473,6 +473,79 @@ static Node *bi_flatten(Lower *l, const Ast *c, Args *a, OpKind op)
     return ir_reshape(l->g, x, to);
 }
 
+/* ---- normalization and dropout (ops.def "normalization and dropout") ---- */
+
+/* How many nodes of op the graph holds: the index of the next batchnorm or
+ * dropout, which keys its state fields or its random mask. */
+static int op_sites(const Lower *l, OpKind op)
+{
+    int k = 0;
+    for (int i = 0; i < l->g->n; i++)
+        k += l->g->nodes[i]->op == op;
+    return k;
+}
+
+/* gamma and beta (slots 1 and 2) are float vectors [extent]; eps (slot 3)
+ * is >= 0 and momentum (slot 4, batchnorm's) in [0, 1]. */
+static bool norm_args(Lower *l, const Ast *c, Args *a, Extent extent, const char *axis)
+{
+    ShapeErr err;
+    for (int k = 1; k <= 2; k++) {
+        Node *t = a->t[k];
+        if (t->is_int || t->shape.rank != 1 || t->shape.d[0] != extent) {
+            char buf[32];
+            snprintf(err.msg, sizeof err.msg, "%s of {0} needs %s of shape [%s] (%s), found {1}", c->name,
+                     k == 1 ? "gamma" : "beta", extent_str(l->g, extent, buf, sizeof buf), axis);
+            const Ast *args[2] = { a->ast[0], a->ast[k] };
+            Node *nodes[2] = { a->t[0], t };
+            lower_shape_error(l, c->span, &err, args, nodes, 2);
+            return false;
+        }
+    }
+    const char *bad = a->num[3] < 0 ? "eps must be >= 0" : a->ast[4] && (a->num[4] < 0 || a->num[4] > 1) ? "momentum must lie in [0, 1]" : NULL;
+    if (bad) {
+        diag_error(l->diags, a->ast[a->num[3] < 0 ? 3 : 4]->span, "%s's %s, found %g", c->name, bad,
+                   a->num[a->num[3] < 0 ? 3 : 4]);
+        lower_def_notes(l);
+        return false;
+    }
+    return true;
+}
+
+/* layernorm(x, gamma, beta, eps) over the last axis */
+static Node *bi_layernorm(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node *x = a->t[0];
+    Node p = { .op = OP_LN_STATS, .nin = 1, .in = { x }, .f = a->num[3] };
+    Node *st = make_checked(l, p, c->span, a->ast);
+    if (!st || !norm_args(l, c, a, x->shape.d[x->shape.rank - 1], "its last axis"))
+        return NULL;
+    return make_checked(l, (Node){ .op = op, .nin = 4, .in = { x, st, a->t[1], a->t[2] } }, c->span, a->ast);
+}
+
+/* batchnorm(x, gamma, beta, eps, momentum) over every axis but the channel (axis 1) */
+static Node *bi_batchnorm(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    Node *x = a->t[0];
+    Node p = { .op = OP_BN_STATS, .nin = 1, .in = { x }, .f = a->num[4], .decl = op_sites(l, OP_BN_STATS) };
+    Node *st = make_checked(l, p, c->span, a->ast);
+    if (!st || !norm_args(l, c, a, x->shape.d[1], "its channel axis, axis 1"))
+        return NULL;
+    return make_checked(l, (Node){ .op = op, .nin = 4, .in = { x, st, a->t[1], a->t[2] }, .f = a->num[3] }, c->span, a->ast);
+}
+
+/* dropout(x, p), 0 <= p <= 1 */
+static Node *bi_dropout(Lower *l, const Ast *c, Args *a, OpKind op)
+{
+    if (!(a->num[1] >= 0 && a->num[1] <= 1)) {
+        diag_error(l->diags, a->ast[1]->span, "dropout's p is a probability: it must lie in [0, 1], found %g", a->num[1]);
+        lower_def_notes(l);
+        return NULL;
+    }
+    Node p = { .op = op, .nin = 1, .in = { a->t[0] }, .f = a->num[1], .decl = op_sites(l, op) };
+    return make_checked(l, p, c->span, a->ast);
+}
+
 /* The FN rows of ops.def: the language's functions, their parameters and lowerings. */
 #define REQ false, 0
 #define OPT true, 0

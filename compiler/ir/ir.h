@@ -225,4 +225,8 @@ bool ir_verify(const Graph *g, char *msg, size_t len);
 void ir_check(const Graph *g, const char *after);
 void ir_dump(const Graph *g, FILE *out, int from, int to);
 const char *node_label(const Graph *g, const Node *n);    /* "h" or "%12" */
+/* shape_norm.c: whose batchnorm state stats (a BN_STATS node) is: the name
+ * bound to the batchnorm, else "batchnorm<k>"; fields NAME_running_mean/_var. */
+const char *norm_state_of(const Graph *g, const Node *stats);
+bool ir_has_op(const Graph *g, OpKind op);
 #endif

@@ -103,6 +103,46 @@ void host_set(HostTensor *t, int64_t i, double v)
     }
 }
 
+bool host_is_running(const bp_tensor_info *t)
+{
+    size_t n = strlen(t->name);
+    return t->role == BP_STATE && t->rank == 1 &&
+           ((n > 13 && strcmp(t->name + n - 13, "_running_mean") == 0) ||
+            (n > 12 && strcmp(t->name + n - 12, "_running_var") == 0));
+}
+
+void **host_running_save(const Host *h)
+{
+    bool any = false;
+    for (int i = 0; i < h->n; i++)
+        any |= h->t[i].data && host_is_running(h->t[i].info);
+    void **s = any ? calloc((size_t)h->n, sizeof *s) : NULL;
+    for (int i = 0; s && i < h->n; i++) {
+        const HostTensor *t = &h->t[i];
+        if (!t->data || !host_is_running(t->info))
+            continue;
+        s[i] = malloc((size_t)t->numel * t->elsize);
+        if (!s[i]) {
+            for (int k = 0; k < i; k++)
+                free(s[k]);
+            free(s);
+            return NULL;
+        }
+        memcpy(s[i], t->data, (size_t)t->numel * t->elsize);
+    }
+    return s;
+}
+
+void host_running_restore(Host *h, void **saved)
+{
+    for (int i = 0; saved && i < h->n; i++)
+        if (saved[i]) {
+            memcpy(h->t[i].data, saved[i], (size_t)h->t[i].numel * h->t[i].elsize);
+            free(saved[i]);
+        }
+    free(saved);
+}
+
 int64_t host_label_range(const bpc_model *m, const Host *h, const char *input)
 {
     const Graph *g = m->g;

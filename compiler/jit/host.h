@@ -36,6 +36,14 @@ double host_get(const HostTensor *t, int64_t i);
 void host_set(HostTensor *t, int64_t i, double v);
 /* The class count labels index for an int input (0 if it is not labels). */
 int64_t host_label_range(const bpc_model *m, const Host *h, const char *input);
+/* Batchnorm's running averages (NAME_running_mean, NAME_running_var): state
+ * that a training-mode forward updates and P_predict reads. */
+bool host_is_running(const bp_tensor_info *t);
+/* A copy of every running average, to put back with host_running_restore
+ * (which frees it) after a forward that must not move them (validation,
+ * eval); NULL when the model has none or memory ran out. */
+void **host_running_save(const Host *h);
+void host_running_restore(Host *h, void **saved);
 /* The symbolic dims of a model in order, and their count. */
 int host_dim_names(const bpc_entry *e, const char **names, int max);
 /* The grad target's name ("loss"), or NULL. */

@@ -17,6 +17,10 @@
  *   OUTDIR/fb/    the same after P_forward then P_backward (must equal grad/)
  *   OUTDIR/step/  (with -DHAS_STEP) after P_step: outputs, targets, gradients,
  *                 the updated params and optimizer state (incl. `step`)
+ *   OUTDIR/predict/ the outputs after P_predict (inference mode)
+ * Batchnorm's running averages (NAME_running_mean/_var) are restored to the
+ * loaded values before each call, so every directory holds them after one
+ * training-mode forward (grad/, fb/, step/), and predict reads the loaded ones.
  * Prints "fb_vs_grad MAXDIFF" (the largest |fb - grad| relative to the tensor's
  * largest |grad|). Exit 0 ok, 1 a call or file failed, 2 bad usage. */
 #include <errno.h>
@@ -178,6 +182,34 @@ static void npy_write(const char *dir, const Buf *b)
 
 static bool is_result(int role) { return role == BP_OUTPUT || role == BP_TARGET || role == BP_GRAD; }
 
+/* batchnorm's running averages: state a training-mode forward updates */
+static bool is_running(const bp_tensor_info *t)
+{
+    size_t n = strlen(t->name);
+    return t->role == BP_STATE && ((n > 13 && strcmp(t->name + n - 13, "_running_mean") == 0) ||
+                                   (n > 12 && strcmp(t->name + n - 12, "_running_var") == 0));
+}
+
+static void *running0[MAX_T];   /* the loaded running averages, by buffer */
+
+static void running_save(void)
+{
+    for (int i = 0; i < nbufs; i++)
+        if (is_running(bufs[i].info)) {
+            running0[i] = malloc((size_t)bufs[i].numel * bufs[i].esz);
+            if (!running0[i])
+                die("out of memory", NULL);
+            memcpy(running0[i], bufs[i].data, (size_t)bufs[i].numel * bufs[i].esz);
+        }
+}
+
+static void running_restore(void)
+{
+    for (int i = 0; i < nbufs; i++)
+        if (running0[i])
+            memcpy(bufs[i].data, running0[i], (size_t)bufs[i].numel * bufs[i].esz);
+}
+
 static void poison_results(void)
 {
     for (int i = 0; i < nbufs; i++)
@@ -192,7 +224,7 @@ static void write_results(const char *dir, bool with_params)
         die("cannot create ", dir);
     for (int i = 0; i < nbufs; i++) {
         int r = bufs[i].info->role;
-        if (is_result(r) || (with_params && (r == BP_PARAM || r == BP_STATE)))
+        if (is_result(r) || is_running(bufs[i].info) || (with_params && (r == BP_PARAM || r == BP_STATE)))
             npy_write(dir, &bufs[i]);
     }
 }
@@ -319,12 +351,14 @@ int main(int argc, char **argv)
     if (mkdir(argv[2], 0777) != 0 && errno != EEXIST)
         die("cannot create ", argv[2]);
 
+    running_save();
     poison_results();
     check(M(_grad)((const void *)io, ws), "grad");
     snprintf(dir, sizeof dir, "%s/grad", argv[2]);
     write_results(dir, false);
     void **snap = snapshot();
 
+    running_restore();
     poison_results();
     check(M(_forward)((const void *)io, ws), "forward");
     check(M(_backward)((const void *)io, ws), "backward");
@@ -335,7 +369,18 @@ int main(int argc, char **argv)
         free(snap[i]);
     free(snap);
 
+    running_restore();
+    poison_results();
+    check(M(_predict)((const void *)io, ws), "predict");
+    snprintf(dir, sizeof dir, "%s/predict", argv[2]);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        die("cannot create ", dir);
+    for (int i = 0; i < nbufs; i++)
+        if (bufs[i].info->role == BP_OUTPUT)
+            npy_write(dir, &bufs[i]);
+
 #ifdef HAS_STEP
+    running_restore();
     poison_results();
     check(M(_step)((void *)io, ws), "step");
     for (int i = 0; i < nbufs; i++)   /* the step count lives in the io struct */
@@ -344,5 +389,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s/step", argv[2]);
     write_results(dir, true);
 #endif
+    for (int i = 0; i < nbufs; i++)
+        free(running0[i]);
     return 0;
 }

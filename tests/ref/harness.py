@@ -231,6 +231,10 @@ def make_data(case, model, seed):
             d[t.name] = rng.uniform(-1, 1, size=shape)
         elif t.role == "STATE" and t.dtype == "I64":
             d[t.name] = np.array(2, dtype=np.int64)
+        elif t.role == "STATE" and t.name.endswith("_running_var"):   # batchnorm's running averages
+            d[t.name] = rng.uniform(0.5, 1.5, size=shape)
+        elif t.role == "STATE" and t.name.endswith("_running_mean"):
+            d[t.name] = rng.uniform(-0.5, 0.5, size=shape)
         elif t.role == "STATE" and t.name.endswith("_v"):
             d[t.name] = rng.uniform(0, 0.01, size=shape)
         elif t.role == "STATE":
@@ -243,11 +247,22 @@ def make_data(case, model, seed):
     return d
 
 
+def is_running(tt):
+    """batchnorm's running averages NAME_running_mean/_var: state the reference
+    receives (float64, no grad) and returns updated by one training-mode forward."""
+    return tt.role == "STATE" and (tt.name.endswith("_running_mean") or tt.name.endswith("_running_var"))
+
+
 def reference(case, model, data):
-    """dict name -> numpy float64: outputs, target, grads, and (with optimize) 'step/NAME' results."""
+    """dict name -> numpy float64: outputs, target, grads, the running averages after
+    one training-mode forward, 'predict/NAME' outputs in inference mode (when the
+    reference returns them), and (with optimize) 'step/NAME' results."""
     t = {}
     for k, v in data.items():
         tt = model.by_name[k]
+        if is_running(tt):
+            t[k] = torch.tensor(v, dtype=torch.float64)
+            continue
         if tt.role == "STATE":
             continue
         t[k] = torch.tensor(v, dtype=torch.int64) if v.dtype.kind == "i" else \
@@ -259,6 +274,12 @@ def reference(case, model, data):
             if tt.name not in res:
                 raise HarnessError("the reference returns no '%s'" % tt.name)
             out[tt.name] = res[tt.name].detach().numpy().reshape(model.shape(tt))
+        if is_running(tt):
+            if tt.name not in res:
+                raise HarnessError("the reference returns no updated '%s'" % tt.name)
+            out[tt.name] = res[tt.name].detach().numpy().reshape(model.shape(tt))
+        if tt.role == "OUTPUT" and "predict/" + tt.name in res:
+            out["predict/" + tt.name] = res["predict/" + tt.name].detach().numpy().reshape(model.shape(tt))
     grads = [tt for tt in model.tensors if tt.role == "GRAD"]
     if grads:
         T = res[model.target]
@@ -402,7 +423,7 @@ def run_aot(env, model, data, p, d):
     save_inputs(model, data, os.path.join(d, "in"))
     out = run([os.path.join(d, "driver"), "in", "out"] + ["%s=%d" % kv for kv in model.dims.items()], "driver", cwd=d)
     res = {}
-    for sub in ("grad", "fb", "step"):
+    for sub in ("grad", "fb", "step", "predict"):
         sd = os.path.join(d, "out", sub)
         if os.path.isdir(sd):
             for f in os.listdir(sd):
@@ -457,16 +478,18 @@ def compare(model, ref, res, p, tol):
     fails = []
     rtol = tol[p["dtype"]]
     floor = 1e-2 * max([1.0] + [float(np.max(np.abs(v), initial=0)) for v in ref.values()])
-    subs = ["grad"] + (["fb", "step"] if p["kind"] == "aot" else [])
+    subs = ["grad"] + (["fb", "step", "predict"] if p["kind"] == "aot" else [])
     if p["kind"] == "aot" and not model.optimizer:
         subs.remove("step")
     for sub in subs:
         for k, want in ref.items():
-            if "/" in k and sub != "step":
+            if "/" in k and sub not in ("step", "predict"):
                 continue
-            if sub == "step" and not k.startswith("step/"):
+            if sub in ("step", "predict") and not k.startswith(sub + "/"):
                 continue
-            name = k[5:] if sub == "step" else k
+            name = k[len(sub) + 1:] if sub in ("step", "predict") else k
+            if p["kind"] == "jit" and model.by_name.get(name) and is_running(model.by_name[name]):
+                continue   # bpc run reports outputs and gradients only
             got = res.get(sub + "/" + name)
             if got is None:
                 fails.append("%s: %s missing" % (sub, name))
