@@ -63,6 +63,8 @@ const char *em_scalar(Emit *e, Node *n);
 /* The name a support kernel (bp_kernels.inc) has in this model: P_name, or
  * bp_s_name / bp_d_name when the model calls the runtime. */
 const char *em_kernel(Emit *e, const char *name);
+/* A loop's node that LOOP or LOOP_BACK emits, not the pass (emit_for.c). */
+bool em_loop_skips(const Node *n);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

@@ -145,7 +145,7 @@ static void unknown_name(Lower *l, const Ast *a, const char *what)
 static Node *lower_name(Lower *l, const Ast *a)
 {
     Node *n = lookup_local(l, a->name);
-    if (n)
+    if (n || lower_loop_name(l, a->name, a->span, &n))
         return n;
     Sym *s = symtab_find(&l->syms, a->name);
     if (!s) {
@@ -472,6 +472,8 @@ Node *lower_expr(Lower *l, const Ast *a)
         return x ? ir_transpose(l->g, x) : NULL;
     }
     case AST_INDEX:
+        if (lower_is_loop_index(l, a))
+            return lower_loop_index(l, a);
         diag_error(l->diags, a->span, "indexing is not implemented yet");
         return NULL;
     case AST_LIST:
