@@ -96,6 +96,8 @@ static bool find_carried(Lower *l, const Stmt *st, Loop *L)
     for (int i = 0; i < st->nbody; i++) {
         const Stmt *b = st->body[i];
         Sym *s = symtab_find(&l->syms, b->name);
+        if (s && s->kind == SYM_BIND && !s->node && !dead_local(l, b->name))
+            return false;   /* its binding failed and was reported */
         if (!s || s->kind != SYM_BIND || !s->node || dead_local(l, b->name))
             continue;
         bool seen = false;
