@@ -65,6 +65,9 @@ const char *em_scalar(Emit *e, Node *n);
 const char *em_kernel(Emit *e, const char *name);
 /* A loop's node that LOOP or LOOP_BACK emits, not the pass (emit_for.c). */
 bool em_loop_skips(const Node *n);
+/* explain's lines for a loop's node: the loop's opening and closing lines
+ * (true: n printed so), or nothing (false: n is an ordinary statement). */
+bool explain_loop(Emit *e, const Node *n, FILE *out);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

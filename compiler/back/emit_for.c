@@ -83,6 +83,10 @@ static void emit_acc(Emit *e, const Node *acc, const char *l)
     memcpy(outer.d, acc->shape.d, sizeof(Extent) * (size_t)axis);
     memcpy(inner.d, acc->shape.d + axis + 1, sizeof(Extent) * (size_t)inner.rank);
     const char *ni = em_numel(e, inner), *ext = em_extent(e, acc->shape.d[axis]);
+    if (outer.rank == 0) {
+        em_line(e, "for (int64_t i = 0; i < %s; i++) %s[%s * %s + i] += %s[i];", ni, a, l, ni, c);
+        return;
+    }
     em_line(e, "for (int64_t o = 0; o < %s; o++)", em_numel(e, outer));
     em_line(e, "    for (int64_t i = 0; i < %s; i++) %s[(o * %s + %s) * %s + i] += %s[o * %s + i];", ni, a, ext, l, ni, c, ni);
 }
@@ -145,6 +149,10 @@ void em_loop_index(Emit *e, Node *n)
     memcpy(inner.d, w->shape.d + axis + 1, sizeof(Extent) * (size_t)inner.rank);
     const char *ni = em_numel(e, inner), *ext = em_extent(e, w->shape.d[axis]), *l = counter(e, n->ints[0]);
     em_comment(e, n);
+    if (outer.rank == 0) {
+        em_line(e, "memcpy(%s, %s + %s * %s, (size_t)%s * sizeof(%s));", em_buf(e, n), em_ptr(e, w), l, ni, ni, e->real);
+        return;
+    }
     em_line(e, "for (int64_t o = 0; o < %s; o++)", em_numel(e, outer));
     em_line(e, "    memcpy(%s + o * %s, %s + (o * %s + %s) * %s, (size_t)%s * sizeof(%s));", em_buf(e, n), ni,
             em_ptr(e, w), ext, l, ni, ni, e->real);
@@ -152,3 +160,33 @@ void em_loop_index(Emit *e, Node *n)
 
 /* a copy, so that the carried values of the next iteration never alias */
 void em_loop_copy(Emit *e, Node *n) { em_copy(e, em_buf(e, n), n->in[0]); }
+
+/* ---- explain ---- */
+
+static const char *bounds_text(Emit *e, const Loop *L)
+{
+    char a[64], b[64];
+    return arena_printf(e->g->arena, "%s..%s", L->lo >= 0 ? arena_printf(e->g->arena, "%lld", (long long)L->lo) : extent_str(e->g, L->lo, a, sizeof a),
+                        L->hi >= 0 ? arena_printf(e->g->arena, "%lld", (long long)L->hi) : extent_str(e->g, L->hi, b, sizeof b));
+}
+
+bool explain_loop(Emit *e, const Node *n, FILE *out)
+{
+    if (!n->loop)
+        return false;
+    const Loop *L = &e->g->loops[loop_index_of(n)];
+    bool back = loop_is_back(n);
+    const Node *first = back ? L->dcarry[0] : L->carry[0];
+    if (n == first) {
+        fprintf(out, "%*s  for %s in %s%s {   # %s\n", 4 * e->indent, "", L->var, bounds_text(e, L), back ? ", in reverse" : "",
+                back ? "each iteration restores its carried values, recomputes the body, then runs this"
+                     : "the carried values are saved per iteration, for the backward pass");
+        e->indent++;
+    }
+    if (n->op == OP_LOOP || n->op == OP_LOOP_BACK) {
+        e->indent--;
+        fprintf(out, "%*s  }\n", 4 * e->indent, "");
+        return true;
+    }
+    return n->op == OP_LOOP_SAVE;
+}
