@@ -71,6 +71,11 @@ const char **em_view_index(Emit *e, Node *n, const char *const *idx);
 /* The scratch elements node n needs (its per-image im2col columns) as a C
  * expression, or NULL (emit_conv.c). */
 const char *em_conv_scratch(Emit *e, const Node *n);
+/* A loop's node that LOOP or LOOP_BACK emits, not the pass (emit_for.c). */
+bool em_loop_skips(const Node *n);
+/* explain's lines for a loop's node: the loop's opening and closing lines
+ * (true: n printed so), or nothing (false: n is an ordinary statement). */
+bool explain_loop(Emit *e, const Node *n, FILE *out);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

@@ -352,7 +352,7 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     int work = 0;   /* statements the pass computes: none, and it reads neither io nor ws */
     for (int i = 0; i < g->n; i++) {
         Node *n = g->nodes[i];
-        if (!e->p->live[i] || n->phase != ph || (only && !only[i]))
+        if (!e->p->live[i] || n->phase != ph || (only && !only[i]) || em_loop_skips(n))
             continue;
         work++;
         if (e->p->fusion_of[i] >= 0)

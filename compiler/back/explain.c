@@ -30,7 +30,7 @@ static void statement(Emit *e, const Node *n, FILE *out)
 {
     const char *lhs = e->p->home[n->id] == HOME_IO ? e->p->field[n->id] : e->p->cname[n->id];
     const char *rhs = em_render(e, n, 0);
-    int w = fprintf(out, "  %-10s = %s", lhs, rhs);
+    int w = fprintf(out, "%*s  %-10s = %s", 4 * e->indent, "", lhs, rhs);
     for (const char *c = rhs; *c; c++)
         w -= ((unsigned char)*c & 0xC0) == 0x80;   /* columns are characters */
     fprintf(out, "%*s%s\n", w < 58 ? 58 - w : 1, "", shape_str(e->g, n->shape));
@@ -40,14 +40,14 @@ static void statement(Emit *e, const Node *n, FILE *out)
     int nrules = 0;
     collect_rules(e->p, n, rules, &nrules, 8, 0);
     for (int i = 0; i < nrules; i++)
-        fprintf(out, "      by %s\n", rules[i]);
+        fprintf(out, "%*s      by %s\n", 4 * e->indent, "", rules[i]);
 }
 
 static void section(Emit *e, Phase ph, FILE *out)
 {
     for (int i = 0; i < e->g->n; i++) {
         const Node *n = e->g->nodes[i];
-        if (e->p->live[i] && e->p->mat[i] && n->phase == ph)
+        if (e->p->live[i] && e->p->mat[i] && n->phase == ph && !explain_loop(e, n, out))
             statement(e, n, out);
     }
     for (int i = 0; i < e->p->ncopies; i++)

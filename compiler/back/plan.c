@@ -18,9 +18,11 @@ static void mark_live(Plan *p)
     for (int i = 0; i < g->ngrads; i++)
         p->live[g->grads[i].node->id] = true;
     for (int i = g->n - 1; i >= 0; i--)
-        if (p->live[i])
+        if (p->live[i]) {
+            plan_loop_live(p, g->nodes[i]);
             for (int k = 0; k < g->nodes[i]->nin; k++)
                 p->live[g->nodes[i]->in[k]->id] = true;
+        }
     for (int i = 0; i < g->n; i++)
         if (p->live[i])
             for (int k = 0; k < g->nodes[i]->nin; k++)
@@ -74,7 +76,7 @@ static void decide_buffers(Plan *p)
             continue;
         int c = consumer[i];
         bool fusable = p->fuse && p->uses[i] == 1 && depth[i] < FUSE_MAX_DEPTH && c >= 0 &&
-                       g->nodes[c]->phase == n->phase && !stretches(g->nodes[c]) &&
+                       g->nodes[c]->phase == n->phase && g->nodes[c]->loop == n->loop && !stretches(g->nodes[c]) &&
                        op_info[g->nodes[c]->op].kind != K_KERNEL && g->nodes[c]->op != OP_RESHAPE;
         p->mat[i] = !fusable;
         if (p->mat[i])
@@ -143,6 +145,7 @@ static void last_uses(Plan *p, int *last)
         if (last[id] < end)
             last[id] = end;
     }
+    plan_loop_lifetimes(p, last);
     for (int i = g->n - 1; i >= 0; i--) {
         Node *n = g->nodes[i];
         if (!p->live[i] || p->mat[i] || p->home[i] != HOME_NONE)
@@ -275,10 +278,10 @@ static const char *const reserved[] = {
     "NULL", "INFINITY", "NAN",
 };
 
-/* t12 and v3 are the names of unnamed buffers and loop temporaries. */
+/* t12 and v3 are the names of unnamed buffers and loop temporaries, l0 a for-loop's counter. */
 static bool generated_name(const char *s)
 {
-    return (s[0] == 't' || s[0] == 'v') && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1);
+    return (s[0] == 't' || s[0] == 'v' || s[0] == 'l') && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1);
 }
 
 bool plan_reserved(const char *s)

@@ -66,6 +66,11 @@ typedef struct Plan {
  * decisions and the homes. */
 void plan_fuse(Plan *p, const int *consumer);
 
+/* A for-loop runs its regions repeatedly (ir/loop.h): their nodes, and all
+ * they read, stay alive (last[id]) until the loop's last region ends (plan_loop.c). */
+void plan_loop_lifetimes(const Plan *p, int *last);
+/* A live LOOP or LOOP_BACK makes live what it writes and reads besides its inputs. */
+void plan_loop_live(Plan *p, const Node *n);
 /* The plan of g (run once, by the pipeline in compile.c; the model holds it):
  *  1. liveness: the nodes an output, the target or a gradient needs;
  *  2. buffers: which live nodes are materialised (kernel results, values read

@@ -6,7 +6,7 @@
 
 static bool live_same_phase(const Plan *p, const Node *a, const Node *b)
 {
-    return p->live[a->id] && p->live[b->id] && a->phase == b->phase;
+    return p->live[a->id] && p->live[b->id] && a->phase == b->phase && a->loop == b->loop;
 }
 
 /* The only live consumer of n in its phase, or NULL. */

@@ -172,6 +172,9 @@ static void lower_bind(Lower *l, const Stmt *st)
 /* A name that must denote a float tensor (outputs, targets). */
 static Node *tensor_named(Lower *l, const char *name, Span span, const char *role)
 {
+    Node *dead;
+    if (lower_loop_name(l, name, span, &dead))
+        return NULL;
     Sym *s = symtab_find(&l->syms, name);
     if (s && s->kind != SYM_DEF && s->kind != SYM_DIM && !s->node)
         return NULL;   /* its definition was reported */
@@ -403,7 +406,7 @@ void lower_module(Lower *l, const Module *m)
         case ST_OUTPUT: lower_outputs(l, st); break;
         case ST_GRAD: lower_grad(l, st); break;
         case ST_OPTIMIZE: lower_optimize(l, st); break;
-        case ST_FOR: diag_error(l->diags, st->span, "for loops are not implemented yet"); break;
+        case ST_FOR: lower_for(l, st); break;
         }
     }
     if (l->diags->nerrors == 0)

@@ -38,6 +38,8 @@ typedef struct Lower {
     int nframes;
     long work;
     bool work_reported;
+    struct LoopCtx *loop;   /* the for-loop being lowered (lower_loop.c)     */
+    Symtab loop_dead;       /* names bound inside a finished loop            */
 } Lower;
 
 /* Lower a parsed module into g; errors go to d. */
@@ -50,6 +52,14 @@ bool lower_const(Lower *l, const Ast *a, double *out);
 const char *lower_describe(Lower *l, const Ast *a, const Node *n);
 /* Report a failed shape rule, with {0} and {1} replaced by the operands. */
 void lower_shape_error(Lower *l, Span s, const ShapeErr *err, const Ast *const *args, Node *const *nodes, int n);
+/* for-loops (lower_loop.c): the statement; a name's use that the loop
+ * decides (the loop variable, a name bound inside a finished loop: true, *out
+ * the node or NULL after reporting); whether an index names the loop
+ * variable, and its lowering. */
+void lower_for(Lower *l, const Stmt *st);
+bool lower_loop_name(Lower *l, const char *name, Span span, Node **out);
+bool lower_is_loop_index(const Lower *l, const Ast *a);
+Node *lower_loop_index(Lower *l, const Ast *a);
 /* Notes "in expansion of 'f'" for each active def call. */
 void lower_def_notes(Lower *l);
 #endif

@@ -152,7 +152,7 @@ static void unknown_name(Lower *l, const Ast *a, const char *what)
 static Node *lower_name(Lower *l, const Ast *a)
 {
     Node *n = lookup_local(l, a->name);
-    if (n)
+    if (n || lower_loop_name(l, a->name, a->span, &n))
         return n;
     Sym *s = symtab_find(&l->syms, a->name);
     if (!s) {
@@ -743,7 +743,10 @@ Node *lower_expr(Lower *l, const Ast *a)
         Node *x = lower_expr(l, a->lhs);
         return x ? ir_transpose(l->g, x) : NULL;
     }
-    case AST_INDEX: return lower_index(l, a);
+    case AST_INDEX:
+        if (lower_is_loop_index(l, a))
+            return lower_loop_index(l, a);
+        return lower_index(l, a);
     case AST_LIST:
         diag_error(l->diags, a->span, "a list [...] is only an argument (reshape's extents), not a tensor");
         return NULL;

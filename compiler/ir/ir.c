@@ -24,7 +24,7 @@ static uint64_t node_hash(const Node *n)
     uint64_t fb;
     memcpy(&fb, &n->f, sizeof fb);
     h = mix(mix(mix(h, fb), (uint64_t)n->axes), (uint64_t)(n->ta | n->tb << 1));
-    h = mix(mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank), (uint64_t)n->mode);
+    h = mix(mix(mix(mix(h, (uint64_t)n->decl), (uint64_t)n->shape.rank), (uint64_t)n->mode), (uint64_t)n->loop);
     for (int i = 0; i < n->nints; i++)
         h = mix(h, (uint64_t)n->ints[i]);
     for (int i = 0; i < n->shape.rank; i++)
@@ -39,7 +39,7 @@ static uint64_t node_hash(const Node *n)
 static bool node_same(const Node *a, const Node *b)
 {
     if (a->op != b->op || a->nin != b->nin || a->axes != b->axes || a->ta != b->ta || a->tb != b->tb ||
-        a->decl != b->decl || a->mode != b->mode || a->nints != b->nints ||
+        a->decl != b->decl || a->mode != b->mode || a->loop != b->loop || a->nints != b->nints ||
         memcmp(a->ints, b->ints, sizeof(int64_t) * (size_t)a->nints) != 0 ||
         memcmp(&a->f, &b->f, sizeof a->f) != 0 || !shape_eq(a->shape, b->shape) ||
         !shape_eq(a->count, b->count) || memcmp(a->map, b->map, sizeof a->map) != 0)
@@ -84,6 +84,7 @@ static Node *table_find(Graph *g, const Node *proto)
 Node *ir_make(Graph *g, const Node *proto, ShapeErr *err)
 {
     Node tmp = *proto;
+    tmp.loop = g->cur_loop;   /* a loop's nodes never merge with those outside it */
     ShapeErr local;
     if (!op_info[tmp.op].shape(g, &tmp, &tmp.shape, err ? err : &local))
         return NULL;

@@ -81,6 +81,7 @@ struct Node {
     int nints;           /* AT_INTS: how many of ints[] the op reads         */
     int64_t ints[MAX_INTS];
     int mode;            /* F_MODE ops: 0 training, 1 inference              */
+    int loop;            /* 0, or the loop region it belongs to (ir/loop.h)  */
     /* naming and provenance */
     const char *name;    /* the source name bound to it, if any             */
     const char *rule;    /* derivative rule that built it (explain), or NULL */
@@ -158,6 +159,9 @@ struct Graph {
     Hyper lr, mu, beta1, beta2, eps;
     int nfwd;            /* nodes [0, nfwd) are the forward pass    */
     Phase building;      /* phase given to new nodes                */
+    int cur_loop;        /* loop region given to new nodes (ir/loop.h) */
+    struct Loop *loops;  /* for-loops, by index (ir/loop.h)           */
+    int nloops, cloops;
 };
 
 /* The op table, generated from ops.def. */

@@ -150,6 +150,8 @@ def bp_of(n, P):
         return "%s(%s)" % (a["name"], ", ".join(k))
     if n.op in BMM_OPS:
         return bmm_bp(n, k)
+    if n.op == "index":
+        return "%s[%s]" % (a["name"], a["var"])
     raise ValueError(n.op)
 
 
@@ -188,6 +190,8 @@ def py_of(n, P, env):
         return "d_%s(%s)" % (a["name"], ", ".join(k))
     if n.op in BMM_OPS:
         return bmm_py(n, k)
+    if n.op == "index":
+        return "%s[_k]" % env[a["name"]]
     raise ValueError(n.op)
 
 
@@ -348,6 +352,24 @@ class BmmGen:
         r = self.r
         axis = r.choice([None, -1, -2, len(S) - 1, len(S) - 2])
         return Node("causal_softmax", S, [self.gen(S, d)], f="softmax", axis=axis)
+# ---------------------------------------------------------------- for loops
+
+def loop_bp(name, n, P):
+    """A loop statement: kids[0] the value before the loop, kids[1] the body's
+    value, which reads `name` (carried) and index nodes W[var]."""
+    a = n.a
+    return ["%s = %s" % (name, bp_of(n.kids[0], P)), "for %s in %s..%s {" % (a["var"], a["lo"], a["hi"]),
+            "    %s = %s" % (name, bp_of(n.kids[1], P)), "}"]
+
+
+def loop_py(name, n, P, env):
+    a = n.a
+    hi = P.dims[a["hi"]][0] if isinstance(a["hi"], str) else a["hi"]
+    out = ["    v_%s = %s" % (name, py_of(n.kids[0], P, env))]
+    env[name] = "v_" + name
+    out.append("    for _k in range(%d, %d):" % (a["lo"], hi))
+    out.append("        v_%s = %s" % (name, py_of(n.kids[1], P, env)))
+    return out
 
 
 # ---------------------------------------------------------------- programs
@@ -377,7 +399,7 @@ class Prog:
                     used.add(m.a["name"])
                 if m.op in ("xent", "svm"):
                     used.add(m.a["labels"])
-                if m.op == "call":
+                if m.op in ("call", "index"):
                     used.add(m.a["name"])
         if self.grad and self.grad[0] == "grad" and self.grad[1]:
             used.update(self.grad[1])
@@ -399,6 +421,8 @@ class Prog:
         for _, n in self.stmts:
             for m in n.walk():
                 dims_used.update(e for e in m.shape if isinstance(e, str))
+                if m.op == "loop" and isinstance(m.a["hi"], str):
+                    dims_used.add(m.a["hi"])
         sym = [d for d in self.dims if self.dims[d][1] and d in dims_used]
         const = [d for d in self.dims if not self.dims[d][1] and d in dims_used]
         if sym:
@@ -419,7 +443,7 @@ class Prog:
             if name in used:
                 lines.append("def %s(%s) = %s" % (name, ", ".join(formals), bp_of(body, self)))
         for name, n in self.stmts:
-            lines.append("%s = %s" % (name, bp_of(n, self)))
+            lines.extend(loop_bp(name, n, self) if n.op == "loop" else ["%s = %s" % (name, bp_of(n, self))])
         if self.outputs:
             lines.append("output " + ", ".join(self.outputs))
         if self.grad and self.grad[0] == "grad":
@@ -459,7 +483,10 @@ class Prog:
             out.append("    def d_%s(%s):" % (name, ", ".join(formals)))
             out.append("        return %s" % py_of(body, self, denv))
         for name, n in self.stmts:
-            out.append("    v_%s = %s" % (name, py_of(n, self, env)))
+            if n.op == "loop":
+                out.extend(loop_py(name, n, self, env))
+            else:
+                out.append("    v_%s = %s" % (name, py_of(n, self, env)))
             env[name] = "v_" + name
         ret = list(dict.fromkeys(self.outputs + [self.target]))
         out.append("    return {%s}" % ", ".join("%r: v_%s" % (r, r) for r in ret))
@@ -703,11 +730,33 @@ class Gen(BmmGen):
             top = body(3)
         self.P.defs.append((name, formals, top))
 
+    def loop_stmt(self):
+        """name = init; for k in lo..hi { name = tanh(name * e + W[k]) }: a
+        carried value, captured values in e, a param indexed by the loop variable."""
+        r, P = self.r, self.P
+        S = self.shape(r.randint(0, 3))
+        name, var = self.fresh("h"), self.fresh("k")
+        hi = self.fresh("T")
+        P.dims[hi] = (r.randint(1, 4), r.random() < 0.5)
+        lo = r.choice([0, 0, 1]) if P.dims[hi][0] > 1 else 0
+        init = self.gen(S, r.randint(0, 2))
+        carry = Node("leaf", S, name=name)
+        e = self.gen(S, r.randint(0, 2))
+        body = Node("bin", S, [carry, Node("un", S, [e], f="tanh", c=1)], f="*")
+        if r.random() < 0.7:
+            w = self.decl((hi,) + tuple(S), "param")
+            body = Node("bin", S, [body, Node("index", S, name=w, var=var)], f="+")
+        body = Node("un", S, [body], f="tanh", c=1)
+        P.stmts.append((name, Node("loop", S, [init, body], var=var, lo=lo, hi=hi)))
+
     def program(self):
         r, P = self.r, self.P
         if r.random() < 0.4:
             self.make_def()
         for _ in range(r.randint(1, 4)):
+            if r.random() < 0.25:
+                self.loop_stmt()
+                continue
             S = self.shape()
             n = self.gen(S, r.randint(1, 4))
             P.stmts.append((self.fresh("h"), n))
