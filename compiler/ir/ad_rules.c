@@ -273,13 +273,15 @@ void ad_log_softmax(AdCtx *ad, Node *n, Node *g)
 /* g / N as a scalar, for the losses that average over N rows */
 static Node *per_row(AdCtx *ad, Node *n, Node *g)
 {
-    return BIN(DIV, g, ir_count(ad->g, (Shape){ 1, { X->shape.d[0] } }));
+    Shape rows = X->shape;   /* the scores' leading axes: rows of [..., C] */
+    rows.rank--;
+    return BIN(DIV, g, ir_count(ad->g, rows));
 }
 
 /* d cross_entropy(s, y) = (softmax(s) - onehot(y)) * g / N */
 void ad_xent(AdCtx *ad, Node *n, Node *g)
 {
-    RULE("d cross_entropy(s, y) = (softmax(s) - onehot(y)) * g / N");
+    RULE("d cross_entropy(s, y) = (softmax(s) - onehot(y)) * g / N, N the rows of s");
     Node *p = ir_make(ad->g, &(Node){ .op = OP_XENT_GRAD, .nin = 2, .in = { X, Y } }, NULL);
     ad_accum(ad, X, BIN(MUL, p, per_row(ad, n, g)));
 }

@@ -46,7 +46,7 @@ bool op_reads_labels(OpKind op) { return op_has(op, F_LABELS | F_GATHER); }
 
 Extent op_label_range(const Node *n)
 {
-    if (!op_has(n->op, F_GATHER))
-        return n->in[0]->shape.d[1];
+    if (!op_has(n->op, F_GATHER))   /* a loss: the class axis, the scores' last */
+        return n->in[0]->shape.d[n->in[0]->shape.rank - 1];
     return op_info[n->op].kind == K_KERNEL ? n->shape.d[0] : n->in[0]->shape.d[0];
 }

@@ -191,11 +191,15 @@ bool sh_rows(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 static bool sh_labels(const Node *n, ShapeErr *err)
 {
     Shape s = n->in[0]->shape, y = n->in[1]->shape;
-    if (n->in[0]->is_int || s.rank != 2)
+    if (n->in[0]->is_int || s.rank < 2)
         FAIL("expected scores of shape [N, C] as the first argument, found {0}");
     if (!n->in[1]->is_int)
         FAIL("expected int labels (declared `input y[N] : int`) as the second argument, found the float tensor {1}");
-    if (y.rank != 1 || y.d[0] != s.d[0])
+    /* scores [..., C] take labels [...]: one per row, every leading axis a row axis */
+    bool same = y.rank == s.rank - 1;
+    for (int k = 0; same && k < y.rank; k++)
+        same = y.d[k] == s.d[k];
+    if (!same)
         FAIL("expected one label per row of {0}, found {1}");
     return true;
 }
