@@ -10,6 +10,8 @@ builtin, broadcasting on either side and with extent-1 axes (a literal 1 or a di
 of value 1), symbolic and constant dims (symbolic ones bound to 1..4), the four
 `@` forms with `.T` / `ᵀ` transposes, reductions with and without axis= (negative
 axes too), softmax / log_softmax, cross_entropy / svm (margin=) / mse, `def`s,
+batched `@` on rank 3-4 (broadcast batch axes, vectors against stacks), keepdims
+on sum / mean / max / var, var, softmax / log_softmax axis=k, softmax after causal,
 `**` with constant exponents, bindings reused several times, outputs, and one of:
 `grad T` (all params), `grad T wrt ...` (inputs and params), a non-scalar T with
 T_grad_in, or `optimize T with sgd|momentum|adam` (literal hyperparameters, rank-0
