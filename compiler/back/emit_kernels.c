@@ -12,12 +12,24 @@ static void rows_cols(Emit *e, const Node *x, const char **rows, const char **co
     *cols = em_extent(e, s.d[s.rank - 1]);
 }
 
-/* C = op(A) @ op(B) + beta C: vectors are 1-row (left) or 1-column (right) matrices */
+/* The rows of A [..., m, k] (untransposed) with its batch folded in: the product of its leading extents. */
+static const char *folded_rows(Emit *e, Shape sa)
+{
+    sa.rank--;
+    return em_numel(e, sa);
+}
+
+/* C = op(A) @ op(B) + beta C: vectors are 1-row (left) or 1-column (right) matrices;
+ * a stack A [..., m, k] times a matrix B is one GEMM over the batch folded into rows */
 static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const char **m_out, const char **n_out)
 {
     const Node *a = n->in[0], *b = n->in[1];
     Shape sa = a->shape, sb = b->shape;
-    const char *m = sa.rank == 1 ? "1" : em_extent(e, n->ta ? sa.d[1] : sa.d[0]);
+    if (sa.rank > 2) {   /* folded (plan_fuse's one_gemm): [rows, k] @ op(B) */
+        Shape rows = { 2, { 0, sa.d[sa.rank - 1] } };
+        sa = rows;
+    }
+    const char *m = sa.rank == 1 ? "1" : a->shape.rank > 2 ? folded_rows(e, a->shape) : em_extent(e, n->ta ? sa.d[1] : sa.d[0]);
     const char *k = em_extent(e, sa.rank == 1 ? sa.d[0] : n->ta ? sa.d[0] : sa.d[1]);
     const char *nn = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
     const char *lda = em_extent(e, sa.d[sa.rank - 1]);

@@ -26,23 +26,40 @@ static bool has_pointer(const Plan *p, const Node *n)
 /* The other operand of a binary op c, one of whose operands is x. */
 static Node *other(const Node *c, const Node *x) { return c->in[0] == x ? c->in[1] : c->in[0]; }
 
-/* b broadcasts a vector over the rows of a matrix: [n] -> [m, n]. */
+/* b broadcasts a vector over the rows of a matrix: [n] -> [m, n] (or over the
+ * rows of a stack whose batch folds into rows: [n] -> [..., m, n]). */
 static bool row_bias(const Node *b, const Node *x)
 {
-    return b->op == OP_BCAST && b->shape.rank == 2 && b->in[0]->shape.rank == 1 && b->map[0] == -1 && b->map[1] == 0 &&
-           b->in[0]->shape.d[0] == x->shape.d[1] && !b->in[0]->is_int;
+    int r = b->shape.rank;
+    if (b->op != OP_BCAST || r < 2 || b->in[0]->shape.rank != 1 || b->map[r - 1] != 0 || b->in[0]->is_int ||
+        b->in[0]->shape.d[0] != x->shape.d[r - 1])
+        return false;
+    for (int i = 0; i + 1 < r; i++)
+        if (b->map[i] != -1)
+            return false;
+    return true;
 }
 
-/* A sum over axis 0 of root, computed in the same phase. */
+/* A sum over every axis but the last of root (its rows' column sums), computed
+ * in the same phase. */
 static Node *find_colsum(const Plan *p, const Node *root)
 {
     const Graph *g = p->g;
+    int rows = (1 << (root->shape.rank - 1)) - 1;
     for (int i = root->id + 1; i < g->n; i++) {
         Node *n = g->nodes[i];
-        if (n->op == OP_SUM && n->in[0] == root && n->axes == 1 && root->shape.rank == 2 && live_same_phase(p, root, n))
+        if (n->op == OP_SUM && n->in[0] == root && n->axes == rows && root->shape.rank >= 2 && live_same_phase(p, root, n))
             return n;
     }
     return NULL;
+}
+
+/* A product that is one GEMM writing a [rows, n] matrix: rank 2, or a stack
+ * times a matrix with the batch folded into the rows (emit_bmm.c). */
+static bool one_gemm(const Node *mm)
+{
+    const Node *a = mm->in[0], *b = mm->in[1];
+    return mm->shape.rank == 2 || (a->shape.rank > 2 && b->shape.rank == 2 && !mm->ta);
 }
 
 static void add_fusion(Plan *p, Fusion f)
@@ -61,7 +78,7 @@ static void add_fusion(Plan *p, Fusion f)
 static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
 {
     Fusion f = { .root = mm, .kernel = mm };
-    Node *c = mm->shape.rank == 2 ? sole_consumer(p, mm, consumer) : NULL;
+    Node *c = one_gemm(mm) ? sole_consumer(p, mm, consumer) : NULL;
     if (c && (p->fusion_of[c->id] >= 0 || p->in_fusion[c->id]))
         return;   /* A@B + C@D: the first product takes the sum, the second is its addend */
     if (c && c->op == OP_ADD && row_bias(other(c, mm), mm) && has_pointer(p, other(c, mm)->in[0])) {

@@ -10,6 +10,8 @@ builtin, broadcasting on either side and with extent-1 axes (a literal 1 or a di
 of value 1), symbolic and constant dims (symbolic ones bound to 1..4), the four
 `@` forms with `.T` / `ᵀ` transposes, reductions with and without axis= (negative
 axes too), softmax / log_softmax, cross_entropy / svm (margin=) / mse, `def`s,
+batched `@` on rank 3-4 (broadcast batch axes, vectors against stacks), keepdims
+on sum / mean / max / var, var, softmax / log_softmax axis=k, softmax after causal,
 `**` with constant exponents, bindings reused several times, outputs, and one of:
 `grad T` (all params), `grad T wrt ...` (inputs and params), a non-scalar T with
 T_grad_in, or `optimize T with sgd|momentum|adam` (literal hyperparameters, rank-0
@@ -224,6 +226,11 @@ def causal(s):
     # entries above the diagonal of the last two axes become -inf
     T = s.shape[-1]
     return s.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1), float("-inf"))
+
+
+def keep_all(x, f):
+    # a reduction over every axis with keepdims: extent-1 axes of x's rank
+    return f(x).reshape([1] * x.dim())
 '''
 
 
@@ -247,12 +254,12 @@ def bmm_py(n, k):
         return "torch.matmul(%s, %s)" % (k[0], k[1])
     if n.op in ("redk", "var"):
         dim = "" if a["axis"] is None else "dim=%d" % a["axis"]
+        if a["axis"] is None and a["keep"]:   # keepdims over every axis
+            f = {"sum": "v.sum()", "mean": "v.mean()", "max": "torch.amax(v)", "var": "torch.var(v, unbiased=False)"}
+            return "keep_all(%s, lambda v: %s)" % (k[0], f[a["f"]])
         if a["f"] == "var":
             args = ", ".join(x for x in ["%s" % k[0], dim, "unbiased=False", "keepdim=True" if a["keep"] else ""] if x)
             return "torch.var(%s)" % args
-        if a["axis"] is None:   # keepdims over every axis: extent-1 axes of the operand's rank
-            f = {"sum": "%s.sum()", "mean": "%s.mean()", "max": "torch.amax(%s)"}[a["f"]] % k[0]
-            return "%s.reshape([1] * %s.dim())" % (f, k[0])
         f = {"sum": "%s.sum(dim=%d, keepdim=True)", "mean": "%s.mean(dim=%d, keepdim=True)",
              "max": "torch.amax(%s, dim=%d, keepdim=True)"}[a["f"]]
         return f % (k[0], a["axis"])
