@@ -677,7 +677,7 @@ def lay_transpose(g, S, d):
 def lay_reshape(g, S, d):
     """The operand: S's extents reordered, extent-1 axes added or dropped."""
     r = g.r
-    T = [e for e in S if not (g.value(e) == 1 and r.random() < 0.5)]
+    T = [e for e in S if not (g.is_one(e) and r.random() < 0.5)]
     r.shuffle(T)
     while len(T) < MAX_RANK and r.random() < 0.3:
         T.insert(r.randint(0, len(T)), 1)
