@@ -66,6 +66,9 @@ const char *em_kernel(Emit *e, const char *name);
 /* The indices into view n's input 0 for indices idx of n: the permute,
  * slice and gather views (emit_layout.c). */
 const char **em_view_index(Emit *e, Node *n, const char *const *idx);
+/* The readable form of a layout op over its rendered operands x, y
+ * ("x[:, 2:5]", "E[ids]", "transpose(x, 0, 2)"), or NULL for other ops. */
+const char *em_render_layout(Emit *e, const Node *n, const char *x, const char *y);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 
