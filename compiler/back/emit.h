@@ -76,6 +76,9 @@ bool em_loop_skips(const Node *n);
 /* explain's lines for a loop's node: the loop's opening and closing lines
  * (true: n printed so), or nothing (false: n is an ordinary statement). */
 bool explain_loop(Emit *e, const Node *n, FILE *out);
+/* The readable form of a layout op over its rendered operands x, y
+ * ("x[:, 2:5]", "E[ids]", "transpose(x, 0, 2)"), or NULL for other ops. */
+const char *em_render_layout(Emit *e, const Node *n, const char *x, const char *y);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

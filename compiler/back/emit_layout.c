@@ -134,3 +134,40 @@ void em_scatter_add(Emit *e, Node *n)
     e->indent--;
     em_line(e, "}");
 }
+
+/* The slice's indices as written: "x[:, 2:5, 0]" (bounds from the end of a
+ * symbolic axis as negative numbers). */
+static const char *slice_text(Emit *e, const Node *n, Shape in, const char *x)
+{
+    const char *r = NULL;
+    int last = -1;
+    for (int k = 0; k < in.rank; k++)
+        if (n->ints[3 * k] || n->ints[3 * k + 1] || n->ints[3 * k + 2])
+            last = k;
+    for (int k = 0; k <= last; k++) {
+        int64_t lo = n->ints[3 * k], hi = n->ints[3 * k + 1];
+        const char *t = n->ints[3 * k + 2] ? arena_printf(e->g->arena, "%lld", (long long)lo)
+                        : !lo && !hi ? ":"
+                        : hi ? arena_printf(e->g->arena, "%lld:%lld", (long long)lo, (long long)hi)
+                             : arena_printf(e->g->arena, "%lld:", (long long)lo);
+        r = r ? arena_printf(e->g->arena, "%s, %s", r, t) : t;
+    }
+    return arena_printf(e->g->arena, "%s[%s]", x, r ? r : "");
+}
+
+const char *em_render_layout(Emit *e, const Node *n, const char *x, const char *y)
+{
+    switch (n->op) {
+    case OP_SLICE: return slice_text(e, n, n->in[0]->shape, x);
+    case OP_UNSLICE: return arena_printf(e->g->arena, "scatter %s into zeros at %s", x, slice_text(e, n, n->shape, "[]"));
+    case OP_GATHER: return arena_printf(e->g->arena, "%s[%s]", x, y);
+    case OP_PERMUTE: {
+        int a = -1, b = -1;
+        for (int i = 0; i < n->nints; i++)
+            if (n->ints[i] != i)
+                a < 0 ? (a = i) : (b = i);
+        return arena_printf(e->g->arena, "transpose(%s, %d, %d)", x, a, b);
+    }
+    default: return NULL;
+    }
+}

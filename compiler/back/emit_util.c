@@ -183,6 +183,9 @@ static const char *render(Emit *e, const Node *n, int depth, int outer)
     bool right_strict = n->op == OP_SUB || n->op == OP_DIV;
     const char *x = n->nin > 0 ? render(e, n->in[0], depth + 1, inner) : "";
     const char *y = n->nin > 1 ? render(e, n->in[1], depth + 1, inner + right_strict) : "";
+    const char *layout = em_render_layout(e, n, x, y);   /* emit_layout.c */
+    if (layout)
+        return layout;
     switch (n->op) {
     case OP_BCAST:
     case OP_RESHAPE: return render(e, n->in[0], depth + 1, outer);
@@ -219,11 +222,11 @@ static const char *render(Emit *e, const Node *n, int depth, int outer)
         return arena_printf(a, outer > prec(n->op) ? "(%s%s%s)" : "%s%s%s", x, op, y);
     if (n->nin == 2)
         return arena_printf(a, "%s(%s, %s)", op_info[n->op].name, x, y);
-    if (n->nin > 2) {   /* layernorm(x, stats, gamma, beta) */
-        const char *args = arena_printf(a, "%s, %s", x, y);
+    if (n->nin > 2) {   /* concat(a, b, c, ...), layernorm(x, stats, gamma, beta) */
+        const char *r = arena_printf(a, "%s, %s", x, y);
         for (int k = 2; k < n->nin; k++)
-            args = arena_printf(a, "%s, %s", args, render(e, n->in[k], depth + 1, 0));
-        return arena_printf(a, "%s(%s)", op_info[n->op].name, args);
+            r = arena_printf(a, "%s, %s", r, render(e, n->in[k], depth + 1, 0));
+        return arena_printf(a, "%s(%s)", op_info[n->op].name, r);
     }
     return arena_printf(a, "%s(%s)", op_info[n->op].name, x);
 }

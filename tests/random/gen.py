@@ -154,6 +154,8 @@ def bp_of(n, P):
         return bmm_bp(n, k)
     if n.op == "index":
         return "%s[%s]" % (a["name"], a["var"])
+    if n.op == "fmt":
+        return a["bp"].format(*k)
     raise ValueError(n.op)
 
 
@@ -194,6 +196,8 @@ def py_of(n, P, env):
         return bmm_py(n, k)
     if n.op == "index":
         return "%s[_k]" % env[a["name"]]
+    if n.op == "fmt":
+        return a["py"].format(*k)
     raise ValueError(n.op)
 
 
@@ -509,6 +513,10 @@ class Prog:
                     # a label input shared by losses of different class counts
                     # must be valid for each: below the smallest count
                     res[m.a["labels"]] = min(c, res.get(m.a["labels"], c))
+                    v = self.dims[c][0] if isinstance(c, str) else c
+                    res[m.a["labels"]] = min(res.get(m.a["labels"], v), v)
+                if m.op == "fmt" and m.a.get("ids"):   # a gather's ids: the rows of its table
+                    res[m.a["ids"]] = min(res.get(m.a["ids"], m.a["rows"]), m.a["rows"])
         return res
 
     def case(self, name):
@@ -630,6 +638,7 @@ class Gen(BmmGen):
         if self.defs_for(S):
             choices += ["call"] * 2
         choices += self.bmm_choices(S)
+        choices += layout_choices(self, S)
         op = r.choice(choices)
         return getattr(self, "g_" + op)(S, depth - 1)
 
@@ -823,6 +832,141 @@ class Gen(BmmGen):
             elif x < 0.85:
                 hyp[nm] = r.choice(lits[nm])
         return kind, hyp
+
+
+# ---------------------------------------------------------------- layout and indexing
+# transpose(x, a, b), reshape(x, [...]), concat(..., axis=k), slices and integer
+# indices, gathers E[ids]: "fmt" nodes whose kids fill the {0} {1}.. of a .bp and a
+# torch format (the same Python indexing syntax for slices and gathers).
+
+def layout_choices(g, S):
+    return ["layout"] * 3
+
+
+def _value(g, e):
+    return 1 if e == 1 else g.P.dims[e][0]
+
+
+def _is_sym(g, e):
+    return isinstance(e, str) and g.P.dims[e][1]
+
+
+Gen.value = _value
+Gen.is_sym = _is_sym
+
+
+def g_layout(g, S, d):
+    kinds = ["slice", "slice"]
+    if S:
+        kinds += ["reshape", "gather", "gather"]
+    if 2 <= len(S) <= MAX_RANK:
+        kinds.append("transpose")
+    if any(not g.is_sym(e) and g.value(e) >= 2 for e in S):
+        kinds += ["concat", "concat"]
+    return globals()["lay_" + g.r.choice(kinds)](g, S, d)
+
+
+Gen.g_layout = g_layout
+
+
+def lay_transpose(g, S, d):
+    r, n = g.r, len(S)
+    a, b = r.randrange(n), r.randrange(n)
+    T = list(S)
+    T[a], T[b] = T[b], T[a]
+    ba = a - n if r.random() < 0.4 else a
+    bb = b - n if r.random() < 0.4 else b
+    return Node("fmt", S, [g.gen(T, d)], bp="transpose({0}, %d, %d)" % (ba, bb), py="{0}.transpose(%d, %d)" % (a, b))
+
+
+def lay_reshape(g, S, d):
+    """The operand: S's extents reordered, extent-1 axes added or dropped."""
+    r = g.r
+    T = [e for e in S if not (g.is_one(e) and r.random() < 0.5)]
+    r.shuffle(T)
+    while len(T) < MAX_RANK and r.random() < 0.3:
+        T.insert(r.randint(0, len(T)), 1)
+    items = [str(e) for e in S]
+    if S and r.random() < 0.4:
+        items[r.randrange(len(S))] = "-1"
+    py = "{0}.reshape(%s)" % ", ".join(str(g.value(e)) for e in S)
+    return Node("fmt", S, [g.gen(tuple(T), d)], bp="reshape({0}, [%s])" % ", ".join(items), py=py)
+
+
+def lay_concat(g, S, d):
+    """S[k] (a constant >= 2) split into parts: constant dims and 1s."""
+    r = g.r
+    k = r.choice([i for i, e in enumerate(S) if not g.is_sym(e) and g.value(e) >= 2])
+    left, parts = g.value(S[k]), []
+    while left > 0:
+        fit = [e for e in g.P.dims if not g.P.dims[e][1] and g.P.dims[e][0] < g.value(S[k]) and g.P.dims[e][0] <= left]
+        e = r.choice(fit + [1]) if fit and r.random() < 0.6 else 1
+        parts.append(e)
+        left -= g.value(e)
+    kids = [g.gen(S[:k] + (e,) + S[k + 1:], d) for e in parts]
+    ax = k - len(S) if r.random() < 0.4 else k
+    refs = ", ".join("{%d}" % i for i in range(len(kids)))
+    return Node("fmt", S, kids, bp="concat(%s, axis=%d)" % (refs, ax), py="torch.cat([%s], dim=%d)" % (refs, k))
+
+
+def lay_slice(g, S, d):
+    """An operand with axes S came from: an integer index drops an inserted
+    axis, a slice lo:hi takes S[k] (a constant) out of a larger extent."""
+    r = g.r
+    T, idx = [], []
+    for i, e in enumerate(S):
+        if len(T) + len(S) - i < MAX_RANK and r.random() < 0.25:
+            T.append(g.extent())
+            idx.append(_index(g, T[-1]))
+        if g.is_sym(e) or r.random() < 0.4:
+            T.append(e)
+            idx.append(":")
+            continue
+        bigger = [x for x in g.P.dims if g.P.dims[x][0] >= g.value(e)] + [e]
+        T.append(r.choice(bigger))
+        idx.append(_bounds(g, T[-1], g.value(e)))
+    if len(T) < MAX_RANK and r.random() < 0.4:
+        T.append(g.extent())
+        idx.append(_index(g, T[-1]))
+    while idx and idx[-1] == ":" and r.random() < 0.5:
+        idx.pop()
+    if not idx:
+        return g.gen(S, d)
+    sub = ", ".join(idx)
+    return Node("fmt", S, [g.gen(tuple(T), d)], bp="{0}[%s]" % sub, py="{0}[%s]" % sub)
+
+
+def _index(g, e):
+    v = g.value(e)
+    i = g.r.randrange(v)
+    return str(i - v if g.r.random() < 0.4 else i)
+
+
+def _bounds(g, e, n):
+    """lo:hi taking n of e's extent; from the end sometimes (both ends on a symbolic e)."""
+    r, v = g.r, g.value(e)
+    lo = r.randint(0, v - n)
+    hi = lo + n
+    if r.random() < 0.4:
+        lo, hi = lo - v, hi - v
+        return "%d:%s" % (lo, "" if hi == 0 else hi) if lo != -v or g.is_sym(e) else ":%s" % ("" if hi == 0 else hi)
+    if g.is_sym(e):
+        return "%d:%d" % (lo, hi)
+    return "%s:%s" % ("" if lo == 0 and r.random() < 0.5 else lo, "" if hi == v and r.random() < 0.5 else hi)
+
+
+def lay_gather(g, S, d):
+    """E[ids]: ids of shape S[:k] (a fresh int input, or one gathering the same rows)."""
+    r = g.r
+    k = r.randint(1, len(S))
+    rows = g.extent()
+    known = getattr(g, "ids_rows", {})
+    g.ids_rows = known
+    same = [nm for nm, v in known.items() if v == g.value(rows) and g.P.decls[nm][1] == tuple(S[:k])]
+    ids = same[0] if same and r.random() < 0.5 else g.decl(S[:k], "label")
+    known[ids] = g.value(rows)
+    E = g.gen((rows,) + tuple(S[k:]), d)
+    return Node("fmt", S, [E, Node("leaf", S[:k], name=ids)], bp="{0}[{1}]", py="{0}[{1}]", ids=ids, rows=g.value(rows))
 
 
 AVOID = [True]
