@@ -2,6 +2,7 @@
  * kernel (runtime/bp_kernels.inc: im2col + the model's GEMM, col2im, the
  * pools); the per-image im2col columns live in the workspace's scratch area
  * (em_conv_scratch sizes it, emit_c.c lays it out after the regions). */
+#include <string.h>
 #include "emit.h"
 
 /* The columns [C*KH*KW, OH*OW] one image of a conv node needs, as extents
@@ -36,13 +37,13 @@ static const char *scratch(Emit *e)
     return arena_printf(e->g->arena, "(%s *)(base + off[%d])", e->real, e->p->nregions);
 }
 
-/* The kernel named name, with the GEMM and im2col/col2im it calls carried along. */
+/* The kernel named name, with the GEMM and the im2col or col2im it calls
+ * carried along (only those: clang warns of an unused static function). */
 static const char *conv_kernel(Emit *e, const char *name)
 {
     if (e->gemm != BPC_GEMM_RUNTIME)
         em_kernel(e, "gemm");
-    em_kernel(e, "im2col");
-    em_kernel(e, "col2im");
+    em_kernel(e, strcmp(name, "conv2d_dx") == 0 ? "col2im" : "im2col");
     return em_kernel(e, name);
 }
 
