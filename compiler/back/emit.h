@@ -67,6 +67,9 @@ const char *em_kernel(Emit *e, const char *name);
 /* The scratch elements node n needs (its per-image im2col columns) as a C
  * expression, or NULL (emit_conv.c). */
 const char *em_conv_scratch(Emit *e, const Node *n);
+/* The integer arguments of a conv or pool node as the language writes them
+ * (", stride=2, pad=1"), "" for other ops (emit_conv.c). */
+const char *em_conv_args(Emit *e, const Node *n);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

@@ -30,6 +30,21 @@ const char *em_conv_scratch(Emit *e, const Node *n)
     return col_shape(n, &s) ? em_numel(e, s) : NULL;
 }
 
+const char *em_conv_args(Emit *e, const Node *n)
+{
+    long long a = n->nints > 0 ? n->ints[0] : 0, b = n->nints > 1 ? n->ints[1] : 0;
+    switch (n->op) {
+    case OP_CONV2D:
+    case OP_CONV2D_DW:
+    case OP_CONV2D_DX: return arena_printf(e->g->arena, ", stride=%lld, pad=%lld", a, b);
+    case OP_MAXPOOL:
+    case OP_MAXPOOL_GRAD:
+    case OP_AVGPOOL:
+    case OP_AVGPOOL_GRAD: return arena_printf(e->g->arena, ", %lld, stride=%lld", a, b);
+    default: return "";
+    }
+}
+
 /* The scratch area as a pointer expression of the current pass. */
 static const char *scratch(Emit *e)
 {

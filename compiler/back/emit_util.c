@@ -205,9 +205,10 @@ static const char *render(Emit *e, const Node *n, int depth, int outer)
     }
     if (op)
         return arena_printf(a, outer > prec(n->op) ? "(%s%s%s)" : "%s%s%s", x, op, y);
+    const char *more = em_conv_args(e, n);
     if (n->nin == 2)
-        return arena_printf(a, "%s(%s, %s)", op_info[n->op].name, x, y);
-    return arena_printf(a, "%s(%s)", op_info[n->op].name, x);
+        return arena_printf(a, "%s(%s, %s%s)", op_info[n->op].name, x, y, more);
+    return arena_printf(a, "%s(%s%s)", op_info[n->op].name, x, more);
 }
 
 void em_comment(Emit *e, const Node *n)
