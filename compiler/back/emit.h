@@ -79,6 +79,9 @@ bool explain_loop(Emit *e, const Node *n, FILE *out);
 /* The readable form of a layout op over its rendered operands x, y
  * ("x[:, 2:5]", "E[ids]", "transpose(x, 0, 2)"), or NULL for other ops. */
 const char *em_render_layout(Emit *e, const Node *n, const char *x, const char *y);
+/* The integer arguments of a conv or pool node as the language writes them
+ * (", stride=2, pad=1"), "" for other ops (emit_conv.c). */
+const char *em_conv_args(Emit *e, const Node *n);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

@@ -2,6 +2,7 @@
  * kernel (runtime/bp_kernels.inc: im2col + the model's GEMM, col2im, the
  * pools); the per-image im2col columns live in the workspace's scratch area
  * (em_conv_scratch sizes it, emit_c.c lays it out after the regions). */
+#include <string.h>
 #include "emit.h"
 
 /* The columns [C*KH*KW, OH*OW] one image of a conv node needs, as extents
@@ -29,6 +30,21 @@ const char *em_conv_scratch(Emit *e, const Node *n)
     return col_shape(n, &s) ? em_numel(e, s) : NULL;
 }
 
+const char *em_conv_args(Emit *e, const Node *n)
+{
+    long long a = n->nints > 0 ? n->ints[0] : 0, b = n->nints > 1 ? n->ints[1] : 0;
+    switch (n->op) {
+    case OP_CONV2D:
+    case OP_CONV2D_DW:
+    case OP_CONV2D_DX: return arena_printf(e->g->arena, ", stride=%lld, pad=%lld", a, b);
+    case OP_MAXPOOL:
+    case OP_MAXPOOL_GRAD:
+    case OP_AVGPOOL:
+    case OP_AVGPOOL_GRAD: return arena_printf(e->g->arena, ", %lld, stride=%lld", a, b);
+    default: return "";
+    }
+}
+
 /* The scratch area as a pointer expression of the current pass. */
 static const char *scratch(Emit *e)
 {
@@ -36,13 +52,13 @@ static const char *scratch(Emit *e)
     return arena_printf(e->g->arena, "(%s *)(base + off[%d])", e->real, e->p->nregions);
 }
 
-/* The kernel named name, with the GEMM and im2col/col2im it calls carried along. */
+/* The kernel named name, with the GEMM and the im2col or col2im it calls
+ * carried along (only those: clang warns of an unused static function). */
 static const char *conv_kernel(Emit *e, const char *name)
 {
     if (e->gemm != BPC_GEMM_RUNTIME)
         em_kernel(e, "gemm");
-    em_kernel(e, "im2col");
-    em_kernel(e, "col2im");
+    em_kernel(e, strcmp(name, "conv2d_dx") == 0 ? "col2im" : "im2col");
     return em_kernel(e, name);
 }
 

@@ -220,15 +220,16 @@ static const char *render(Emit *e, const Node *n, int depth, int outer)
     }
     if (op)
         return arena_printf(a, outer > prec(n->op) ? "(%s%s%s)" : "%s%s%s", x, op, y);
+    const char *more = em_conv_args(e, n);
     if (n->nin == 2)
-        return arena_printf(a, "%s(%s, %s)", op_info[n->op].name, x, y);
+        return arena_printf(a, "%s(%s, %s%s)", op_info[n->op].name, x, y, more);
     if (n->nin > 2) {   /* concat(a, b, c, ...), layernorm(x, stats, gamma, beta) */
         const char *r = arena_printf(a, "%s, %s", x, y);
         for (int k = 2; k < n->nin; k++)
             r = arena_printf(a, "%s, %s", r, render(e, n->in[k], depth + 1, 0));
         return arena_printf(a, "%s(%s)", op_info[n->op].name, r);
     }
-    return arena_printf(a, "%s(%s)", op_info[n->op].name, x);
+    return arena_printf(a, "%s(%s%s)", op_info[n->op].name, x, more);
 }
 
 void em_comment(Emit *e, const Node *n)

@@ -156,6 +156,8 @@ def bp_of(n, P):
         return "%s[%s]" % (a["name"], a["var"])
     if n.op == "fmt":
         return a["bp"].format(*k)
+    if n.op in CONV_OPS:
+        return conv_bp(n, k)
     raise ValueError(n.op)
 
 
@@ -198,7 +200,90 @@ def py_of(n, P, env):
         return "%s[_k]" % env[a["name"]]
     if n.op == "fmt":
         return a["py"].format(*k)
+    if n.op in CONV_OPS:
+        return conv_py(n, k)
     raise ValueError(n.op)
+
+
+# ---------------------------------------------------------------- convolution and pooling
+
+CONV_OPS = ("conv", "maxpool", "avgpool", "flatten")
+
+
+def conv_bp(n, k):
+    a = n.a
+    if n.op == "conv":
+        args = "".join(", %s=%d" % (nm, a[nm]) for nm in ("stride", "pad") if a[nm] != a["default"][nm])
+        return "conv2d(%s, %s%s)" % (k[0], k[1], args)
+    if n.op == "flatten":
+        return "flatten(%s)" % k[0]
+    return "%s2d(%s, %d%s)" % (n.op, k[0], a["k"], "" if a["stride"] is None else ", stride=%d" % a["stride"])
+
+
+def conv_py(n, k):
+    a = n.a
+    if n.op == "conv":
+        return "torch.nn.functional.conv2d(%s, %s, stride=%d, padding=%d)" % (k[0], k[1], a["stride"], a["pad"])
+    if n.op == "flatten":
+        return "%s.flatten(1)" % k[0]
+    f = {"maxpool": "max_pool2d", "avgpool": "avg_pool2d"}[n.op]
+    return "torch.nn.functional.%s(%s, %d, stride=%d)" % (f, k[0], a["k"], a["stride"] or a["k"])
+
+
+class ConvGen:
+    """conv2d / maxpool2d / avgpool2d / flatten kinds for Gen: an output
+    [n, c, oh, ow] whose image extents are constants (a literal int or a constant
+    dim); the input's H, W are literal ints chosen to give them."""
+
+    def const_extent(self, e):
+        if isinstance(e, int):
+            return e
+        v, sym = self.P.dims[e]
+        return None if sym else v
+
+    def image_in(self, o, k, s, p):
+        """An input extent H with (H + 2p - k) // s + 1 == o, or None."""
+        H = (o - 1) * s + k - 2 * p + self.r.randrange(s)
+        return H if H >= 1 and H + 2 * p >= k else None
+
+    def g_conv(self, S, d):
+        r = self.r
+        oh, ow = self.const_extent(S[2]), self.const_extent(S[3])
+        if oh is None or ow is None:
+            return self.g_un(S, d)
+        kind = r.choice(["conv", "conv", "maxpool", "avgpool"])
+        if kind == "conv":
+            kh, kw, s, p = r.choice([1, 2, 3]), r.choice([1, 2, 3]), r.choice([1, 1, 2]), r.choice([0, 0, 1])
+            H, W = self.image_in(oh, kh, s, p), self.image_in(ow, kw, s, p)
+            if H is None or W is None:
+                p = 0
+                H, W = self.image_in(oh, kh, s, p), self.image_in(ow, kw, s, p)
+            C = self.extent()
+            x, w = self.gen((S[0], C, H, W), d), self.gen((S[1], C, kh, kw), d)
+            return Node("conv", S, [x, w], stride=s, pad=p, default={"stride": 1, "pad": 0})
+        k = r.choice([1, 2, 2, 3])
+        s = r.choice([None, None, 1, 2])
+        H, W = self.image_in(oh, k, s or k, 0), self.image_in(ow, k, s or k, 0)
+        if H is None or W is None or H < k or W < k:
+            return self.g_un(S, d)
+        return Node(kind, S, [self.gen((S[0], S[1], H, W), d)], k=k, stride=s)
+
+    def conv_stmt(self):
+        """In a quarter of the programs, a statement with a conv or pool at its top."""
+        r = self.r
+        if r.random() < 0.25:
+            S = (self.extent(), self.extent(), r.choice([1, 2, 3]), r.choice([1, 2, 3, 4]))
+            self.P.stmts.append((self.fresh("h"), self.g_conv(S, r.randint(1, 3))))
+
+    def g_flatten(self, S, d):
+        """[n, m] from [n, a, b] or [n, a, b, c] with constant a, b, c whose product is m."""
+        m = self.const_extent(S[1])
+        if m is None:
+            return self.g_un(S, d)
+        rest = [e for e in (1, 2, 3, 4) if m % e == 0]
+        a = self.r.choice(rest)
+        T = (S[0], a, m // a) if self.r.random() < 0.5 else (S[0], a, 1, m // a)
+        return Node("flatten", S, [self.gen(T, d)])
 
 
 PY_HELPERS = '''import torch
@@ -531,7 +616,7 @@ class Prog:
 
 # ---------------------------------------------------------------- the generator
 
-class Gen(BmmGen):
+class Gen(BmmGen, ConvGen):
     def __init__(self, seed, avoid=True):
         self.avoid = avoid
         self.r = random.Random(seed)
@@ -639,6 +724,10 @@ class Gen(BmmGen):
             choices += ["call"] * 2
         choices += self.bmm_choices(S)
         choices += layout_choices(self, S)
+        if len(S) == 4:
+            choices += ["conv"] * 3
+        if len(S) == 2:
+            choices += ["flatten"]
         op = r.choice(choices)
         return getattr(self, "g_" + op)(S, depth - 1)
 
@@ -776,6 +865,7 @@ class Gen(BmmGen):
             S = self.shape()
             n = self.gen(S, r.randint(1, 4))
             P.stmts.append((self.fresh("h"), n))
+        self.conv_stmt()
         mode = r.choice(["grad", "grad", "wrt", "vjp", "optimize", "optimize"])
         if mode == "vjp":
             nm, n = P.stmts[-1]

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bench/convnet.sh [BUILD_DIR] [ROUNDS]: bench/convnet.bp's training step (N = 64)
+# and its two conv forwards alone, bpc AOT (--gemm=runtime, cc -O3 -march=native,
+# libbprt) against PyTorch eager (bench/conv_torch.py), both one thread; the
+# variants interleaved in every round, each cell the median over rounds of the
+# per-run medians (bench_timing.h's method). See bench/README.md.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+build=$(cd "${1:-$src/build}" && pwd)
+rounds=${2:-5}
+budget=${BENCH_BUDGET:-0.3}
+CC=${CC:-cc}
+PY=${PYTHON:-/usr/bin/python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+echo "command: bench/convnet.sh $* (rounds $rounds, budget $budget s)"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "cc: $($CC --version | head -1)"
+echo "torch: $($PY -c 'import torch; print(torch.__version__, "mkldnn", torch.backends.mkldnn.is_available())' 2>&1)"
+
+build_one() {   # build_one MODEL EXTRA-CFLAGS: $work/MODEL, the AOT driver over the model
+    "$build/bpc" "$here/$1.bp" -o "$work/$1.c" --name bm --gemm=runtime
+    $CC -O3 -march=native $2 -DMODEL_H="\"$1.h\"" -DP=bm -I"$work" -I"$src/runtime" \
+        "$here/aot_driver.c" "$work/$1.c" "$build/runtime/libbprt.a" -lm -lpthread -o "$work/$1"
+}
+build_one convnet ""
+build_one conv_fwd1 -DBENCH_NO_STEP
+build_one conv_fwd -DBENCH_NO_STEP
+
+declare -A res
+run() {   # run KEY CMD...: append the number the command prints to res[KEY]
+    local key=$1; shift
+    res[$key]="${res[$key]:-} $("$@")"
+}
+for r in $(seq 1 "$rounds"); do
+    for v in $(seq 0 3 | awk -v r="$r" '{print ($1 + r) % 4}'); do
+        case $v in
+        0) run bpc_step sh -c "'$work/convnet' 64 --budget $budget | awk '/^step_ms/{print \$2}'"
+           run bpc_fwd sh -c "'$work/convnet' 64 --budget $budget | awk '/^forward_ms/{print \$2}'" ;;
+        1) run torch_step sh -c "'$PY' '$here/conv_torch.py' step --budget $budget | awk '{print \$2}'" ;;
+        2) run bpc_conv1 sh -c "'$work/conv_fwd1' 64 --budget $budget | awk '/^forward_ms/{print \$2}'"
+           run bpc_conv2 sh -c "'$work/conv_fwd' 64 --budget $budget | awk '/^forward_ms/{print \$2}'" ;;
+        3) run torch_conv1 sh -c "'$PY' '$here/conv_torch.py' conv1 --budget $budget | awk '{print \$2}'"
+           run torch_conv2 sh -c "'$PY' '$here/conv_torch.py' conv2 --budget $budget | awk '{print \$2}'" ;;
+        esac
+    done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+m() { echo "${res[$1]}" | median; }
+printf '%-34s %10s %10s %8s\n' "ms (median of $rounds rounds)" "bpc AOT" "PyTorch" "ratio"
+row() { printf '%-34s %10.3f %10.3f %8.2f\n' "$1" "$2" "$3" "$(echo "$3 / $2" | bc -l)"; }
+row "train step [64,1,28,28]" "$(m bpc_step)" "$(m torch_step)"
+row "conv1 fwd 1->16 3x3 28x28" "$(m bpc_conv1)" "$(m torch_conv1)"
+row "conv2 fwd 16->32 3x3 14x14" "$(m bpc_conv2)" "$(m torch_conv2)"
+echo "bpc forward alone (P_forward, with the loss): $(m bpc_fwd) ms"
+echo "ratio = PyTorch / bpc: above 1, bpc is faster"
