@@ -120,10 +120,27 @@ def fmt_num(v):
     return repr(float(v)) if not float(v).is_integer() else str(int(v))
 
 
+# ---- normalization (layernorm): kids x, gamma, beta; attribute eps (None: the default)
+
+NORM_OPS = ("layernorm",)
+
+
+def norm_bp(n, k):
+    eps = "" if n.a["eps"] is None else ", eps=%s" % fmt_num(n.a["eps"])
+    return "layernorm(%s, %s, %s%s)" % (k[0], k[1], k[2], eps)
+
+
+def norm_py(n, k):
+    eps = 1e-5 if n.a["eps"] is None else float(n.a["eps"])
+    return "torch.nn.functional.layer_norm(%s, (%s.shape[-1],), %s, %s, eps=%r)" % (k[0], k[0], k[1], k[2], eps)
+
+
 def bp_of(n, P):
     """The .bp text of node n in program P."""
     k = [bp_of(c, P) for c in n.kids]
     a = n.a
+    if n.op in NORM_OPS:
+        return norm_bp(n, k)
     if n.op == "leaf":
         return a["name"]
     if n.op == "num":
@@ -155,6 +172,8 @@ def py_of(n, P, env):
     """Python (torch) source computing node n; env maps names to Python expressions."""
     k = [py_of(c, P, env) for c in n.kids]
     a = n.a
+    if n.op in NORM_OPS:
+        return norm_py(n, k)
     if n.op == "leaf":
         return env[a["name"]]
     if n.op == "num":
@@ -448,6 +467,7 @@ class Gen:
             choices += ["loss"] * 2
         if self.defs_for(S):
             choices += ["call"] * 2
+        choices += self.norm_choices(S)
         op = r.choice(choices)
         return getattr(self, "g_" + op)(S, depth - 1)
 
@@ -504,6 +524,16 @@ class Gen:
         x = self.gen(T, d)
         f = "sum" if f == "max" and self.may_tie(x) else f
         return Node("red", S, [x], f=f, axis=axis)
+
+    def norm_choices(self, S):
+        return ["norm"] if S else []
+
+    def g_norm(self, S, d):
+        """layernorm over the last axis, gamma and beta any float tensors of its extent."""
+        r = self.r
+        x = self.gen(S, d)
+        gamma, beta = (self.leaf((S[-1],)) if r.random() < 0.7 else self.gen((S[-1],), d - 1) for _ in range(2))
+        return Node("layernorm", S, [x, gamma, beta], eps=r.choice([None, None, 1e-3, 0.1]))
 
     def g_softmax(self, S, d):
         return Node(self.r.choice(["softmax", "log_softmax"]), S, [self.gen(S, d)])
