@@ -120,18 +120,37 @@ def fmt_num(v):
     return repr(float(v)) if not float(v).is_integer() else str(int(v))
 
 
-# ---- normalization (layernorm): kids x, gamma, beta; attribute eps (None: the default)
+# ---- normalization and dropout. layernorm, batchnorm: kids x, gamma, beta;
+# attributes eps, momentum (None: the default). batchnorm is only ever the whole
+# of a binding NAME (its running averages NAME_running_mean/_var, updated in the
+# reference by NORM_PY's bn). dropout: p 0 or 1 only (the masks are random).
 
-NORM_OPS = ("layernorm",)
+NORM_OPS = ("layernorm", "batchnorm", "dropout")
+NORM_PY = '''
+
+def bn(t, upd, name, x, g, b, momentum, eps):
+    # training-mode batchnorm over every axis but 1; the running averages updated into upd
+    rm, rv = t[name + "_running_mean"].clone(), t[name + "_running_var"].clone()
+    y = torch.nn.functional.batch_norm(x, rm, rv, g, b, training=True, momentum=momentum, eps=eps)
+    upd[name + "_running_mean"], upd[name + "_running_var"] = rm, rv
+    return y
+'''
 
 
 def norm_bp(n, k):
-    eps = "" if n.a["eps"] is None else ", eps=%s" % fmt_num(n.a["eps"])
-    return "layernorm(%s, %s, %s%s)" % (k[0], k[1], k[2], eps)
+    if n.op == "dropout":
+        return "dropout(%s, %s)" % (k[0], fmt_num(n.a["p"]))
+    extra = "".join(", %s=%s" % (a, fmt_num(n.a[a])) for a in ("eps", "momentum") if n.a.get(a) is not None)
+    return "%s(%s, %s, %s%s)" % (n.op, k[0], k[1], k[2], extra)
 
 
 def norm_py(n, k):
+    if n.op == "dropout":
+        return "(%s)" % k[0] if n.a["p"] == 0 else "(0 * %s)" % k[0]
     eps = 1e-5 if n.a["eps"] is None else float(n.a["eps"])
+    if n.op == "batchnorm":
+        m = 0.1 if n.a["momentum"] is None else float(n.a["momentum"])
+        return "bn(t, upd, %r, %s, %s, %s, %r, %r)" % (n.a["name"], k[0], k[1], k[2], m, eps)
     return "torch.nn.functional.layer_norm(%s, (%s.shape[-1],), %s, %s, eps=%r)" % (k[0], k[0], k[1], k[2], eps)
 
 
@@ -328,7 +347,7 @@ class Prog:
     def py(self):
         env = {name: "t[%r]" % name for name in self.decls}
         out = [PY_HELPERS, "SET = %r" % {d: v for d, (v, s) in self.dims.items() if s},
-               "LABELS = %r" % self.labels(), "REJECT_OK = True", "", "", "def reference(t):"]
+               "LABELS = %r" % self.labels(), "REJECT_OK = True", NORM_PY, "", "def reference(t):", "    upd = {}"]
         for name, formals, body in self.defs:
             denv = dict(env, **{f: f for f in formals})
             out.append("    def d_%s(%s):" % (name, ", ".join(formals)))
@@ -337,7 +356,7 @@ class Prog:
             out.append("    v_%s = %s" % (name, py_of(n, self, env)))
             env[name] = "v_" + name
         ret = list(dict.fromkeys(self.outputs + [self.target]))
-        out.append("    return {%s}" % ", ".join("%r: v_%s" % (r, r) for r in ret))
+        out.append("    return dict({%s}, **upd)" % ", ".join("%r: v_%s" % (r, r) for r in ret))
         return "\n".join(out) + "\n"
 
     def labels(self):
@@ -526,14 +545,34 @@ class Gen:
         return Node("red", S, [x], f=f, axis=axis)
 
     def norm_choices(self, S):
-        return ["norm"] if S else []
+        return ["norm", "dropout"] if S else []
+
+    def norm_params(self, e, d):
+        """gamma and beta: any float tensors of extent e"""
+        return [self.leaf((e,)) if self.r.random() < 0.7 else self.gen((e,), d - 1) for _ in range(2)]
 
     def g_norm(self, S, d):
-        """layernorm over the last axis, gamma and beta any float tensors of its extent."""
-        r = self.r
+        """layernorm over the last axis."""
         x = self.gen(S, d)
-        gamma, beta = (self.leaf((S[-1],)) if r.random() < 0.7 else self.gen((S[-1],), d - 1) for _ in range(2))
-        return Node("layernorm", S, [x, gamma, beta], eps=r.choice([None, None, 1e-3, 0.1]))
+        return Node("layernorm", S, [x] + self.norm_params(S[-1], d), eps=self.r.choice([None, None, 1e-3, 0.1]))
+
+    def g_dropout(self, S, d):
+        return Node("dropout", S, [self.gen(S, d)], p=self.r.choice([0, 1]))
+
+    def maybe_batchnorm(self, name, S, depth):
+        """The binding name = batchnorm(...) over every axis but 1, when S has more
+        than one element per channel (PyTorch refuses one); else None."""
+        r = self.r
+        if len(S) < 2 or r.random() > 0.2:
+            return None
+        per_channel = 1
+        for e in S[:1] + S[2:]:
+            per_channel *= self.P.dims[e][0] if isinstance(e, str) else e
+        if per_channel < 2:
+            return None
+        x = self.gen(S, depth)
+        return Node("batchnorm", S, [x] + self.norm_params(S[1], depth), name=name,
+                    eps=r.choice([None, None, 1e-3]), momentum=r.choice([None, 0.5]))
 
     def g_softmax(self, S, d):
         return Node(self.r.choice(["softmax", "log_softmax"]), S, [self.gen(S, d)])
@@ -591,8 +630,9 @@ class Gen:
             self.make_def()
         for _ in range(r.randint(1, 4)):
             S = self.shape()
-            n = self.gen(S, r.randint(1, 4))
-            P.stmts.append((self.fresh("h"), n))
+            name, depth = self.fresh("h"), r.randint(1, 4)
+            n = self.maybe_batchnorm(name, S, depth) or self.gen(S, depth)
+            P.stmts.append((name, n))
         mode = r.choice(["grad", "grad", "wrt", "vjp", "optimize", "optimize"])
         if mode == "vjp":
             nm, n = P.stmts[-1]
