@@ -244,11 +244,15 @@ void em_dropout(Emit *e, Node *n)
     const char *numel = em_numel(e, n->shape), *x = IN(0), *y = em_buf(e, n);
     double p = n->f;
     comment(e, n, arena_printf(e->g->arena, ", p=%g%s", p, e->mode ? ": the identity (inference)" : ""));
-    if (e->mode) {
-        em_line(e, "for (int64_t i = 0; i < %s; i++) %s[i] = %s[i];", numel, y, x);
+    /* kept when the 53-bit fraction >= p: p below 2^-53 keeps everything (and 1/(1-p) is 1) */
+    unsigned long long thresh = p < 1 ? (unsigned long long)(p * 9007199254740992.0) : 0;
+    if (p >= 1 && !e->mode)
+        em_line(e, "(void)%s;", x);
+    if (e->mode || thresh == 0) {   /* the identity, or (p = 1) every element dropped */
+        em_line(e, "for (int64_t i = 0; i < %s; i++) %s[i] = %s;", numel, y,
+                e->mode || p < 1 ? arena_printf(e->g->arena, "%s[i]", x) : "0");
         return;
     }
-    unsigned long long thresh = p >= 1 ? 1ULL << 53 : (unsigned long long)(p * 9007199254740992.0);
     em_line(e, "{");
     e->indent++;
     em_line(e, "uint64_t s = io->seed ^ (0x9E3779B97F4A7C15ULL * %lluULL);", (unsigned long long)n->decl + 1);
@@ -259,7 +263,7 @@ void em_dropout(Emit *e, Node *n)
     e->indent++;
     em_line(e, "uint64_t u = s + (uint64_t)(i + 1) * 0x9E3779B97F4A7C15ULL;");
     mix(e, "u");
-    em_line(e, "%s[i] = (u >> 11) >= %lluULL ? %s[i] * %s : 0;", y, thresh, x, em_lit(e, p < 1 ? 1 / (1 - p) : 0));
+    em_line(e, "%s[i] = (u >> 11) >= %lluULL ? %s[i] * %s : 0;", y, thresh, x, em_lit(e, 1 / (1 - p)));
     block_close(e);
     block_close(e);
 }

@@ -15,6 +15,8 @@ static void mark_live(Plan *p)
         p->live[g->outputs[i].node->id] = true;
     if (g->target)
         p->live[g->target->id] = true;
+    for (int i = 0; i < g->n; i++)   /* state a training-mode forward updates, used or not (PyTorch's batchnorm) */
+        p->live[i] |= op_has(g->nodes[i]->op, F_STATE);
     for (int i = 0; i < g->ngrads; i++)
         p->live[g->grads[i].node->id] = true;
     for (int i = g->n - 1; i >= 0; i--)

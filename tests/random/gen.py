@@ -122,10 +122,46 @@ def fmt_num(v):
     return repr(float(v)) if not float(v).is_integer() else str(int(v))
 
 
+# ---- normalization and dropout. layernorm, batchnorm: kids x, gamma, beta;
+# attributes eps, momentum (None: the default). batchnorm is only ever the whole
+# of a binding NAME (its running averages NAME_running_mean/_var, updated in the
+# reference by NORM_PY's bn). dropout: p 0 or 1 only (the masks are random).
+
+NORM_OPS = ("layernorm", "batchnorm", "dropout")
+NORM_PY = '''
+
+def bn(t, upd, name, x, g, b, momentum, eps):
+    # training-mode batchnorm over every axis but 1; the running averages updated into upd
+    rm, rv = t[name + "_running_mean"].clone(), t[name + "_running_var"].clone()
+    y = torch.nn.functional.batch_norm(x, rm, rv, g, b, training=True, momentum=momentum, eps=eps)
+    upd[name + "_running_mean"], upd[name + "_running_var"] = rm, rv
+    return y
+'''
+
+
+def norm_bp(n, k):
+    if n.op == "dropout":
+        return "dropout(%s, %s)" % (k[0], fmt_num(n.a["p"]))
+    extra = "".join(", %s=%s" % (a, fmt_num(n.a[a])) for a in ("eps", "momentum") if n.a.get(a) is not None)
+    return "%s(%s, %s, %s%s)" % (n.op, k[0], k[1], k[2], extra)
+
+
+def norm_py(n, k):
+    if n.op == "dropout":
+        return "(%s)" % k[0] if n.a["p"] == 0 else "(0 * %s)" % k[0]
+    eps = 1e-5 if n.a["eps"] is None else float(n.a["eps"])
+    if n.op == "batchnorm":
+        m = 0.1 if n.a["momentum"] is None else float(n.a["momentum"])
+        return "bn(t, upd, %r, %s, %s, %s, %r, %r)" % (n.a["name"], k[0], k[1], k[2], m, eps)
+    return "torch.nn.functional.layer_norm(%s, (%s.shape[-1],), %s, %s, eps=%r)" % (k[0], k[0], k[1], k[2], eps)
+
+
 def bp_of(n, P):
     """The .bp text of node n in program P."""
     k = [bp_of(c, P) for c in n.kids]
     a = n.a
+    if n.op in NORM_OPS:
+        return norm_bp(n, k)
     if n.op == "leaf":
         return a["name"]
     if n.op == "num":
@@ -165,6 +201,8 @@ def py_of(n, P, env):
     """Python (torch) source computing node n; env maps names to Python expressions."""
     k = [py_of(c, P, env) for c in n.kids]
     a = n.a
+    if n.op in NORM_OPS:
+        return norm_py(n, k)
     if n.op == "leaf":
         return env[a["name"]]
     if n.op == "num":
@@ -573,7 +611,7 @@ class Prog:
     def py(self):
         env = {name: "t[%r]" % name for name in self.decls}
         out = [PY_HELPERS, "SET = %r" % {d: v for d, (v, s) in self.dims.items() if s},
-               "LABELS = %r" % self.labels(), "REJECT_OK = True", "", "", "def reference(t):"]
+               "LABELS = %r" % self.labels(), "REJECT_OK = True", NORM_PY, "", "def reference(t):", "    upd = {}"]
         for name, formals, body in self.defs:
             denv = dict(env, **{f: f for f in formals})
             out.append("    def d_%s(%s):" % (name, ", ".join(formals)))
@@ -585,7 +623,7 @@ class Prog:
                 out.append("    v_%s = %s" % (name, py_of(n, self, env)))
             env[name] = "v_" + name
         ret = list(dict.fromkeys(self.outputs + [self.target]))
-        out.append("    return {%s}" % ", ".join("%r: v_%s" % (r, r) for r in ret))
+        out.append("    return dict({%s}, **upd)" % ", ".join("%r: v_%s" % (r, r) for r in ret))
         return "\n".join(out) + "\n"
 
     def labels(self):
@@ -728,6 +766,7 @@ class Gen(BmmGen, ConvGen):
             choices += ["conv"] * 3
         if len(S) == 2:
             choices += ["flatten"]
+        choices += self.norm_choices(S)
         op = r.choice(choices)
         return getattr(self, "g_" + op)(S, depth - 1)
 
@@ -784,6 +823,36 @@ class Gen(BmmGen, ConvGen):
         x = self.gen(T, d)
         f = "sum" if f == "max" and self.may_tie(x) else f
         return Node("red", S, [x], f=f, axis=axis)
+
+    def norm_choices(self, S):
+        return ["norm", "dropout"] if S else []
+
+    def norm_params(self, e, d):
+        """gamma and beta: any float tensors of extent e"""
+        return [self.leaf((e,)) if self.r.random() < 0.7 else self.gen((e,), d - 1) for _ in range(2)]
+
+    def g_norm(self, S, d):
+        """layernorm over the last axis."""
+        x = self.gen(S, d)
+        return Node("layernorm", S, [x] + self.norm_params(S[-1], d), eps=self.r.choice([None, None, 1e-3, 0.1]))
+
+    def g_dropout(self, S, d):
+        return Node("dropout", S, [self.gen(S, d)], p=self.r.choice([0, 1]))
+
+    def maybe_batchnorm(self, name, S, depth):
+        """The binding name = batchnorm(...) over every axis but 1, when S has more
+        than one element per channel (PyTorch refuses one); else None."""
+        r = self.r
+        if len(S) < 2 or r.random() > 0.2:
+            return None
+        per_channel = 1
+        for e in S[:1] + S[2:]:
+            per_channel *= self.P.dims[e][0] if isinstance(e, str) else e
+        if per_channel < 2:
+            return None
+        x = self.gen(S, depth)
+        return Node("batchnorm", S, [x] + self.norm_params(S[1], depth), name=name,
+                    eps=r.choice([None, None, 1e-3]), momentum=r.choice([None, 0.5]))
 
     def g_softmax(self, S, d):
         return Node(self.r.choice(["softmax", "log_softmax"]), S, [self.gen(S, d)])
@@ -863,8 +932,9 @@ class Gen(BmmGen, ConvGen):
                 self.loop_stmt()
                 continue
             S = self.shape()
-            n = self.gen(S, r.randint(1, 4))
-            P.stmts.append((self.fresh("h"), n))
+            name, depth = self.fresh("h"), r.randint(1, 4)
+            n = self.maybe_batchnorm(name, S, depth) or self.gen(S, depth)
+            P.stmts.append((name, n))
         self.conv_stmt()
         mode = r.choice(["grad", "grad", "wrt", "vjp", "optimize", "optimize"])
         if mode == "vjp":
