@@ -51,8 +51,10 @@ void em_loop_fwd(Emit *e, Node *n)
     const char *l = counter(e, n->ints[0]);
     em_line(e, "/* for %s in %s..%s: the body once per iteration; carries %s%s%s */", L->var, bound(e, L->lo),
             bound(e, L->hi), L->names[0], L->ncarry > 1 ? ", ..." : "", "");
-    for (int j = 0; j < L->ncarry; j++)
-        em_copy(e, em_buf(e, L->carry[j]), L->init[j]);
+    for (int j = 0; j < L->ncarry; j++) {
+        em_line(e, "/* %s starts as %s */", em_buf(e, L->carry[j]), em_render(e, L->init[j], 1));
+        em_fill(e, em_buf(e, L->carry[j]), L->init[j]);
+    }
     em_line(e, "for (int64_t %s = %s; %s < %s; %s++) {", l, bound(e, L->lo), l, bound(e, L->hi), l);
     e->indent++;
     for (int j = 0; j < L->ncarry; j++)
@@ -111,8 +113,10 @@ void em_loop_back(Emit *e, Node *n)
     em_line(e, "/* for %s in %s..%s, backward: from the last iteration to the first */", L->var, bound(e, L->lo),
             bound(e, L->hi));
     emit_back_nodes(e, L, true);
-    for (int j = 0; j < L->ncarry; j++)
-        em_copy(e, em_buf(e, L->dcarry[j]), L->dcarry[j]->in[0]);
+    for (int j = 0; j < L->ncarry; j++) {
+        em_line(e, "/* %s starts as the gradient of the loop's %s */", em_buf(e, L->dcarry[j]), L->names[j]);
+        em_fill(e, em_buf(e, L->dcarry[j]), L->dcarry[j]->in[0]);
+    }
     for (int a = 0; a < L->nacc; a++)
         if (e->p->live[L->acc[a]->id])
             em_line(e, "memset(%s, 0, (size_t)%s * sizeof(%s));", em_buf(e, L->acc[a]), em_numel(e, L->acc[a]->shape), e->real);

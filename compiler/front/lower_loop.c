@@ -69,8 +69,7 @@ static const char *bound_str(Lower *l, LoopBound b)
 /* Only bindings inside a loop; false after reporting what else is there. */
 static bool body_is_bindings(Lower *l, const Stmt *st)
 {
-    static const char *const what[] = { "a dim", "an input", "a param", "a def", "", "an output", "a grad",
-                                        "an optimize", "" };
+    static const char *const what[] = { "dim", "input", "param", "def", "", "output", "grad", "optimize", "" };
     bool ok = true;
     for (int i = 0; i < st->nbody; i++) {
         const Stmt *b = st->body[i];
@@ -79,8 +78,9 @@ static bool body_is_bindings(Lower *l, const Stmt *st)
                        "use one loop");
             ok = false;
         } else if (b->kind != ST_BIND) {
-            diag_error(l->diags, b->span, "%s declaration is not allowed inside a for loop; write it before the loop",
-                       what[b->kind]);
+            bool decl = b->kind <= ST_DEF;
+            diag_error(l->diags, b->span, "'%s' is not allowed inside a for loop, only bindings are; write it %s the loop",
+                       what[b->kind], decl ? "before" : "after");
             ok = false;
         } else if (strcmp(b->name, st->name) == 0) {
             diag_error(l->diags, b->name_span, "cannot bind the loop variable '%s'", b->name);

@@ -518,6 +518,7 @@ class Prog:
         self.target = None
         self.grad = None     # ("grad", wrt list or None) | ("optimize", kind, {hyper: number or input name} or None)
         self.style = 0       # seeds restyle()
+        self.loopvars = set()  # for-loop variables (no other name may take one)
 
     def binding_shape(self, name):
         for nm, n in self.stmts:
@@ -677,7 +678,7 @@ class Gen(BmmGen, ConvGen):
             pool += [] if self.avoid and "prefix_names" in KNOWN_BUGS else PREFIXED
             pool += [d + sfx for d in self.P.decls for sfx in ("_grad", "_m", "_v", "_grad_in")]
             taken = set(self.P.decls) | {n for n, _ in self.P.stmts} | set(self.P.dims) | \
-                {n for n, _, _ in self.P.defs}
+                {n for n, _, _ in self.P.defs} | self.P.loopvars
             name = self.r.choice(pool)
             if name not in taken:
                 return name
@@ -910,6 +911,7 @@ class Gen(BmmGen, ConvGen):
         r, P = self.r, self.P
         S = self.shape(r.randint(0, 3))
         name, var = self.fresh("h"), self.fresh("k")
+        P.loopvars.add(var)
         hi = self.fresh("T")
         P.dims[hi] = (r.randint(1, 4), r.random() < 0.5)
         lo = r.choice([0, 0, 1]) if P.dims[hi][0] > 1 else 0
@@ -1237,7 +1239,7 @@ def candidates(P):
 def valid(Q, seed, env, work):
     try:
         return well_conditioned(Q.case("seed%d" % seed), env, work)
-    except harness.HarnessError:
+    except (harness.HarnessError, KeyError):   # KeyError: a loop's body left without its loop
         return False
 
 
