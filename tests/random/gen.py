@@ -1006,7 +1006,8 @@ def layout_choices(g, S):
 
 
 def _value(g, e):
-    return 1 if e == 1 else g.P.dims[e][0]
+    """An extent's value: a constant (1, or any int other generators use) or a dim's."""
+    return e if isinstance(e, int) else g.P.dims[e][0]
 
 
 def _is_sym(g, e):
