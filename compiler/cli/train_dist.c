@@ -57,6 +57,10 @@ int train_dist_bind(TrainDist *d, Host *h)
         return fprintf(stderr, "bpc: out of memory\n"), EXIT_MODEL;
     if (share_state(h) != 0)
         return fprintf(stderr, "bpc: train: MPI_Bcast of the params failed\n"), EXIT_MODEL;
+    if (d->rank == 0)
+        fprintf(stderr, "bpc: train: data-parallel over %d ranks: each step one allreduce of %lld bytes per rank "
+                "(%d gradients, %lld values, and %d figures)\n", d->size, (long long)train_dist_bytes(d), d->ngrads,
+                (long long)(d->count - DIST_STATS), DIST_STATS);
     return EXIT_OK;
 }
 

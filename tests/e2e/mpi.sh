@@ -8,7 +8,7 @@
 # for bit; a step failing on one rank stops all of them (no hang).
 # Usage: mpi.sh BPC SRC MPI_FOUND. Exit 77 (skipped) without mpirun, without
 # MPI in the build (then only the "how to get it" messages are checked) or
-# without scikit-learn.
+# without scikit-learn. Also builds and runs examples/mpi/ddp.c (mpicc).
 . "$(dirname "$0")/lib.sh"
 HAVE_MPI=${3:-FALSE}
 cd "$WORK"
@@ -68,4 +68,12 @@ check "--mpi under mpirun" train flag 2 --epochs 1 --batch 32 --mpi
 import numpy as np; y = np.load('data/y_train.npy'); y[700] = 10; np.save('data/y_bad.npy', y)"
 check "a failing rank stops every rank: exit 1" sh -c "timeout 120 mpirun --oversubscribe -np 2 '$BPC' train '$EX/digits.bp' --in x=data/x_train.npy,y=data/y_bad.npy --set lr=0.01 --epochs 1 --jit cc >bad.txt 2>&1; [ \$? = 1 ]"
 check "... naming the label error" grep -q "label" bad.txt
+# docs/embedding.md's data-parallel example: the application allreduces the gradients itself
+if command -v mpicc >/dev/null; then
+    check "examples/mpi: the generated C" "$BPC" "$SRC/examples/embed/spiral.bp" -o spiral_mlp.c --name spiral_mlp
+    check "examples/mpi/ddp.c builds warning-free with mpicc" mpicc -std=c99 -O2 -Wall -Wextra -pedantic -Werror -I. -o ddp "$SRC/examples/mpi/ddp.c" spiral_mlp.c -lm
+    for np in 1 2 3; do
+        check "ddp -np $np equals one process within 1e-4" timeout 120 mpirun --oversubscribe -np $np ./ddp
+    done
+fi
 finish
