@@ -5,7 +5,9 @@
 # Models: examples/digits (64-64-10, 4,810 params) on scikit-learn's digits,
 # and bench/mlp_deep.bp (784-1024-1024-10, 1.86 M params) on random data.
 # A cell is the median over ROUNDS runs (P = 1 and 2 interleaved) of the
-# median per-epoch "ms/step" bpc train prints (training only, no validation).
+# median per-epoch "ms/step" bpc train prints (training only, no validation);
+# the last column is the time a P = 2 step waited in its allreduce (rank 0's
+# mean over the run; transfer plus waiting for the other rank), median over rounds.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
@@ -28,6 +30,7 @@ run() {
     local p=$1 model=$2 batch=$3 epochs=$4; shift 4
     mpirun -np "$p" "$BPC" train "$model" --in "$@" --epochs "$epochs" --batch "$batch" --jit cc >out.txt 2>err.txt
     grep -o 'allreduce of [0-9]* bytes' err.txt >bytes.txt || true
+    grep -o 'waited [0-9.]* ms' err.txt | awk '{print $2}' >>wait.txt || true
     tr '\r' '\n' <out.txt | grep -o '([0-9.]* ms/step)' | tr -d '(' | awk '{print $1}' | sort -g |
         awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
 }
@@ -35,7 +38,7 @@ median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 echo "command: bench/mpi_scaling.sh $*"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(mpirun --version | head -1)"
-printf '%-34s %7s %12s %12s %8s\n' "model / global batch" "bytes" "P=1 ms/step" "P=2 ms/step" "speedup"
+printf '%-22s %8s %12s %12s %8s %16s\n' "model / global batch" "bytes" "P=1 ms/step" "P=2 ms/step" "speedup" "P=2 allreduce ms"
 for cfg in "digits 32 20" "digits 256 20" "mlp_deep 256 2" "mlp_deep 1024 2"; do
     set -- $cfg
     if [ "$1" = digits ]; then
@@ -43,12 +46,12 @@ for cfg in "digits 32 20" "digits 256 20" "mlp_deep 256 2" "mlp_deep 1024 2"; do
     else
         model="$SRC/bench/mlp_deep.bp"; data="x=x.npy,y=y.npy"
     fi
-    t1=() t2=()
+    t1=() t2=(); : >wait.txt
     for r in $(seq "$ROUNDS"); do
         t1+=("$(run 1 "$model" "$2" "$3" $data)")
         t2+=("$(run 2 "$model" "$2" "$3" $data)")
     done
     m1=$(printf '%s\n' "${t1[@]}" | median) m2=$(printf '%s\n' "${t2[@]}" | median)
-    printf '%-34s %7s %12s %12s %8s\n' "$1 / $2" "$(grep -o '[0-9]*' bytes.txt)" "$m1" "$m2" \
-        "$(awk -v a="$m1" -v b="$m2" 'BEGIN{printf "%.2fx", a / b}')"
+    printf '%-22s %8s %12s %12s %8s %16s\n' "$1 / $2" "$(grep -o '[0-9]*' bytes.txt)" "$m1" "$m2" \
+        "$(awk -v a="$m1" -v b="$m2" 'BEGIN{printf "%.2fx", a / b}')" "$(median <wait.txt)"
 done

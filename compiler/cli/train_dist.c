@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dist.h"
 #include "train_dist.h"
+#include "train_report.h"
 
 int train_dist_init(TrainDist *d, bool mpi)
 {
@@ -107,7 +108,11 @@ int train_dist_reduce(TrainDist *d, int64_t cnt, int64_t n, double *stats)
 {
     copy_grads(d, (double)cnt / (double)n, true);
     stats_io(d, stats, true);
-    if (dist_allreduce_sum(d->bucket, d->count, d->dtype) != 0) {
+    double t0 = progress_now();
+    int rc = dist_allreduce_sum(d->bucket, d->count, d->dtype);
+    d->wait += progress_now() - t0;
+    d->steps++;
+    if (rc != 0) {
         fprintf(stderr, "bpc: train: MPI_Allreduce failed\n");
         return -1;
     }
@@ -128,6 +133,9 @@ int64_t train_dist_bytes(const TrainDist *d)
 
 void train_dist_close(TrainDist *d, int rc)
 {
+    if (d->rank == 0 && d->steps)
+        fprintf(stderr, "bpc: train: a step waited %.3f ms on average in the allreduce (transfer, and the slowest rank; part of ms/step)\n",
+                1e3 * d->wait / (double)d->steps);
     free(d->grads);
     free(d->bucket);
     d->grads = NULL, d->bucket = NULL;

@@ -28,6 +28,8 @@ typedef struct TrainDist {
     int ngrads;
     void *bucket;            /* every gradient, then DIST_STATS    */
     int64_t count;           /* elements in the bucket             */
+    double wait;             /* seconds in the step allreduces      */
+    int64_t steps;
 } TrainDist;
 
 /* Join the group (see dist_init; mpi: --mpi given). Prints; returns an exit code. */
@@ -45,6 +47,7 @@ int train_dist_reduce(TrainDist *d, int64_t cnt, int64_t n, double *stats);
 int train_dist_sum(const TrainDist *d, double *v, int k);
 /* Bytes one step's allreduce carries per rank (the bucket). */
 int64_t train_dist_bytes(const TrainDist *d);
-/* Free the bucket and leave the group (MPI_Abort when rc != 0 and P > 1). */
+/* Free the bucket and leave the group (MPI_Abort when rc != 0 and P > 1);
+ * rank 0 first notes the mean time a step spent in the allreduce. */
 void train_dist_close(TrainDist *d, int rc);
 #endif
