@@ -110,8 +110,8 @@ int train_dist_reduce(TrainDist *d, int64_t cnt, int64_t n, double *stats)
     stats_io(d, stats, true);
     double t0 = progress_now();
     int rc = dist_allreduce_sum(d->bucket, d->count, d->dtype);
-    d->wait += progress_now() - t0;
-    d->steps++;
+    if (d->steps++)   /* not the first: it also waits for the slowest rank's start (its cc build) */
+        d->wait += progress_now() - t0;
     if (rc != 0) {
         fprintf(stderr, "bpc: train: MPI_Allreduce failed\n");
         return -1;
@@ -133,9 +133,9 @@ int64_t train_dist_bytes(const TrainDist *d)
 
 void train_dist_close(TrainDist *d, int rc)
 {
-    if (d->rank == 0 && d->steps)
+    if (d->rank == 0 && d->steps > 1)
         fprintf(stderr, "bpc: train: a step waited %.3f ms on average in the allreduce (transfer, and the slowest rank; part of ms/step)\n",
-                1e3 * d->wait / (double)d->steps);
+                1e3 * d->wait / (double)(d->steps - 1));
     free(d->grads);
     free(d->bucket);
     d->grads = NULL, d->bucket = NULL;

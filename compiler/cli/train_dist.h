@@ -28,7 +28,7 @@ typedef struct TrainDist {
     int ngrads;
     void *bucket;            /* every gradient, then DIST_STATS    */
     int64_t count;           /* elements in the bucket             */
-    double wait;             /* seconds in the step allreduces      */
+    double wait;             /* seconds in the step allreduces but the first */
     int64_t steps;
 } TrainDist;
 
@@ -48,6 +48,6 @@ int train_dist_sum(const TrainDist *d, double *v, int k);
 /* Bytes one step's allreduce carries per rank (the bucket). */
 int64_t train_dist_bytes(const TrainDist *d);
 /* Free the bucket and leave the group (MPI_Abort when rc != 0 and P > 1);
- * rank 0 first notes the mean time a step spent in the allreduce. */
+ * rank 0 first notes the mean time a step spent in the allreduce (from the second step on). */
 void train_dist_close(TrainDist *d, int rc);
 #endif
