@@ -89,6 +89,8 @@ typedef struct bpc_entry {
     int num_tensors;
     size_t io_size;                              /* sizeof(P_io) */
     int (*predict)(const void *io, void *ws);    /* inference mode: the outputs only */
+    int (*update)(void *io, void *ws);           /* NULL without `optimize`: the optimizer on the params
+                                                    from the *_grad fields as they are (step = grad + update) */
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;

@@ -98,8 +98,11 @@ static void emit_header(Emit *e, const char *file)
     em_line(e, "int    %s_forward(const %s_io *io, void *ws);   /* training mode: outputs and target; keeps what backward needs in ws */", P, P);
     em_line(e, "int    %s_backward(const %s_io *io, void *ws);  /* gradients; after forward with the same io and ws */", P, P);
     em_line(e, "int    %s_grad(const %s_io *io, void *ws);      /* forward + backward */", P, P);
-    if (e->g->opt)
-        em_line(e, "int    %s_step(%s_io *io, void *ws);            /* grad, then update params in place */", P, P);
+    if (e->g->opt) {
+        em_line(e, "int    %s_step(%s_io *io, void *ws);            /* grad, then update: params in place */", P, P);
+        em_line(e, "int    %s_update(%s_io *io, void *ws);          /* the optimizer on params from the *_grad fields as they are", P, P);
+        em_line(e, "                                                   (e.g. averaged across processes); ws unused, may be NULL */");
+    }
     em_line(e, "void   %s_init(const %s_io *io, uint64_t seed); /* params from their initializers */", P, P);
     em_line(e, "const char *%s_strerror(int code);", P);
     em_line(e, "extern const bp_tensor_info %s_tensors[];", P);

@@ -241,18 +241,27 @@ static void update_param(Emit *e, const Decl *d, const char *gfield)
                 d->name, d->name, d->name, gfield);
 }
 
-void em_step_fn(Emit *e)
+/* P_update: the optimizer on every param from the NAME_grad fields as they
+ * are (what P_grad left there, or gradients averaged across processes by the
+ * caller); every check before anything is written. ws is not read (it may be
+ * NULL); it is there so every entry point takes (io, ws). */
+static void update_fn(Emit *e)
 {
     const Graph *g = e->g;
     static const char *const names[] = { "", "sgd", "momentum", "adam" };
-    em_line(e, "/* one training step: gradients of %s, then %s on every param */", g->target_name, names[g->opt]);
-    em_line(e, "int %s_step(%s_io *io, void *ws)", e->P, e->P);
+    em_line(e, "/* the %s update of every param from the gradient fields */", names[g->opt]);
+    em_line(e, "int %s_update(%s_io *io, void *ws)", e->P, e->P);
     em_line(e, "{");
     e->indent++;
+    em_line(e, "(void)ws;");
     em_line(e, "if (!io) return BP_ENULL;");
+    em_line(e, "if (%s_dims_check(io) != BP_OK) return BP_EDIM;", e->P);
     step_checks(e);
-    em_line(e, "int rc = %s_grad(io, ws);", e->P);
-    em_line(e, "if (rc != BP_OK) return rc;");
+    for (int i = 0; i < g->ngrads; i++) {
+        const Decl *d = &g->decls[g->grads[i].decl];
+        if (d->kind == DECL_PARAM)
+            em_line(e, "if (!io->%s || !io->%s) return BP_ENULL;", d->name, plan_grad_field(g, i));
+    }
     for (int i = 0; i < g->ndecls; i++)
         if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
             em_line(e, "const int64_t %s = io->%s; (void)%s;", em_extent(e, -(Extent)g->decls[i].sym - 1),
@@ -273,6 +282,25 @@ void em_step_fn(Emit *e)
     if (g->opt != OPT_ADAM && ir_has_op(g, OP_DROPOUT))
         em_line(e, "io->step++;   /* the next step draws new dropout masks */");
     em_line(e, "return BP_OK;");
+    e->indent--;
+    em_line(e, "}");
+}
+
+/* P_update, then P_step = P_grad + P_update (the update's checks first, so a
+ * step that fails writes nothing). */
+void em_step_fn(Emit *e)
+{
+    const Graph *g = e->g;
+    update_fn(e);
+    em_line(e, "%s", "");
+    em_line(e, "/* one training step: gradients of %s, then the update */", g->target_name);
+    em_line(e, "int %s_step(%s_io *io, void *ws)", e->P, e->P);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "if (!io) return BP_ENULL;");
+    step_checks(e);
+    em_line(e, "int rc = %s_grad(io, ws);", e->P);
+    em_line(e, "return rc != BP_OK ? rc : %s_update(io, ws);", e->P);
     e->indent--;
     em_line(e, "}");
 }

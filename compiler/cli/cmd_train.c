@@ -15,6 +15,7 @@
 #include "bp_runtime.h"
 #include "checkpoint.h"
 #include "session.h"
+#include "train_dist.h"
 #include "train_report.h"
 
 typedef struct Data {
@@ -38,6 +39,7 @@ typedef struct Train {
     double lr0;
     int64_t steps_per_epoch;
     History hist;
+    TrainDist dist;      /* mpirun -np P: this rank's share (train_dist.h) */
 } Train;
 
 static int load_one(Train *tr, Set *set, const Pair *p, const char *opt)
@@ -248,9 +250,10 @@ static int64_t *batch_dim(Train *tr) { return (int64_t *)(tr->s.h.io + tr->s.e->
 static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
 {
     double sum = 0;
-    int64_t hits = 0;
-    for (int64_t from = 0; from < tr->val.examples; from += cli->batch) {
-        int64_t n = tr->val.examples - from < cli->batch ? tr->val.examples - from : cli->batch;
+    int64_t hits = 0, lo, cnt;
+    train_dist_shard(&tr->dist, tr->val.examples, &lo, &cnt);   /* P > 1: this rank's part, summed below */
+    for (int64_t from = lo; from < lo + cnt; from += cli->batch) {
+        int64_t n = lo + cnt - from < cli->batch ? lo + cnt - from : cli->batch;
         *batch_dim(tr) = n;
         fill_batch(&tr->val, NULL, from, n);
         void **running = host_running_save(&tr->s.h);   /* validation leaves batchnorm's averages as trained */
@@ -263,19 +266,42 @@ static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
         sum += (tr->loss ? host_get(tr->loss, 0) : NAN) * (double)n;
         hits += correct(tr, n);
     }
-    *loss = sum / (double)tr->val.examples;
-    *acc = tr->scores ? (double)hits / (double)tr->val.examples : NAN;
+    double v[2] = { sum, (double)hits };
+    if (train_dist_sum(&tr->dist, v, 2) != 0)
+        return fprintf(stderr, "bpc: train: MPI_Allreduce failed\n"), EXIT_MODEL;
+    *loss = v[0] / (double)tr->val.examples;
+    *acc = tr->scores ? v[1] / (double)tr->val.examples : NAN;
     return EXIT_OK;
 }
 
-static int train_step(Train *tr, const Cli *cli, int e, int64_t b)
+/* P > 1: this rank's gradient of its cnt rows, averaged over the ranks with
+ * the loss (set to the global batch's) and the correct count (*hits), then
+ * the update. Every rank gets the same outcome (train_dist.h). */
+static int dist_step(Train *tr, int64_t cnt, int64_t n, int64_t *hits)
+{
+    int rc = cnt ? tr->s.e->grad(tr->s.h.io, tr->s.h.ws) : BP_OK;
+    double stats[DIST_STATS] = { 0, 0, rc != BP_OK };
+    if (rc == BP_OK && cnt)
+        stats[0] = (tr->loss ? host_get(tr->loss, 0) : 0) * (double)cnt, stats[1] = (double)correct(tr, cnt);
+    if (train_dist_reduce(&tr->dist, cnt, n, stats) != 0)
+        return rc != BP_OK ? rc : DIST_EOTHER;
+    if (tr->loss)
+        host_set(tr->loss, 0, stats[0] / (double)n);
+    *hits = (int64_t)stats[1];
+    return tr->s.e->update(tr->s.h.io, tr->s.h.ws);
+}
+
+static int train_step(Train *tr, const Cli *cli, int e, int64_t b, int64_t cnt, int64_t n, int64_t *hits)
 {
     if (tr->lr)
         host_set(tr->lr, 0, scheduled_lr(tr, cli, e, b));
     tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
-    int rc = tr->s.e->step(tr->s.h.io, tr->s.h.ws);
+    int rc = tr->dist.size > 1 ? dist_step(tr, cnt, n, hits) : tr->s.e->step(tr->s.h.io, tr->s.h.ws);
+    if (tr->dist.size == 1 && rc == BP_OK)
+        *hits = correct(tr, n);
     if (rc != BP_OK) {
-        fprintf(stderr, "bpc: train: step at epoch %d, batch %lld: %s\n", e + 1, (long long)b + 1, tr->s.e->strerror(rc));
+        fprintf(stderr, "bpc: train: step at epoch %d, batch %lld: %s\n", e + 1, (long long)b + 1,
+                rc == DIST_EOTHER ? "another rank failed (see its message)" : tr->s.e->strerror(rc));
         return EXIT_MODEL;
     }
     double bad;
@@ -318,15 +344,17 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
     int64_t hits = 0, b = 0;
     Progress pg;
     progress_start(&pg, e + 1, cli->epochs, tr->train.examples);
+    pg.on &= tr->dist.rank == 0;
     for (int64_t from = 0; from < tr->train.examples; from += cli->batch, b++) {
-        int64_t n = tr->train.examples - from < cli->batch ? tr->train.examples - from : cli->batch;
-        *batch_dim(tr) = n;
-        fill_batch(&tr->train, order, from, n);
-        int rc = train_step(tr, cli, e, b);
+        int64_t n = tr->train.examples - from < cli->batch ? tr->train.examples - from : cli->batch, lo = 0, cnt = n, hit = 0;
+        train_dist_shard(&tr->dist, n, &lo, &cnt);   /* P > 1: this rank's rows of the batch */
+        *batch_dim(tr) = cnt ? cnt : n;
+        fill_batch(&tr->train, order, from + lo, cnt);
+        int rc = train_step(tr, cli, e, b, cnt, n, &hit);
         if (rc != EXIT_OK)
             return progress_end(&pg), rc;
         loss += (tr->loss ? host_get(tr->loss, 0) : NAN) * (double)n;
-        hits += correct(tr, n);
+        hits += hit;
         progress_update(&pg, from + n, loss / (double)(from + n));
     }
     progress_end(&pg);
@@ -336,6 +364,8 @@ static int epoch(Train *tr, const Cli *cli, int e, bp_rng *rng, int64_t *order)
     double n = (double)tr->train.examples;
     if (!history_add(&tr->hist, loss / n, tr->scores ? (double)hits / n : NAN, vl, va))
         return fprintf(stderr, "bpc: out of memory\n"), EXIT_MODEL;
+    if (tr->dist.rank != 0)   /* rank 0 alone prints, plots and saves */
+        return EXIT_OK;
     print_epoch(tr, cli, e, seconds);
     if (cli->plot && plot_write(cli->plot, &tr->hist, bpc_name(tr->s.m)) != EXIT_OK)
         return EXIT_MODEL;
@@ -393,7 +423,7 @@ static int prepare(Train *tr, const Cli *cli, bp_rng *rng, int *first)
         memcpy(rng->s, meta.rng, sizeof rng->s);
         *first = meta.epoch;
     }
-    if (tr->loss || tr->scores)
+    if ((tr->loss || tr->scores) && tr->dist.rank == 0)
         fprintf(stderr, "bpc: train: %s over each epoch's batches (each before its update)%s\n",
                 tr->scores ? "loss and acc are running means" : "loss is a running mean", tr->val.examples ? "; val_* measure the model after the epoch" : "");
     return EXIT_OK;
@@ -425,7 +455,9 @@ int cmd_train(Cli *cli)
         outs[nout] = cli->plot, opts[nout++] = "--plot";
     if (cli->save)
         outs[nout] = cli->save, opts[nout++] = "--save";
-    int rc = cli_check_outputs(cli->model, nout, outs, opts);
+    int rc = train_dist_init(&tr->dist, cli->mpi);   /* mpirun -np P: one rank of P */
+    if (rc == EXIT_OK)
+        rc = cli_check_outputs(cli->model, nout, outs, opts);
     if (rc == EXIT_OK)
         rc = session_open(&tr->s, &c, cli->opt.dtype, cli->batch);
     if (rc == EXIT_OK && !tr->s.e->step) {
@@ -436,12 +468,17 @@ int cmd_train(Cli *cli)
     int first = 0;
     if (rc == EXIT_OK)
         rc = prepare(tr, cli, &rng, &first);
+    if (rc == EXIT_OK && tr->dist.size > 1) {   /* the same params and the same compiled code on every rank */
+        rc = train_dist_bind(&tr->dist, &tr->s.h);
+        tr->s.e = bpc_jit_upgrade(tr->s.j, 1);
+    }
     int64_t *order = rc == EXIT_OK ? malloc(sizeof(int64_t) * (size_t)tr->train.examples) : NULL;
     if (rc == EXIT_OK && !order)
         rc = EXIT_MODEL;
     for (int e = first; e < cli->epochs && rc == EXIT_OK; e++)
         rc = epoch(tr, cli, e, &rng, order);
     free(order);
+    train_dist_close(&tr->dist, rc);
     free_train(tr);
     return rc;
 }

@@ -18,7 +18,7 @@ static const char usage[] =
     "       bpc bench MODEL.bp --set N=64             time forward / backward / step\n"
     "       bpc train MODEL.bp --in x=..,y=.. [--set lr=V] --epochs E --batch B [--save DIR]\n"
     "             [--val x=..,y=.. | --val-split F] [--plot curves.svg] [--lr-schedule constant|step|cosine]\n"
-    "             [--resume DIR]\n"
+    "             [--resume DIR] [--mpi]     (data-parallel: mpirun -np P bpc train ...)\n"
     "       bpc eval MODEL.bp --load DIR --in x=..,y=..      loss, accuracy, confusion matrix\n"
     "       bpc predict MODEL.bp --load DIR --in x=.. --out DIR   outputs as .npy\n"
     "       bpc repl [MODEL.bp]                       interactive\n"
@@ -119,6 +119,7 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *v;
     if (strcmp(a, "-O0") == 0) c->opt.opt_level = 0;
+    else if (strcmp(a, "--mpi") == 0) c->mpi = true;
     else if (strcmp(a, "-O1") == 0 || strcmp(a, "-O") == 0) c->opt.opt_level = 1;
     else if ((v = value_of(argc, argv, i, "-o"))) c->out = v;
     else if ((v = value_of(argc, argv, i, "--header"))) c->header = v;

@@ -78,6 +78,7 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
     e->backward = (int (*)(const void *, void *))symbol(j, P, "backward");
     e->grad = (int (*)(const void *, void *))symbol(j, P, "grad");
     e->step = (int (*)(void *, void *))symbol(j, P, "step");
+    e->update = (int (*)(void *, void *))symbol(j, P, "update");
     e->init = (void (*)(const void *, uint64_t))symbol(j, P, "init");
     e->strerror = (const char *(*)(int))symbol(j, P, "strerror");
     e->tensors = symbol(j, P, "tensors");

@@ -39,12 +39,26 @@ done:
     return rc;
 }
 
-/* Every param (and state tensor) of io from DIR/NAME.npy, into malloc'd buffers. */
+/* Whether inference reads tensor t: a param, or state that belongs to no param
+ * (batchnorm's running averages; the optimizer's moments and step do not). */
+static int predict_reads(const bp_tensor_info *t)
+{
+    if (t->role == BP_PARAM)
+        return 1;
+    if (t->role != BP_STATE || t->dtype != BP_F32)
+        return 0;
+    for (int i = 0; i < charlm_num_tensors; i++)
+        if (charlm_tensors[i].role == BP_PARAM && t->of && strcmp(charlm_tensors[i].name, t->of) == 0)
+            return 0;
+    return 1;
+}
+
+/* Every tensor inference reads from DIR/NAME.npy, into malloc'd buffers. */
 static int load_params(charlm_io *io, const char *dir)
 {
     for (int i = 0; i < charlm_num_tensors; i++) {
         const bp_tensor_info *t = &charlm_tensors[i];
-        if (t->role != BP_PARAM && t->role != BP_STATE)
+        if (!predict_reads(t))
             continue;
         int64_t count = 1;
         for (int k = 0; k < t->rank; k++)

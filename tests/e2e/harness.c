@@ -1,6 +1,6 @@
 /* harness: two generated copies of examples/mlp.bp linked into one program —
  * `fused` (default) and `plain` (-O0) — must agree; every entry point checks
- * its arguments before writing anything; the reflection table describes the
+ * its arguments before writing anything; step = grad + update; the reflection table describes the
  * struct exactly. Built against the generated headers only. */
 #include <math.h>
 #include <stdio.h>
@@ -150,7 +150,10 @@ int main(void)
     CHECK(fused_workspace_size(&f) <= plain_workspace_size(&p));   /* sharing never costs memory */
     for (int s = 0; s < 3; s++) {
         CHECK(fused_step(&f, (char *)wf + 1) == BP_OK);             /* any alignment will do */
-        CHECK(plain_step(&p, wp) == BP_OK);
+        if (s == 0)
+            CHECK(plain_step(&p, wp) == BP_OK);
+        else   /* step = grad + update; update needs no workspace */
+            CHECK(plain_grad(&p, wp) == BP_OK && plain_update(&p, NULL) == BP_OK);
     }
     CHECK(fused_grad(&f, wf) == BP_OK && plain_grad(&p, wp) == BP_OK);
     CHECK(max_rel(scores[0], scores[1], N * C) < 1e-5);
@@ -177,6 +180,15 @@ int main(void)
     bad.b1_grad = NULL;
     CHECK(fused_grad(&bad, wf) == BP_ENULL);
     CHECK(fused_forward(&f, NULL) == BP_ENULL && fused_forward(NULL, wf) == BP_ENULL);
+    static float W1_before[D * H];   /* a failing update changes no param */
+    memcpy(W1_before, W1[0], sizeof W1_before);
+    bad = f;
+    bad.b2_grad = NULL;
+    CHECK(fused_update(&bad, wf) == BP_ENULL && fused_update(NULL, wf) == BP_ENULL);
+    bad = f;
+    bad.N = 0;
+    CHECK(fused_update(&bad, wf) == BP_EDIM);
+    CHECK(memcmp(W1_before, W1[0], sizeof W1_before) == 0);
     y[3] = C;
     CHECK(fused_forward(&f, wf) == BP_ELABEL);
     y[3] = -1;
