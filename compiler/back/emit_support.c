@@ -153,12 +153,17 @@ void em_support(Emit *e)
 }
 
 /* One param's initialiser: fan-in is dim 0, fan-out dim 1 (else fan-in); a
- * conv filter [F, C, KH, KW] has fan-in C*KH*KW and fan-out F*KH*KW (SPEC §1,
- * as PyTorch's init). */
+ * stack of matrices [L, K, M] (a loop's W[l]) has the fan-in K and fan-out M
+ * of each matrix; a conv filter [F, C, KH, KW] has fan-in C*KH*KW and fan-out
+ * F*KH*KW (SPEC §1, as PyTorch's init). */
 static void init_param(Emit *e, const Decl *d, int index)
 {
     Shape s = d->shape;
     const char *fan_in = s.rank ? em_extent(e, s.d[0]) : "1", *fan_out = s.rank > 1 ? em_extent(e, s.d[1]) : fan_in;
+    if (s.rank == 3) {
+        fan_in = em_extent(e, s.d[1]);
+        fan_out = em_extent(e, s.d[2]);
+    }
     if (s.rank == 4) {
         fan_in = em_numel(e, (Shape){ 3, { s.d[1], s.d[2], s.d[3] } });
         fan_out = em_numel(e, (Shape){ 3, { s.d[0], s.d[2], s.d[3] } });

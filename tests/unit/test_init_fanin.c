@@ -1,6 +1,7 @@
 /* test_init_fanin: `he` and `xavier` on a conv filter [F, C, KH, KW] use
  * fan-in C*KH*KW and fan-out F*KH*KW (SPEC §1, as PyTorch's init), and a
- * matrix [D, H] fan-in D, fan-out H: the sample std of each initialised
+ * matrix [D, H] fan-in D, fan-out H, a stack of matrices [L, D, H] (a loop's
+ * W[l]) those of each matrix: the sample std of each initialised
  * param matches its formula within 5%. */
 #include <math.h>
 #include <setjmp.h>
@@ -19,7 +20,9 @@ static const char src[] =
     "param v[8, 4, 5, 5] ~ xavier\n"
     "param m[200, 50] ~ he\n"
     "param k[100, 60] ~ xavier\n"
-    "loss = sum(conv2d(x, v)) + sum(w) + sum(m) + sum(k)\n"
+    "param s[4, 200, 50] ~ he\n"
+    "param u[3, 100, 60] ~ xavier\n"
+    "loss = sum(conv2d(x, v)) + sum(w) + sum(m) + sum(k) + sum(s) + sum(u)\n"
     "grad loss\n";
 
 /* The sample standard deviation of p[0..n). */
@@ -62,6 +65,8 @@ static void test_fan_in(void **state)
         { "v", 0.08164965809277261 },   /* xavier: sqrt(2 / (4*5*5 + 8*5*5)) = sqrt(2/300)   */
         { "m", 0.1 },                   /* he: sqrt(2 / 200)                               */
         { "k", 0.11180339887498948 },   /* xavier: sqrt(2 / (100 + 60))                    */
+        { "s", 0.1 },                   /* a stack of [200, 50] matrices (a loop's W[l])   */
+        { "u", 0.11180339887498948 },   /* a stack of [100, 60] matrices                   */
     };
     for (size_t w = 0; w < sizeof want / sizeof *want; w++)
         for (int i = 0; i < e->num_tensors; i++)
