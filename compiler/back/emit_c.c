@@ -89,6 +89,8 @@ static void emit_header(Emit *e, const char *file)
         em_line(e, "int    %s_step(%s_io *io, void *ws);            /* grad, then update params in place */", P, P);
     em_line(e, "void   %s_init(const %s_io *io, uint64_t seed); /* params from their initializers */", P, P);
     em_line(e, "const char *%s_strerror(int code);", P);
+    if (e->check)
+        em_line(e, "const char *%s_nonfinite(const void *ws);      /* after BP_ENONFINITE: \"NAME (FILE:LINE)\" */", P);
     em_line(e, "extern const bp_tensor_info %s_tensors[];", P);
     em_line(e, "extern const int %s_num_tensors;", P);
     em_line(e, "#endif");
@@ -172,7 +174,7 @@ static void emit_layout(Emit *e)
     e->indent++;
     em_line(e, "(void)io;");
     dim_locals(e);
-    em_line(e, "size_t total = 0, sz;");
+    em_line(e, "size_t total = %d, sz;", e->check ? 64 : 0);   /* --check-finite: its record first */
     for (int r = 0; r < p->nregions; r++) {
         const Region *rg = &p->regions[r];
         em_line(e, "sz = 0;   /* %s */", e->p->cname[rg->members[0]]);
@@ -266,6 +268,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
             em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", f, f, c);
         }
     }
+    ws_used |= e->check;   /* the record of --check-finite */
     em_line(e, ws_used ? "return ws ? BP_OK : BP_ENULL;" : "(void)ws;");
     if (!ws_used)
         em_line(e, "return BP_OK;");
@@ -302,6 +305,27 @@ static void emit_locals(Emit *e)
     }
 }
 
+/* Node n's statement: its fused pass or its op's emitter, under its #line
+ * (--line-directives); then, with --check-finite, the test of what it wrote. */
+static void emit_statement(Emit *e, Node *n)
+{
+    const Plan *p = e->p;
+    if (p->fusion_of[n->id] >= 0) {
+        const Fusion *f = &p->fusions[p->fusion_of[n->id]];
+        em_line_directive(e, n);
+        em_fusion(e, f);
+        em_check(e, f->root);
+        if (f->colsum)
+            em_check(e, f->colsum);
+    } else if (p->mat[n->id] && !p->in_fusion[n->id] && op_info[n->op].kind != K_LEAF) {
+        em_line_directive(e, n);
+        op_info[n->op].emit(e, n);
+        em_check(e, n);
+    } else if (p->mat[n->id] && !p->in_fusion[n->id]) {
+        op_info[n->op].emit(e, n);
+    }
+}
+
 /* A pass: P_name_check, P_name_run (no checks) and the public P_name.
  * With `only` (by node id), just the nodes it marks are computed. */
 static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, const char *what, const bool *only)
@@ -317,24 +341,30 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
         if (!e->p->live[i] || n->phase != ph || (only && !only[i]))
             continue;
         work++;
-        if (e->p->fusion_of[i] >= 0)
-            em_fusion(e, &e->p->fusions[e->p->fusion_of[i]]);
-        else if (e->p->mat[i] && !e->p->in_fusion[i])
-            op_info[n->op].emit(e, n);
+        emit_statement(e, n);
     }
     for (int i = 0; i < e->p->ncopies; i++)
-        if (copy_wanted(e, &e->p->copies[i], ph, only) && ++work)
+        if (copy_wanted(e, &e->p->copies[i], ph, only) && ++work) {
+            em_line_directive(e, e->p->copies[i].node);
             em_copy(e, arena_printf(g->arena, "io->%s", e->p->copies[i].field), e->p->copies[i].node);
+        }
+    StrBuf leaves = { 0 };   /* --check-finite: the data the pass reads, before it reads it */
+    e->out = &leaves;
+    em_check_leaves(e, ph);
     e->out = out;
     emit_checks(e, ph, name, only);
-    em_line(e, "static void %s_%s_run(const %s_io *io, void *ws)", e->P, name, e->P);
+    em_line(e, "static %s %s_%s_run(const %s_io *io, void *ws)", e->check ? "int" : "void", e->P, name, e->P);
     em_line(e, "{");
     e->indent = 1;
     if (work)
         emit_locals(e);
     else
         em_line(e, "(void)io;\n    (void)ws;");
+    sb_puts(out, leaves.s ? leaves.s : "");
     sb_puts(out, body.s ? body.s : "");
+    em_line_resume(e);
+    if (e->check)
+        em_line(e, "return BP_OK;");
     e->indent = 0;
     em_line(e, "}");
     em_line(e, "/* %s */", what);
@@ -342,10 +372,16 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     em_line(e, "{");
     em_line(e, "    const int rc = %s_%s_check(io, ws);", e->P, name);
     em_line(e, "    if (rc != BP_OK) return rc;");
-    em_line(e, "    %s_%s_run(io, ws);", e->P, name);
-    em_line(e, "    return BP_OK;");
+    if (e->check) {
+        em_line(e, "    *%s_record(ws) = 0;", e->P);
+        em_line(e, "    return %s_%s_run(io, ws);", e->P, name);
+    } else {
+        em_line(e, "    %s_%s_run(io, ws);", e->P, name);
+        em_line(e, "    return BP_OK;");
+    }
     em_line(e, "}");
     sb_free(&body);
+    sb_free(&leaves);
 }
 
 static void emit_tensors(Emit *e)
@@ -379,6 +415,8 @@ static void emit_strerror(Emit *e)
     em_line(e, "    case BP_EDIM: return \"a symbolic dim is < 1 or the sizes overflow\";");
     em_line(e, "    case BP_ENULL: return \"a pointer the call needs is NULL\";");
     em_line(e, "    case BP_ELABEL: return \"an int label is outside its range\";");
+    if (e->check)
+        em_line(e, "    case BP_ENONFINITE: return \"a tensor became NaN or infinite\";");
     em_line(e, "    default: return \"unknown error code\";");
     em_line(e, "    }");
     em_line(e, "}");
@@ -422,9 +460,15 @@ static void emit_source(Emit *e)
     em_line(e, "    int rc = %s_forward_check(io, ws);", P);
     em_line(e, "    if (rc == BP_OK) rc = %s_backward_check(io, ws);", P);
     em_line(e, "    if (rc != BP_OK) return rc;");
-    em_line(e, "    %s_forward_run(io, ws);", P);
-    em_line(e, "    %s_backward_run(io, ws);", P);
-    em_line(e, "    return BP_OK;");
+    if (e->check) {
+        em_line(e, "    *%s_record(ws) = 0;", P);
+        em_line(e, "    rc = %s_forward_run(io, ws);", P);
+        em_line(e, "    return rc != BP_OK ? rc : %s_backward_run(io, ws);", P);
+    } else {
+        em_line(e, "    %s_forward_run(io, ws);", P);
+        em_line(e, "    %s_backward_run(io, ws);", P);
+        em_line(e, "    return BP_OK;");
+    }
     em_line(e, "}");
     if (e->g->opt) {
         em_line(e, "%s", "");
@@ -436,6 +480,10 @@ static void emit_source(Emit *e)
     emit_strerror(e);
     em_line(e, "%s", "");
     emit_tensors(e);
+    if (e->check) {
+        em_line(e, "%s", "");
+        em_check_table(e);
+    }
     e->out = out;
     em_line(e, "/* %s.c — generated by bpc %s; do not edit. C99; needs only <stddef.h> <stdint.h>", P, BPC_VERSION);
     em_line(e, " * <string.h> <math.h>. No global mutable state, no allocation, no threads. */");
@@ -445,6 +493,7 @@ static void emit_source(Emit *e)
     em_line(e, "#include <math.h>");
     em_line(e, "%s", "");
     em_support(e);
+    em_check_helpers(e);
     em_line(e, "%s", "");
     emit_dims_check(e);
     em_line(e, "%s", "");
@@ -462,7 +511,10 @@ bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char 
         return false;
     Graph *g = m->g;
     Fields *f = fields_build(g);
-    Emit e = { .g = g, .f = f, .P = m->name, .f64 = m->opt.dtype == BP_F64, .gemm = gemm };
+    Emit e = { .g = g, .f = f, .P = m->name, .f64 = m->opt.dtype == BP_F64, .gemm = gemm, .file = m->file,
+               .check = m->opt.check_finite != 0, .lines = m->opt.line_directives != 0 };
+    e.what = arena_alloc(&m->arena, sizeof(char *) * (size_t)(g->n + g->ndecls + 1));
+    e.what_of = arena_alloc(&m->arena, sizeof(int) * (size_t)(g->n + 1));
     Plan named = *m->plan;   /* the model's plan stays as planned: emission renames in a copy */
     named.cname = arena_alloc(&m->arena, sizeof(char *) * (size_t)(g->n + 1));
     e.p = &named;
@@ -476,7 +528,7 @@ bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char 
     e.out = &c;
     emit_source(&e);
     *header = arena_strdup(&m->arena, h.s);
-    *source = arena_strdup(&m->arena, c.s);
+    *source = e.lines ? em_fix_lines(&e, c.s) : arena_strdup(&m->arena, c.s);
     sb_free(&h);
     sb_free(&c);
     return true;

@@ -263,6 +263,9 @@ void em_step_fn(Emit *e)
         if (d->kind == DECL_PARAM)
             update_param(e, d, plan_grad_field(g, i));
     }
+    for (int i = 0; e->check && i < g->ngrads; i++)   /* --check-finite: the params updated */
+        if (g->decls[g->grads[i].decl].kind == DECL_PARAM)
+            em_check_param(e, &g->decls[g->grads[i].decl], arena_printf(g->arena, " after the %s update", names[g->opt]));
     em_line(e, "return BP_OK;");
     e->indent--;
     em_line(e, "}");

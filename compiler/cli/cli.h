@@ -33,6 +33,7 @@ typedef struct Cli {
     int threads, epochs, batch;
     uint64_t seed;
     double tolerance;
+    bool cost;                    /* explain --cost                                             */
 } Cli;
 
 /* Read a whole file; NULL with a message printed on failure. */

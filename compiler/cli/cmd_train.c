@@ -255,7 +255,7 @@ static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
         fill_batch(&tr->val, NULL, from, n);
         int rc = tr->s.e->forward(tr->s.h.io, tr->s.h.ws);
         if (rc != BP_OK) {
-            fprintf(stderr, "bpc: train: validation: %s\n", tr->s.e->strerror(rc));
+            fprintf(stderr, "bpc: train: validation: %s\n", session_strerror(&tr->s, rc));
             return EXIT_MODEL;
         }
         sum += (tr->loss ? host_get(tr->loss, 0) : NAN) * (double)n;
@@ -272,6 +272,13 @@ static int train_step(Train *tr, const Cli *cli, int e, int64_t b)
         host_set(tr->lr, 0, scheduled_lr(tr, cli, e, b));
     tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
     int rc = tr->s.e->step(tr->s.h.io, tr->s.h.ws);
+    const char *what = rc == BP_ENONFINITE && tr->s.e->nonfinite ? tr->s.e->nonfinite(tr->s.h.ws) : NULL;
+    if (what) {   /* --check-finite */
+        fprintf(stderr, "bpc: train: %s became NaN or infinite at epoch %d, batch %lld (the first tensor that did; "
+                "diverged? try a smaller lr); stopped%s\n", what, e + 1, (long long)b + 1,
+                cli->save ? ", the checkpoint of the last whole epoch kept" : "");
+        return EXIT_MODEL;
+    }
     if (rc != BP_OK) {
         fprintf(stderr, "bpc: train: step at epoch %d, batch %lld: %s\n", e + 1, (long long)b + 1, tr->s.e->strerror(rc));
         return EXIT_MODEL;

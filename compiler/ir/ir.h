@@ -84,6 +84,7 @@ struct Node {
     const char *name;    /* the source name bound to it, if any             */
     const char *rule;    /* derivative rule that built it (explain), or NULL */
     Span span;
+    int line;            /* the .bp line of the statement computing it (0: none): ir_assign_lines, ad */
     int uses;            /* consumers, counted by ir_count_uses              */
 };
 
@@ -217,6 +218,9 @@ bool ir_verify(const Graph *g, char *msg, size_t len);
 /* In debug builds (no NDEBUG: Debug and the sanitizer build) ir_verify, a
  * violation an internal error naming the pass it followed; nothing otherwise. */
 void ir_check(const Graph *g, const char *after);
+/* Node.line of every forward node: its own binding's line, else the first
+ * statement that uses it (lines.c); run after lowering, before autodiff. */
+void ir_assign_lines(Graph *g);
 void ir_dump(const Graph *g, FILE *out, int from, int to);
 const char *node_label(const Graph *g, const Node *n);    /* "h" or "%12" */
 #endif
