@@ -90,13 +90,18 @@ static void statement_cost(Cost *c, const Node *n)
     }
 }
 
+/* v exactly below 100k, else to 3 digits with k, M, G, T. */
 static const char *human(double v, char *buf, size_t len)
 {
     static const char *const units[] = { "", "k", "M", "G", "T" };
+    if (v < 100000) {
+        snprintf(buf, len, "%.0f", v);
+        return buf;
+    }
     int u = 0;
     while (v >= 1000 && u < 4)
         v /= 1000, u++;
-    snprintf(buf, len, u ? "%.3g%s" : "%.0f%s", v, units[u]);
+    snprintf(buf, len, "%.3g%s", v, units[u]);
     return buf;
 }
 
