@@ -221,6 +221,10 @@ void ir_check(const Graph *g, const char *after);
 /* Node.line of every forward node: its own binding's line, else the first
  * statement that uses it (lines.c); run after lowering, before autodiff. */
 void ir_assign_lines(Graph *g);
+/* Names for unnamed forward temporaries with an obvious one: the input of a
+ * named elementwise unary op is NAME_pre (lines.c); before autodiff, which
+ * names gradients after them (dh_pre). */
+void ir_name_temps(Graph *g);
 void ir_dump(const Graph *g, FILE *out, int from, int to);
 const char *node_label(const Graph *g, const Node *n);    /* "h" or "%12" */
 #endif
