@@ -181,6 +181,14 @@ typedef struct OpInfo {
     FoldRule fold;       /* expr compiled, for constants; NAN when no expr     */
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];
+/* How an op reads in comments, explain and messages (ops_print.def). */
+typedef struct OpPrint {
+    int prec;            /* 1 + -, 2 * / @, 3 prefix/postfix, -1 a view shown as its input, 0 a call */
+    int right;           /* the right operand binds tighter (- /)                   */
+    const char *form;    /* "{0} + {1}"; NULL: name(x) or name(x, y)               */
+    const char *verb;    /* "add": what a message says it does to two operands      */
+} OpPrint;
+extern const OpPrint op_print[OP_COUNT_];
 bool op_reads_labels(OpKind op);
 static inline bool op_has(OpKind op, int flag) { return (op_info[op].flags & flag) != 0; }
 

@@ -42,4 +42,11 @@ const OpInfo op_info[OP_COUNT_] = {
 #undef NOEXPR
 #undef FN
 
+/* How each op prints (ops_print.def); zeros (a call) for the ops not listed. */
+#define PRINT(id, prec, right, form, verb) [OP_##id] = { prec, right, form, verb },
+const OpPrint op_print[OP_COUNT_] = {
+#include "ops_print.def"
+};
+#undef PRINT
+
 bool op_reads_labels(OpKind op) { return op_has(op, F_LABELS); }
