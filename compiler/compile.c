@@ -51,6 +51,8 @@ static void pipeline(bpc_model *m)
     if (m->diags.nerrors)
         return;
     ir_check(g, "lowering");
+    ir_assign_lines(g);
+    ir_name_temps(g);
     ad_run(g);
     ir_check(g, "differentiation");
     if (!fields_check(fields_build(g), m->name, &m->diags))

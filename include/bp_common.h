@@ -28,7 +28,9 @@ enum bp_error {
     BP_EDIM = 1,   /* a symbolic dim < 1 (or below what a constant index on
                       it needs: x[:, 4] needs 5), or sizes overflowing       */
     BP_ENULL = 2,  /* a pointer the call needs is NULL                      */
-    BP_ELABEL = 3  /* an int label outside its range                        */
+    BP_ELABEL = 3, /* an int label outside its range                        */
+    BP_ENONFINITE = 4 /* check_finite models: a tensor became NaN or Inf;
+                         P_nonfinite(ws) names it                          */
 };
 
 typedef struct bp_tensor_info {

@@ -46,6 +46,12 @@ typedef struct bpc_options {
                              system cc -O3 into a shared object loaded with dlopen;
                              or tiered: libtcc at once, cc on a background thread,
                              switched to by bpc_jit_upgrade                      */
+    int check_finite;     /* 1: the generated code tests every tensor as it is
+                             produced; the first holding NaN or Inf stops the call
+                             with BP_ENONFINITE, and P_nonfinite(ws) (bpc_entry's
+                             nonfinite) names it with its .bp line */
+    int line_directives;  /* 1: `#line N "model.bp"` before each statement's code,
+                             so debuggers and profilers show the .bp lines      */
 } bpc_options;
 
 typedef struct bpc_model bpc_model;
@@ -64,7 +70,8 @@ const bpc_diag *bpc_get_diag(const bpc_model *m, int i);
  * Nothing for NULL m or out. */
 void bpc_print_diags(const bpc_model *m, FILE *out);
 
-enum bpc_stage { BPC_STAGE_AST, BPC_STAGE_IR, BPC_STAGE_GRAD, BPC_STAGE_C, BPC_STAGE_EXPLAIN, BPC_STAGE_PLAN, BPC_STAGE_DOT };
+enum bpc_stage { BPC_STAGE_AST, BPC_STAGE_IR, BPC_STAGE_GRAD, BPC_STAGE_C, BPC_STAGE_EXPLAIN, BPC_STAGE_PLAN, BPC_STAGE_DOT,
+                 BPC_STAGE_COST /* explain --cost: FLOPs and bytes per statement, the workspace */ };
 /* Print a stage; returns 0, or -1 if the model has errors (or gets one: out
  * of memory), m or out is NULL, or stage is not an enum bpc_stage. */
 int bpc_dump(bpc_model *m, int stage, FILE *out);
@@ -91,6 +98,10 @@ typedef struct bpc_entry {
     int (*predict)(const void *io, void *ws);    /* inference mode: the outputs only */
     int (*update)(void *io, void *ws);           /* NULL without `optimize`: the optimizer on the params
                                                     from the *_grad fields as they are (step = grad + update) */
+    /* check_finite models: after a call returned BP_ENONFINITE with this ws,
+     * "NAME (FILE:LINE)" of the first tensor that held NaN or Inf; NULL
+     * otherwise. NULL (the pointer) without check_finite. */
+    const char *(*nonfinite)(const void *ws);
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;

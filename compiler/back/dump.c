@@ -4,6 +4,7 @@
 void explain_print(const bpc_model *m, FILE *out);
 void plan_print(bpc_model *m, FILE *out);
 void dot_print(const bpc_model *m, FILE *out);
+void cost_print(bpc_model *m, FILE *out);
 
 static void dump_ir(const Graph *g, FILE *out, bool with_grad)
 {
@@ -40,6 +41,7 @@ static int dump_stage(bpc_model *m, int stage, FILE *out)
     case BPC_STAGE_EXPLAIN: explain_print(m, out); return 0;
     case BPC_STAGE_PLAN: plan_print(m, out); return 0;
     case BPC_STAGE_DOT: dot_print(m, out); return 0;
+    case BPC_STAGE_COST: cost_print(m, out); return 0;
     case BPC_STAGE_C: {
         const char *h = bpc_c_header(m), *c = bpc_c_source(m);
         if (!h || !c)

@@ -32,6 +32,13 @@ struct Emit {
     bool scratch_used;    /* the pass uses the workspace's scratch area    */
     const char **dimc;    /* by symbolic dim: the C name of its local      */
     int mode;             /* F_MODE ops: 0 training, 1 inference (P_predict) */
+    /* debugging the model (emit_check.c) */
+    bool check;           /* --check-finite: test each tensor produced      */
+    bool lines;           /* --line-directives: #line before each statement */
+    const char *file;     /* the .bp file's name                           */
+    const char **what;    /* the checked tensors' "NAME (FILE:LINE)", 1-based */
+    int nwhat;
+    int *what_of;         /* by node id: its index in what, or 0            */
 };
 
 /* An indented line of the current function. */
@@ -84,6 +91,25 @@ const char *em_render_layout(Emit *e, const Node *n, const char *x, const char *
 const char *em_conv_args(Emit *e, const Node *n);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
+
+/* --check-finite (emit_check.c): the helpers P_finite and P_record; after
+ * the statement that produced n (a buffer), its test; after a param's
+ * update, that param's; at the end, the table of what is tested and
+ * P_nonfinite. em_check_leaves: the float leaves of phase ph the pass used. */
+void em_check_helpers(Emit *e);
+void em_check(Emit *e, const Node *n);
+void em_check_param(Emit *e, const Decl *d, const char *after);
+void em_check_leaves(Emit *e, Phase ph);
+void em_check_table(Emit *e);
+/* --line-directives: `#line N "file"` for node n's statement; and the line
+ * that resumes the C file's own numbering (fixed up by em_fix_lines). */
+void em_line_directive(Emit *e, const Node *n);
+void em_line_resume(Emit *e);
+/* Replace each resume marker by `#line <its own line + 1> "P.c"`. */
+char *em_fix_lines(Emit *e, const char *src);
+/* s as the text of a C string literal: '"', '\' and '?' escaped, every
+ * other byte outside printable ASCII as a 3-digit octal escape. */
+const char *em_c_string(Emit *e, const char *s);
 
 /* Static helper text for the generated source (emit_support.c). */
 void em_support(Emit *e);

@@ -286,6 +286,9 @@ static void update_fn(Emit *e)
     }
     if (g->opt != OPT_ADAM && ir_has_op(g, OP_DROPOUT))
         em_line(e, "io->step++;   /* the next step draws new dropout masks */");
+    for (int i = 0; e->check && i < g->ngrads; i++)   /* --check-finite: the params updated */
+        if (g->decls[g->grads[i].decl].kind == DECL_PARAM)
+            em_check_param(e, &g->decls[g->grads[i].decl], arena_printf(g->arena, " after the %s update", names[g->opt]));
     em_line(e, "return BP_OK;");
     e->indent--;
     em_line(e, "}");

@@ -146,90 +146,80 @@ const char *em_ptr(Emit *e, const Node *n)
     return em_buf(e, n);
 }
 
-static const char *infix(OpKind op)
-{
-    switch (op) {
-    case OP_ADD: return " + ";
-    case OP_SUB: return " - ";
-    case OP_MUL: return " * ";
-    case OP_DIV: return " / ";
-    case OP_MATMUL: return " @ ";
-    default: return NULL;
-    }
-}
-
 static const char *render(Emit *e, const Node *n, int depth, int outer);
 
 /* Readable form: buffered inputs by name, fused ones expanded, views shown
  * by what they do. depth bounds the text of long fused chains. */
 const char *em_render(Emit *e, const Node *n, int depth) { return render(e, n, depth, 0); }
 
-/* Binding strength of an infix op: + - bind less than * / @. */
-static int prec(OpKind op) { return op == OP_ADD || op == OP_SUB ? 1 : 2; }
+/* ", axis=k" of a reduction that keeps axes (",..." when it reduces more). */
+static const char *axis_text(Emit *e, const Node *n)
+{
+    if (n->shape.rank == 0)
+        return "";
+    for (int k = 0; k < n->in[0]->shape.rank; k++)
+        if (n->axes & 1 << k)
+            return arena_printf(e->g->arena, ", axis=%d%s", k, (n->axes & ~(1 << k)) ? ",..." : "");
+    return "";
+}
 
-/* outer: how tightly the enclosing operator binds (0: not an operand), so
- * that n is parenthesised only where it must be */
+/* An op's print form (ops_print.def) with its placeholders filled in. */
+static const char *expand(Emit *e, const Node *n, const char *form, const char *x, const char *y)
+{
+    StrBuf b = { 0 };
+    for (const char *c = form; *c; c++) {
+        if (*c != '{') {
+            sb_printf(&b, "%c", *c);
+            continue;
+        }
+        size_t len = strcspn(c, "}");
+        const char *key = arena_strndup(e->g->arena, c + 1, len - 1);
+        sb_puts(&b, strcmp(key, "0") == 0    ? x
+                    : strcmp(key, "1") == 0  ? y
+                    : strcmp(key, "a") == 0  ? arena_printf(e->g->arena, "%g", n->f)
+                    : strcmp(key, "ta") == 0 ? (n->ta ? "ᵀ" : "")
+                    : strcmp(key, "tb") == 0 ? (n->tb ? "ᵀ" : "")
+                                             : axis_text(e, n));
+        c += len;
+    }
+    const char *r = arena_strdup(e->g->arena, b.s ? b.s : "");
+    sb_free(&b);
+    return r;
+}
+
+/* outer: how tightly the enclosing form binds (0: not an operand), so that
+ * an infix form is parenthesised only where it must be */
 static const char *render(Emit *e, const Node *n, int depth, int outer)
 {
-    Arena *a = e->g->arena;
-    if (n->op == OP_CONST)
-        return node_label(e->g, n);
+    const OpPrint *pr = &op_print[n->op];
+    if (op_info[n->op].kind == K_LEAF && !op_has(n->op, F_DATA) && n->op != OP_COUNT)
+        return node_label(e->g, n);   /* a constant */
     if (depth > 0 && (e->p->mat[n->id] || e->p->home[n->id] == HOME_IO || n->op == OP_COUNT))
         return n->op == OP_COUNT ? em_numel(e, n->count) : e->p->cname[n->id];
     if (depth > 6)
         return "...";
-    const char *op = infix(n->op);
-    int inner = op ? prec(n->op) : n->op == OP_TRANSPOSE || n->op == OP_NEG ? 3 : 0;
-    bool right_strict = n->op == OP_SUB || n->op == OP_DIV;
-    const char *x = n->nin > 0 ? render(e, n->in[0], depth + 1, inner) : "";
-    const char *y = n->nin > 1 ? render(e, n->in[1], depth + 1, inner + right_strict) : "";
-    const char *layout = em_render_layout(e, n, x, y);   /* emit_layout.c */
+    if (pr->prec < 0)   /* a view shown as its input */
+        return render(e, n->in[0], depth + 1, outer);
+    const char *x = n->nin > 0 ? render(e, n->in[0], depth + 1, pr->prec) : "";
+    const char *y = n->nin > 1 ? render(e, n->in[1], depth + 1, pr->prec + pr->right) : "";
+    const char *layout = em_render_layout(e, n, x, y);   /* emit_layout.c: x[:, 2:5], E[ids], transpose(x, a, b) */
     if (layout)
         return layout;
-    switch (n->op) {
-    case OP_BCAST:
-    case OP_RESHAPE: return render(e, n->in[0], depth + 1, outer);
-    case OP_TRANSPOSE: return arena_printf(a, "%sᵀ", x);
-    case OP_NEG: return arena_printf(a, "-%s", x);
-    case OP_POWC: return arena_printf(a, "%s ** %g", x, n->f);
-    case OP_LEAKY_RELU: return arena_printf(a, "leaky_relu(%s, %g)", x, n->f);
-    case OP_MATMUL:
-        return arena_printf(a, "%s%s @ %s%s", x, n->ta ? "ᵀ" : "", y, n->tb ? "ᵀ" : "");
-    case OP_MATMUL_SUM:
-        return arena_printf(a, "sum_batch(%s%s @ %s%s)", x, n->ta ? "ᵀ" : "", y, n->tb ? "ᵀ" : "");
-    case OP_SOFTMAX_AX:
-    case OP_LOG_SOFTMAX_AX:
-    case OP_VAR:
-        if (n->axes == (1 << n->in[0]->shape.rank) - 1)
-            return arena_printf(a, "var(%s)", x);
-        for (int k = 0; k < n->in[0]->shape.rank; k++)
-            if (n->axes & 1 << k)
-                return arena_printf(a, "%s(%s, axis=%d)", n->op == OP_VAR ? "var" : n->op == OP_SOFTMAX_AX ? "softmax" : "log_softmax",
-                                    x, k);
-        break;
-    case OP_SUM:
-    case OP_MAXR:
-        if (n->shape.rank == 0)
-            return arena_printf(a, "%s(%s)", n->op == OP_SUM ? "sum" : "max", x);
-        for (int k = 0; k < n->in[0]->shape.rank; k++)
-            if (n->axes & 1 << k)
-                return arena_printf(a, "%s(%s, axis=%d%s)", n->op == OP_SUM ? "sum" : "max", x, k,
-                                    (n->axes & ~(1 << k)) ? ",..." : "");
-        break;
-    default: break;
+    if (pr->form) {
+        const char *r = expand(e, n, pr->form, x, y);
+        bool infix = pr->prec == 1 || pr->prec == 2;
+        return infix && outer > pr->prec ? arena_printf(e->g->arena, "(%s)", r) : r;
     }
-    if (op)
-        return arena_printf(a, outer > prec(n->op) ? "(%s%s%s)" : "%s%s%s", x, op, y);
-    const char *more = em_conv_args(e, n);
+    const char *more = em_conv_args(e, n);   /* emit_conv.c: ", stride=2, pad=1" */
     if (n->nin == 2)
-        return arena_printf(a, "%s(%s, %s%s)", op_info[n->op].name, x, y, more);
+        return arena_printf(e->g->arena, "%s(%s, %s%s)", op_info[n->op].name, x, y, more);
     if (n->nin > 2) {   /* concat(a, b, c, ...), layernorm(x, stats, gamma, beta) */
-        const char *r = arena_printf(a, "%s, %s", x, y);
+        const char *r = arena_printf(e->g->arena, "%s, %s", x, y);
         for (int k = 2; k < n->nin; k++)
-            r = arena_printf(a, "%s, %s", r, render(e, n->in[k], depth + 1, 0));
-        return arena_printf(a, "%s(%s)", op_info[n->op].name, r);
+            r = arena_printf(e->g->arena, "%s, %s", r, render(e, n->in[k], depth + 1, 0));
+        return arena_printf(e->g->arena, "%s(%s)", op_info[n->op].name, r);
     }
-    return arena_printf(a, "%s(%s%s)", op_info[n->op].name, x, more);
+    return arena_printf(e->g->arena, "%s(%s%s)", op_info[n->op].name, x, more);
 }
 
 void em_comment(Emit *e, const Node *n)

@@ -4,7 +4,8 @@
  * renameat2(RENAME_EXCHANGE) when DIR exists (then the old folder is removed),
  * with rename() when it does not. A reader of DIR sees the old set or the new
  * one, never a mix; a kill or a full disk leaves DIR as it was (and at worst a
- * DIR.tmp.* folder beside it). DIR is bpc's: it may hold only .npy files
+ * DIR.tmp.* folder beside it, which the next save removes: saves into one
+ * folder take turns under a lock on its parent, see lock_parent). DIR is bpc's: it may hold only .npy files
  * and manifest.json, else it is left alone and the save refused.
  * Test hook: BPC_TEST_SAVE_FAIL_AFTER=k makes the save fail (as a full disk
  * would) after k files; BPC_TEST_SAVE_KILL_AFTER=k kills the process there. */
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,6 +44,17 @@ static int sync_path(const char *path)
     return rc;
 }
 
+/* Start writing path's data to disk without waiting (the fsyncs after every
+ * file is written then overlap instead of queueing one after another). */
+static void start_writeback(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    close(fd);
+}
+
 /* Remove a folder bpc wrote (files only, one level). */
 static void remove_folder(const char *dir)
 {
@@ -58,12 +71,14 @@ static void remove_folder(const char *dir)
     rmdir(dir);
 }
 
-/* An existing DIR may hold only .npy files (and temporaries of earlier saves). */
-static int check_existing(const char *dir)
+/* An existing DIR may hold only .npy files (and temporaries of earlier
+ * saves); quiet: no message, just the answer. */
+static int check_folder(const char *dir, bool quiet)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "bpc: --save %s: not a folder bpc can replace: %s\n", dir, strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "bpc: --save %s: not a folder bpc can replace: %s\n", dir, strerror(errno));
         return EXIT_MODEL;
     }
     int rc = EXIT_OK;
@@ -72,12 +87,70 @@ static int check_existing(const char *dir)
             strcmp(e->d_name, MANIFEST) == 0 ||
             strstr(e->d_name, ".npy.tmp."))
             continue;
-        fprintf(stderr, "bpc: --save %s: the folder holds '%s', which is not a .npy file; not replacing it\n", dir,
-                e->d_name);
+        if (!quiet)
+            fprintf(stderr, "bpc: --save %s: the folder holds '%s', which is not a .npy file; not replacing it\n", dir,
+                    e->d_name);
         rc = EXIT_MODEL;
     }
     closedir(d);
     return rc;
+}
+
+static int check_existing(const char *dir) { return check_folder(dir, false); }
+
+/* dir's parent folder into buf ("." for a bare name); the base name returned. */
+static const char *split_parent(const char *dir, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", dir);
+    char *slash = strrchr(buf, '/');
+    if (!slash) {
+        snprintf(buf, len, ".");
+        return dir;
+    }
+    if (slash == buf)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    return strrchr(dir, '/') + 1;
+}
+
+/* Saves into the same folder take turns: an exclusive flock on the parent
+ * folder (released by the kernel when the process dies, even by SIGKILL), so
+ * a DIR.tmp.* folder seen while holding it belongs to a save that died.
+ * Returns the descriptor to close, or -1 (then no lock, no cleaning). */
+static int lock_parent(const char *dir)
+{
+    char parent[PATH_MAX];
+    split_parent(dir, parent, sizeof parent);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Remove what killed saves left beside dir: folders DIR.tmp.XXXXXX (mkdtemp's
+ * six characters) and DIR.old.XXXXXX holding only what a save writes. Only
+ * under lock_parent. */
+static void remove_stale(const char *dir)
+{
+    char parent[PATH_MAX], path[PATH_MAX + 256];
+    const char *base = split_parent(dir, parent, sizeof parent);
+    size_t n = strlen(base);
+    DIR *d = opendir(parent);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const char *s = e->d_name;
+        struct stat st;
+        if (strncmp(s, base, n) != 0 || (strncmp(s + n, ".tmp.", 5) != 0 && strncmp(s + n, ".old.", 5) != 0) ||
+            strlen(s + n + 5) != 6)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", parent, s);
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && check_folder(path, true) == EXIT_OK)
+            remove_folder(path);
+    }
+    if (d)
+        closedir(d);
 }
 
 static int hook(const char *name)
@@ -127,10 +200,14 @@ static int write_manifest(const Host *h, const char *tmp, const CkptMeta *m)
     return fclose(f) == 0 ? EXIT_OK : EXIT_MODEL;
 }
 
-/* Write every tensor of h the checkpoint holds into the fresh folder tmp and sync it. */
+/* Write every tensor of h the checkpoint holds into the fresh folder tmp and
+ * sync it: every file written (its writeback started) first, then every
+ * fsync — one fsync after each write made each save wait for the disk once
+ * per file in turn. */
 static int write_set(const Host *h, const char *tmp, const CkptMeta *meta)
 {
     int fail_after = hook("BPC_TEST_SAVE_FAIL_AFTER"), kill_after = hook("BPC_TEST_SAVE_KILL_AFTER"), written = 0;
+    char path[PATH_MAX + 256];
     for (int i = 0; i < h->n; i++) {
         const HostTensor *t = &h->t[i];
         if (!saved(t, meta != NULL))
@@ -143,13 +220,18 @@ static int write_set(const Host *h, const char *tmp, const CkptMeta *meta)
         }
         if (session_save(h, t, tmp) != EXIT_OK)
             return EXIT_MODEL;
-        char path[PATH_MAX + 256];
         snprintf(path, sizeof path, "%s/%s.npy", tmp, t->info->name);
+        start_writeback(path);
+        written++;
+    }
+    for (int i = 0; i < h->n; i++) {
+        if (!saved(&h->t[i], meta != NULL))
+            continue;
+        snprintf(path, sizeof path, "%s/%s.npy", tmp, h->t[i].info->name);
         if (sync_path(path) != 0) {
             fprintf(stderr, "bpc: %s: cannot sync: %s\n", path, strerror(errno));
             return EXIT_MODEL;
         }
-        written++;
     }
     if (meta && write_manifest(h, tmp, meta) != EXIT_OK)
         return EXIT_MODEL;
@@ -192,33 +274,16 @@ static int swap_in(const char *tmp, const char *dir, bool exists)
 static void sync_parent(const char *path)
 {
     char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *slash = strrchr(buf, '/');
-    if (slash == buf)
-        slash[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(buf, sizeof buf, ".");
+    split_parent(path, buf, sizeof buf);
     sync_path(buf);
 }
 
-int checkpoint_save(const Host *h, const char *dir_arg, const CkptMeta *meta)
+/* The new set into dir (dir_arg resolved) under dir's parent's lock. */
+static int save_locked(const Host *h, const char *dir_arg, const char *dir, bool exists, const CkptMeta *meta)
 {
-    char dir[PATH_MAX];
-    struct stat st;
-    bool exists = lstat(dir_arg, &st) == 0;
-    /* a symlink to a folder: replace the folder it points to, keep the link */
-    if (exists && S_ISLNK(st.st_mode) && !realpath(dir_arg, dir)) {
-        fprintf(stderr, "bpc: --save %s: %s\n", dir_arg, strerror(errno));
-        return EXIT_MODEL;
-    }
-    if (!(exists && S_ISLNK(st.st_mode)))
-        snprintf(dir, sizeof dir, "%s", dir_arg);
-    while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
-        dir[strlen(dir) - 1] = 0;
     if (exists && check_existing(dir) != EXIT_OK)
         return EXIT_MODEL;
+    remove_stale(dir);
     char tmp[PATH_MAX + 16];
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", dir);
     if (!mkdtemp(tmp)) {
@@ -235,6 +300,27 @@ int checkpoint_save(const Host *h, const char *dir_arg, const CkptMeta *meta)
         sync_parent(dir);
     if (rc != EXIT_OK || exists)
         remove_folder(tmp);   /* the failed new set, or the old set after the exchange */
+    return rc;
+}
+
+int checkpoint_save(const Host *h, const char *dir_arg, const CkptMeta *meta)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    bool exists = lstat(dir_arg, &st) == 0;
+    /* a symlink to a folder: replace the folder it points to, keep the link */
+    if (exists && S_ISLNK(st.st_mode) && !realpath(dir_arg, dir)) {
+        fprintf(stderr, "bpc: --save %s: %s\n", dir_arg, strerror(errno));
+        return EXIT_MODEL;
+    }
+    if (!(exists && S_ISLNK(st.st_mode)))
+        snprintf(dir, sizeof dir, "%s", dir_arg);
+    while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+        dir[strlen(dir) - 1] = 0;
+    int lock = lock_parent(dir);
+    int rc = save_locked(h, dir_arg, dir, exists, meta);
+    if (lock >= 0)
+        close(lock);
     return rc;
 }
 

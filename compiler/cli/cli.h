@@ -34,6 +34,7 @@ typedef struct Cli {
     uint64_t seed;
     double tolerance;
     bool mpi;                     /* train --mpi: data-parallel over MPI required (dist.h)      */
+    bool cost;                    /* explain --cost                                             */
 } Cli;
 
 /* Read a whole file; NULL with a message printed on failure. */

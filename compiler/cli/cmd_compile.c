@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "strbuf.h"
 
 int cmd_check(Cli *cli)
 {
@@ -35,11 +36,12 @@ static int dump(Cli *cli, int stage)
     return rc;
 }
 
-int cmd_explain(Cli *cli) { return dump(cli, BPC_STAGE_EXPLAIN); }
+int cmd_explain(Cli *cli) { return dump(cli, cli->cost ? BPC_STAGE_COST : BPC_STAGE_EXPLAIN); }
 
 static const struct { const char *name; int stage; } stages[] = {
     { "ast", BPC_STAGE_AST }, { "ir", BPC_STAGE_IR }, { "grad", BPC_STAGE_GRAD },
     { "c", BPC_STAGE_C }, { "plan", BPC_STAGE_PLAN }, { "explain", BPC_STAGE_EXPLAIN }, { "dot", BPC_STAGE_DOT },
+    { "cost", BPC_STAGE_COST },
 };
 
 static int emit_stage(Cli *cli)
@@ -62,7 +64,7 @@ static int emit_stage(Cli *cli)
         bpc_free(m);
         return rc;
     }
-    fprintf(stderr, "bpc: --emit takes ast, ir, grad, c, plan, explain or dot, not '%s'\n", cli->emit);
+    fprintf(stderr, "bpc: --emit takes ast, ir, grad, c, plan, explain, cost or dot, not '%s'\n", cli->emit);
     return EXIT_USAGE;
 }
 
@@ -100,6 +102,53 @@ static bool includable(const char *name)
     return *name != '\0';
 }
 
+/* s between the quotes of a C string: as the emitter's em_c_string. */
+static void c_string(StrBuf *o, const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        if (*c == '"' || *c == '\\' || *c == '?')
+            sb_printf(o, "\\%c", *c);
+        else if (*c >= 0x20 && *c < 0x7f)
+            sb_printf(o, "%c", *c);
+        else
+            sb_printf(o, "\\%03o", *c);
+}
+
+/* --line-directives: the library numbers the lines after each statement's
+ * code as those of "P.c" from its own first line; in the file -o writes
+ * (a line or the header before it, another name) each such `#line N "P.c"`
+ * becomes `#line <the next line's number> "<the file's name>"`. Returns a
+ * malloc'd text, or NULL out of memory. */
+static char *renumber(const char *src, const char *P, const char *file)
+{
+    StrBuf o = { 0 }, from = { 0 };
+    sb_printf(&from, "\"%s.c\"", P);
+    int line = 1;
+    for (const char *s = src; *s && from.s; line++) {
+        const char *end = strchr(s, '\n');
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        const char *q = strchr(s, '"');
+        if (strncmp(s, "#line ", 6) == 0 && q && q < s + n && (size_t)(s + n - q) == strlen(from.s) &&
+            strncmp(q, from.s, strlen(from.s)) == 0) {
+            sb_printf(&o, "#line %d \"", line + 1);
+            c_string(&o, file);
+            sb_printf(&o, "\"");
+        } else {
+            sb_printf(&o, "%.*s", (int)n, s);
+        }
+        if (end)
+            sb_printf(&o, "\n");
+        s += n + (end != NULL);
+    }
+    bool oom = from.oom || !from.s;
+    sb_free(&from);
+    if (oom) {
+        sb_free(&o);
+        return NULL;
+    }
+    return sb_take(&o);
+}
+
 static int write_c(Cli *cli)
 {
     char *hpath = cli->header ? strdup(cli->header) : header_path(cli->out);
@@ -123,8 +172,13 @@ static int write_c(Cli *cli)
                     snprintf(src, n, "#include \"%s\"\n%s", hname, c);
                 else   /* the header's own text: same guard, so including both is fine */
                     snprintf(src, n, "/* the header, whose file name #include cannot spell: */\n%s%s", h, c);
+                if (cli->opt.line_directives) {
+                    char *fixed = renumber(src, bpc_name(m), base_name(cli->out));
+                    free(src);
+                    src = fixed;
+                }
                 const char *paths[2] = { hpath, cli->out }, *texts[2] = { h, src };
-                if (cli_write_files(2, paths, texts) == 0)
+                if (src && cli_write_files(2, paths, texts) == 0)
                     rc = EXIT_OK;
                 free(src);
             } else {

@@ -50,7 +50,7 @@ static int call(Session *s, const char *cmd, const char *what, int r)
 {
     if (r == BP_OK)
         return EXIT_OK;
-    fprintf(stderr, "bpc: %s: %s: %s\n", cmd, what, s->e->strerror(r));
+    fprintf(stderr, "bpc: %s: %s: %s\n", cmd, what, session_strerror(s, r));
     return EXIT_MODEL;
 }
 

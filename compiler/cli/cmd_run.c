@@ -60,7 +60,7 @@ static int report(Session *s, const Cli *cli)
 
 static int call_failed(Session *s, const char *what, int rc)
 {
-    fprintf(stderr, "bpc: %s: %s\n", what, s->e->strerror(rc));
+    fprintf(stderr, "bpc: %s: %s\n", what, session_strerror(s, rc));
     return EXIT_MODEL;
 }
 

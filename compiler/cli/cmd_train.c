@@ -260,7 +260,7 @@ static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
         int rc = tr->s.e->forward(tr->s.h.io, tr->s.h.ws);
         host_running_restore(&tr->s.h, running);
         if (rc != BP_OK) {
-            fprintf(stderr, "bpc: train: validation: %s\n", tr->s.e->strerror(rc));
+            fprintf(stderr, "bpc: train: validation: %s\n", session_strerror(&tr->s, rc));
             return EXIT_MODEL;
         }
         sum += (tr->loss ? host_get(tr->loss, 0) : NAN) * (double)n;
@@ -297,6 +297,13 @@ static int train_step(Train *tr, const Cli *cli, int e, int64_t b, int64_t cnt, 
         host_set(tr->lr, 0, scheduled_lr(tr, cli, e, b));
     tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
     int rc = tr->dist.size > 1 ? dist_step(tr, cnt, n, hits) : tr->s.e->step(tr->s.h.io, tr->s.h.ws);
+    const char *what = rc == BP_ENONFINITE && tr->s.e->nonfinite ? tr->s.e->nonfinite(tr->s.h.ws) : NULL;
+    if (what) {   /* --check-finite */
+        fprintf(stderr, "bpc: train: %s became NaN or infinite at epoch %d, batch %lld (the first tensor that did; "
+                "diverged? try a smaller lr); stopped%s\n", what, e + 1, (long long)b + 1,
+                cli->save ? ", the checkpoint of the last whole epoch kept" : "");
+        return EXIT_MODEL;
+    }
     if (tr->dist.size == 1 && rc == BP_OK)
         *hits = correct(tr, n);
     if (rc != BP_OK) {

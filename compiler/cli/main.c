@@ -10,7 +10,8 @@
 static const char usage[] =
     "usage: bpc MODEL.bp -o OUT.c [--header OUT.h]   write C source and header\n"
     "       bpc check MODEL.bp                        parse and check\n"
-    "       bpc explain MODEL.bp                      the derivation, statement by statement\n"
+    "       bpc explain MODEL.bp [--cost]             the derivation, statement by statement\n"
+    "                                                 (--cost: FLOPs, bytes, workspace per statement)\n"
     "       bpc MODEL.bp --emit=ast|ir|grad|c|plan    print a stage\n"
     "       bpc graph MODEL.bp -o g.dot               Graphviz picture of the graph\n"
     "       bpc run MODEL.bp [--set N=64] [--in x=x.npy ...] [--load DIR] [--out DIR]\n"
@@ -23,7 +24,9 @@ static const char usage[] =
     "       bpc predict MODEL.bp --load DIR --in x=.. --out DIR   outputs as .npy\n"
     "       bpc repl [MODEL.bp]                       interactive\n"
     "options: --name NAME  --dtype f32|f64  --gemm portable|blas|runtime  --threads N\n"
-    "         --jit tcc|cc|tiered  --seed S  -O0  --version  --help\n";
+    "         --jit tcc|cc|tiered  --seed S  -O0  --version  --help\n"
+    "debugging the model: --check-finite (name the first tensor that holds NaN or Inf)\n"
+    "         --line-directives (#line back to MODEL.bp in the C, for gdb and perf)\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -121,6 +124,9 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
     if (strcmp(a, "-O0") == 0) c->opt.opt_level = 0;
     else if (strcmp(a, "--mpi") == 0) c->mpi = true;
     else if (strcmp(a, "-O1") == 0 || strcmp(a, "-O") == 0) c->opt.opt_level = 1;
+    else if (strcmp(a, "--check-finite") == 0) c->opt.check_finite = 1;
+    else if (strcmp(a, "--line-directives") == 0) c->opt.line_directives = 1;
+    else if (strcmp(a, "--cost") == 0) c->cost = true;
     else if ((v = value_of(argc, argv, i, "-o"))) c->out = v;
     else if ((v = value_of(argc, argv, i, "--header"))) c->header = v;
     else if ((v = value_of(argc, argv, i, "--emit"))) c->emit = v;

@@ -245,3 +245,12 @@ int session_save(const Host *h, const HostTensor *t, const char *dir)
     }
     return EXIT_OK;
 }
+
+const char *session_strerror(Session *s, int rc)
+{
+    const char *what = rc == BP_ENONFINITE && s->e->nonfinite ? s->e->nonfinite(s->h.ws) : NULL;
+    if (!what)
+        return s->e->strerror(rc);
+    snprintf(s->err, sizeof s->err, "%s: %s, the first tensor that did", s->e->strerror(rc), what);
+    return s->err;
+}

@@ -10,7 +10,12 @@ typedef struct Session {
     bpc_jit *j;
     const bpc_entry *e;
     Host h;
+    char err[512];   /* session_strerror's text */
 } Session;
+
+/* The model's message for return code rc; for BP_ENONFINITE (--check-finite)
+ * followed by the tensor that went non-finite, "NAME (FILE:LINE)". */
+const char *session_strerror(Session *s, int rc);
 
 /* Compile cli->model (with dtype), JIT it, bind dims (--set, else the shapes of
  * --in arrays, else dflt), allocate, init params from seed, fill inputs not

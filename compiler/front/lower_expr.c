@@ -73,17 +73,8 @@ static Node *make_checked(Lower *l, Node proto, Span s, const Ast *const *args)
     return r;
 }
 
-static const char *verb_of(OpKind op)
-{
-    switch (op) {
-    case OP_ADD: return "add";
-    case OP_SUB: return "subtract";
-    case OP_MUL: return "multiply";
-    case OP_DIV: return "divide";
-    case OP_MAX2: return "take the max of";
-    default: return "take the min of";
-    }
-}
+/* What a message says op does to two operands ("add"): the op table's. */
+static const char *verb_of(OpKind op) { return op_print[op].verb ? op_print[op].verb : op_info[op].name; }
 
 /* a (op) b, elementwise with NumPy broadcasting. */
 static Node *elementwise2(Lower *l, OpKind op, Node *a, Node *b, Span s, const Ast *aa, const Ast *ab)

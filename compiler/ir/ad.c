@@ -45,9 +45,12 @@ static void run_rule(AdCtx *ad, Node *n)
     int before = g->n;
     ad->rule = NULL;
     op_info[n->op].grad(ad, n, ad->grad[n->id]);
-    for (int i = before; i < g->n; i++)
+    for (int i = before; i < g->n; i++) {
         if (!g->nodes[i]->rule)
             g->nodes[i]->rule = ad->rule;
+        if (!g->nodes[i]->line)   /* the backward code of a statement is on its line */
+            g->nodes[i]->line = n->line;
+    }
 }
 
 /* The gradient of a named tensor h is called dh in dumps and generated code. */

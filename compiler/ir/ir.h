@@ -86,6 +86,7 @@ struct Node {
     const char *name;    /* the source name bound to it, if any             */
     const char *rule;    /* derivative rule that built it (explain), or NULL */
     Span span;
+    int line;            /* the .bp line of the statement computing it (0: none): ir_assign_lines, ad */
     int uses;            /* consumers, counted by ir_count_uses              */
 };
 
@@ -187,6 +188,14 @@ typedef struct OpInfo {
     FoldRule fold;       /* expr compiled, for constants; NAN when no expr     */
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT_];
+/* How an op reads in comments, explain and messages (ops_print.def). */
+typedef struct OpPrint {
+    int prec;            /* 1 + -, 2 * / @, 3 prefix/postfix, -1 a view shown as its input, 0 a call */
+    int right;           /* the right operand binds tighter (- /)                   */
+    const char *form;    /* "{0} + {1}"; NULL: name(x) or name(x, y)               */
+    const char *verb;    /* "add": what a message says it does to two operands      */
+} OpPrint;
+extern const OpPrint op_print[OP_COUNT_];
 bool op_reads_labels(OpKind op);
 /* The extent the int labels or ids of a node that reads them (op_reads_labels)
  * must stay below: the class count of a loss, the row count of a gather. */
@@ -227,6 +236,13 @@ bool ir_verify(const Graph *g, char *msg, size_t len);
 /* In debug builds (no NDEBUG: Debug and the sanitizer build) ir_verify, a
  * violation an internal error naming the pass it followed; nothing otherwise. */
 void ir_check(const Graph *g, const char *after);
+/* Node.line of every forward node: its own binding's line, else the first
+ * statement that uses it (lines.c); run after lowering, before autodiff. */
+void ir_assign_lines(Graph *g);
+/* Names for unnamed forward temporaries with an obvious one: the input of a
+ * named elementwise unary op is NAME_pre (lines.c); before autodiff, which
+ * names gradients after them (dh_pre). */
+void ir_name_temps(Graph *g);
 void ir_dump(const Graph *g, FILE *out, int from, int to);
 const char *node_label(const Graph *g, const Node *n);    /* "h" or "%12" */
 /* shape_norm.c: whose batchnorm state stats (a BN_STATS node) is: the name

@@ -50,3 +50,11 @@ Extent op_label_range(const Node *n)
         return n->in[0]->shape.d[n->in[0]->shape.rank - 1];
     return op_info[n->op].kind == K_KERNEL ? n->shape.d[0] : n->in[0]->shape.d[0];
 }
+
+/* How each op prints (ops_print.def); zeros (a call) for the ops not listed. */
+#define PRINT(id, prec, right, form, verb) [OP_##id] = { prec, right, form, verb },
+const OpPrint op_print[OP_COUNT_] = {
+#include "ops_print.def"
+};
+#undef PRINT
+

@@ -81,6 +81,7 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
     e->update = (int (*)(void *, void *))symbol(j, P, "update");
     e->init = (void (*)(const void *, uint64_t))symbol(j, P, "init");
     e->strerror = (const char *(*)(int))symbol(j, P, "strerror");
+    e->nonfinite = (const char *(*)(const void *))symbol(j, P, "nonfinite");   /* check_finite models only */
     e->tensors = symbol(j, P, "tensors");
     const int *n = symbol(j, P, "num_tensors");
     if (!e->workspace_size || !e->predict || !e->forward || !e->backward || !e->grad || !e->init || !e->tensors || !n) {
