@@ -89,6 +89,8 @@ typedef struct bpc_entry {
     int num_tensors;
     size_t io_size;                              /* sizeof(P_io) */
     int (*predict)(const void *io, void *ws);    /* inference mode: the outputs only */
+    size_t parallel_offset;                      /* offsetof(P_io, bp_par): the host's threads
+                                                    (a const bp_parallel *; NULL: serial) */
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;

@@ -70,4 +70,7 @@ void em_fusion(Emit *e, const Fusion *f);
 void em_support(Emit *e);
 void em_init_fn(Emit *e);
 void em_step_fn(Emit *e);
+/* The helpers that reach the host's threads (emit_parallel.c): P_mm when the
+ * model multiplies, P_upd when it has a step; after the support kernels. */
+void em_parallel(Emit *e);
 #endif

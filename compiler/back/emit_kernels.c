@@ -12,8 +12,11 @@ static void rows_cols(Emit *e, const Node *x, const char **rows, const char **co
     *cols = em_extent(e, s.d[s.rank - 1]);
 }
 
-/* C = op(A) @ op(B) + beta C: vectors are 1-row (left) or 1-column (right) matrices */
-static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const char **m_out, const char **n_out)
+/* C = op(A) @ op(B) + beta C, then the epilogue (bias, relu, mask, colsum: each
+ * "NULL"/0 for none), through P_mm (emit_parallel.c: the host's threads when
+ * io->bp_par has some). Vectors are 1-row (left) or 1-column (right) matrices. */
+static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const char *bias, int relu, const char *mask,
+                      const char *colsum)
 {
     const Node *a = n->in[0], *b = n->in[1];
     Shape sa = a->shape, sb = b->shape;
@@ -22,17 +25,16 @@ static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const cha
     const char *nn = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
     const char *lda = em_extent(e, sa.d[sa.rank - 1]);
     const char *ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
-    em_kernel(e, "gemm");   /* marks the GEMM used: emitted only then */
-    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, n->ta, n->tb && sb.rank == 2, m, nn, k,
-            em_ptr(e, a), lda, em_ptr(e, b), ldb, beta, C, nn);
-    if (m_out)
-        *m_out = m, *n_out = nn;
+    em_kernel(e, "gemm");       /* marks the GEMM used: emitted only then */
+    em_kernel(e, "epilogue");   /* P_mm calls it */
+    em_line(e, "%s_mm(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %d, %s, %s, %s);", e->P, n->ta,
+            n->tb && sb.rank == 2, m, nn, k, em_ptr(e, a), lda, em_ptr(e, b), ldb, beta, C, nn, bias, relu, mask, nn, colsum);
 }
 
 void em_matmul(Emit *e, Node *n)
 {
     em_comment(e, n);
-    gemm_call(e, n, em_buf(e, n), 0, NULL, NULL);
+    gemm_call(e, n, em_buf(e, n), 0, "NULL", 0, "NULL", "NULL");
 }
 
 /* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
@@ -56,11 +58,8 @@ void em_fusion(Emit *e, const Fusion *f)
     }
     if (f->addend)
         em_fill(e, C, f->addend);
-    const char *m, *n;
-    gemm_call(e, f->kernel, C, f->addend != NULL, &m, &n);
-    if (f->bias || f->relu || f->mask || f->colsum)
-        em_line(e, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), m, n, C, n,
-                f->bias ? em_ptr(e, f->bias) : "NULL", f->relu, f->mask ? em_ptr(e, f->mask) : "NULL", n, sum);
+    gemm_call(e, f->kernel, C, f->addend != NULL, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,
+              f->mask ? em_ptr(e, f->mask) : "NULL", sum);
 }
 
 /* The row loop shared by the softmax family: x row, max subtracted, sum of exps. */

@@ -3,6 +3,7 @@
 #ifndef BPC_SESSION_H
 #define BPC_SESSION_H
 #include "cli.h"
+#include "bp_runtime.h"
 #include "host.h"
 
 typedef struct Session {
@@ -10,9 +11,11 @@ typedef struct Session {
     bpc_jit *j;
     const bpc_entry *e;
     Host h;
+    bp_pool *pool;       /* the model's threads (--threads; NULL: one) */
 } Session;
 
-/* Compile cli->model (with dtype), JIT it, bind dims (--set, else the shapes of
+/* Compile cli->model (with dtype), JIT it, give it cli->threads threads (0:
+ * every core; through the model's bp_par hook and a bp_pool), bind dims (--set, else the shapes of
  * --in arrays, else dflt), allocate, init params from seed, fill inputs not
  * given with seeded random data, then load the --in arrays (inputs, params,
  * upstream gradients). Prints errors; returns an exit code. */
