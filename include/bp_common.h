@@ -43,7 +43,8 @@ typedef struct bp_tensor_info {
 /* The parallel hook of generated code (io field bp_par; NULL: serial). A host
  * that has threads (a pthread pool, OpenMP, its own scheduler) fills one and
  * points io->bp_par at it; the model then splits its big GEMMs and updates
- * into `threads` or fewer tasks and calls run once per split. run must call
+ * into up to 2 x `threads` tasks (a late worker then delays less) and calls
+ * run once per split. run must call
  * task(arg, i) once for every i in [0, n), in any order on any threads
  * (the calling thread included), and return only when all have returned.
  * Each task writes its own block of the output and every element is computed

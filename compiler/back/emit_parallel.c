@@ -58,8 +58,8 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
     em_line(e, "    j.by_rows = n / 64 < 2 || (!colsum && m / 64 > n / 64);");
     em_line(e, "    j.blocks = j.by_rows ? m / 64 : n / 64;");
-    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && j.blocks > 1 && (double)m * (double)n * (double)k >= 131072.0");
-    em_line(e, "                  ? (par->threads < j.blocks ? par->threads : (int)j.blocks) : 1;");
+    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && j.blocks > 1 && (double)m * (double)n * (double)k >= 1048576.0");
+    em_line(e, "                  ? (2 * par->threads < j.blocks ? 2 * par->threads : (int)j.blocks) : 1;");
     em_line(e, "    if (j.tasks < 2) {");
     em_line(e, "        %s_mm_part(&j, 0, m, 0, n, colsum);", P);
     em_line(e, "        return;");
@@ -106,7 +106,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "    j.n = n, j.unit = 4096, j.p = p, j.m = m, j.v = v, j.g = g;");
     em_line(e, "    for (int q = 0; q < 6; q++)");
     em_line(e, "        j.h[q] = h[q];");
-    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && n >= 65536 ? par->threads : 1;");
+    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && n >= 65536 ? 2 * par->threads : 1;");
     em_line(e, "    if (j.tasks > n / j.unit)");
     em_line(e, "        j.tasks = (int)(n / j.unit);");
     em_line(e, "    if (j.tasks < 2) {");

@@ -21,7 +21,7 @@ same_for_threads() {   # same_for_threads MODEL.bp BATCH MODE...: 1, 2 and 3 thr
         return 1
     ./host "$b" 3 1 >t1 && ./host "$b" 3 2 >t2 && ./host "$b" 3 3 >t3 || return 1
     grep -q '^runs 0$' t1 || return 1
-    ! grep -q '^runs 0$' t2 || { echo "the hook was never called"; return 1; }
+    [ "$b" = 1 ] || ! grep -q '^runs 0$' t2 || { echo "the hook was never called"; return 1; }
     grep -v '^runs' t1 >a; grep -v '^runs' t2 >b; grep -v '^runs' t3 >c
     [ -s a ] && cmp a b && cmp a c
 }
