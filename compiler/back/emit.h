@@ -57,6 +57,8 @@ void em_comment(Emit *e, const Node *n);
 void em_copy(Emit *e, const char *dst, Node *src);
 /* The same without the comment line. */
 void em_fill(Emit *e, const char *dst, Node *src);
+/* src as c * X with X a whole contiguous buffer (returned, with c), else NULL. */
+const char *em_scaled(Emit *e, Node *src, double *c);
 
 /* A rank-0 node's value as a C expression (temporaries emitted as lines). */
 const char *em_scalar(Emit *e, Node *n);

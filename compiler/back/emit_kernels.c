@@ -12,11 +12,12 @@ static void rows_cols(Emit *e, const Node *x, const char **rows, const char **co
     *cols = em_extent(e, s.d[s.rank - 1]);
 }
 
-/* C = op(A) @ op(B) + beta C, then the epilogue (bias, relu, mask, colsum: each
- * "NULL"/0 for none), through P_mm (emit_parallel.c: the host's threads when
+/* C = op(A) @ op(B) + addend, then the epilogue (bias, relu, mask, colsum: each
+ * "NULL"/0 for none), through P_mm; addend is "beta, E" (C = beta E + A@B; E NULL:
+ * beta C) (emit_parallel.c: the host's threads when
  * io->bp_par has some). Vectors are 1-row (left) or 1-column (right) matrices. */
-static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const char *bias, int relu, const char *mask,
-                      const char *colsum)
+static void gemm_call(Emit *e, const Node *n, const char *C, const char *addend, const char *bias, int relu,
+                      const char *mask, const char *colsum)
 {
     const Node *a = n->in[0], *b = n->in[1];
     Shape sa = a->shape, sb = b->shape;
@@ -27,14 +28,14 @@ static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const cha
     const char *ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
     em_kernel(e, "gemm");       /* marks the GEMM used: emitted only then */
     em_kernel(e, "epilogue");   /* P_mm calls it */
-    em_line(e, "%s_mm(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %d, %s, %s, %s);", e->P, n->ta,
-            n->tb && sb.rank == 2, m, nn, k, em_ptr(e, a), lda, em_ptr(e, b), ldb, beta, C, nn, bias, relu, mask, nn, colsum);
+    em_line(e, "%s_mm(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s);", e->P, n->ta,
+            n->tb && sb.rank == 2, m, nn, k, em_ptr(e, a), lda, em_ptr(e, b), ldb, addend, C, nn, bias, relu, mask, nn, colsum);
 }
 
 void em_matmul(Emit *e, Node *n)
 {
     em_comment(e, n);
-    gemm_call(e, n, em_buf(e, n), 0, "NULL", 0, "NULL", "NULL");
+    gemm_call(e, n, em_buf(e, n), "0, NULL", "NULL", 0, "NULL", "NULL");
 }
 
 /* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
@@ -56,9 +57,15 @@ void em_fusion(Emit *e, const Fusion *f)
         em_line(e, "}");
         return;
     }
-    if (f->addend)
-        em_fill(e, C, f->addend);
-    gemm_call(e, f->kernel, C, f->addend != NULL, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,
+    /* C = E + A@B: c * X scaled by the GEMM's tasks, block by block (the L2 term of a
+     * weight's gradient), any other E first written into C */
+    double c = 0;
+    const char *x = f->addend ? em_scaled(e, f->addend, &c) : NULL, *addend = "0, NULL";
+    if (x)
+        addend = arena_printf(e->g->arena, "%s, %s", em_lit(e, c), x);
+    else if (f->addend)
+        em_fill(e, C, f->addend), addend = "1, NULL";
+    gemm_call(e, f->kernel, C, addend, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,
               f->mask ? em_ptr(e, f->mask) : "NULL", sum);
 }
 

@@ -19,15 +19,19 @@ static void mm_job(Emit *e, const char *P, const char *R)
     em_line(e, "typedef struct %s_mm_job {", P);
     em_line(e, "    int ta, tb, relu, by_rows, tasks;");
     em_line(e, "    int64_t m, n, k, lda, ldb, ldc, ldm, blocks;");
-    em_line(e, "    const %s *A, *B, *bias, *mask;", R);
+    em_line(e, "    const %s *A, *B, *E, *bias, *mask;", R);
     em_line(e, "    %s beta, *C, *colsum;", R);
     em_line(e, "} %s_mm_job;", P);
     em_line(e, "/* rows [i0, i0 + m) and columns [j0, j0 + n) of the job's C, with their epilogue */");
     em_line(e, "static void %s_mm_part(const %s_mm_job *j, int64_t i0, int64_t m, int64_t j0, int64_t n, %s *colsum)", P, P, R);
     em_line(e, "{");
     em_line(e, "    %s *c = j->C + i0 * j->ldc + j0;", R);
+    em_line(e, "    if (j->E)   /* C = beta E, then C += A@B */");
+    em_line(e, "        for (int64_t i = 0; i < m; i++)");
+    em_line(e, "            for (int64_t q = 0; q < n; q++)");
+    em_line(e, "                c[i * j->ldc + q] = j->beta * j->E[(i0 + i) * j->ldc + j0 + q];");
     em_line(e, "    %s_gemm(j->ta, j->tb, m, n, j->k, 1, j->ta ? j->A + i0 : j->A + i0 * j->lda, j->lda,", P);
-    em_line(e, "            j->tb ? j->B + j0 * j->ldb : j->B + j0, j->ldb, j->beta, c, j->ldc);");
+    em_line(e, "            j->tb ? j->B + j0 * j->ldb : j->B + j0, j->ldb, j->E ? 1 : j->beta, c, j->ldc);");
     em_line(e, "    if (j->bias || j->relu || j->mask || colsum)");
     em_line(e, "        %s(m, n, c, j->ldc, j->bias ? j->bias + j0 : NULL, j->relu,", em_kernel(e, "epilogue"));
     em_line(e, "            j->mask ? j->mask + i0 * j->ldm + j0 : NULL, j->ldm, colsum ? colsum + j0 : NULL);");
@@ -47,15 +51,17 @@ static void mm_job(Emit *e, const char *P, const char *R)
 
 static void mm_entry(Emit *e, const char *P, const char *R)
 {
-    em_line(e, "/* C = op(A) op(B) + beta C, then epilogue(C) (bias, relu, mask, colsum: NULL/0 for none);");
+    em_line(e, "/* C = op(A) op(B) + beta C (+ beta E instead when E: C and E both ldc apart), then epilogue(C)");
+    em_line(e, " * (bias, relu, mask, colsum: NULL/0 for none);");
     em_line(e, " * on the host's threads when par allows and the product is big enough to pay */");
     em_line(e, "static void %s_mm(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, const %s *A,", P, R);
-    em_line(e, "                  int64_t lda, const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc, const %s *bias, int relu,", R, R, R, R);
+    em_line(e, "                  int64_t lda, const %s *B, int64_t ldb, %s beta, const %s *E, %s *C, int64_t ldc, const %s *bias,", R, R, R, R, R);
+    em_line(e, "                  int relu,");
     em_line(e, "                  const %s *mask, int64_t ldm, %s *colsum)", R, R);
     em_line(e, "{");
     em_line(e, "    %s_mm_job j;", P);
     em_line(e, "    j.ta = ta, j.tb = tb, j.relu = relu, j.m = m, j.n = n, j.k = k, j.lda = lda, j.ldb = ldb, j.ldc = ldc;");
-    em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
+    em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.E = E, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
     em_line(e, "    j.by_rows = n / 64 < 2 || (!colsum && m / 64 > n / 64);");
     em_line(e, "    j.blocks = j.by_rows ? m / 64 : n / 64;");
     em_line(e, "    j.tasks = par && par->run && par->threads > 1 && j.blocks > 1 && (double)m * (double)n * (double)k >= 1048576.0");
