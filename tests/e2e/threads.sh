@@ -25,13 +25,14 @@ same_for_threads() {   # same_for_threads MODEL.bp BATCH MODE...: 1, 2 and 3 thr
     grep -v '^runs' t1 >a; grep -v '^runs' t2 >b; grep -v '^runs' t3 >c
     [ -s a ] && cmp a b && cmp a c
 }
-for m in "$SRC/examples/mlp.bp" mlp_adam.bp deep_momentum.bp; do
-    for mode in "" "--dtype f64" "--gemm runtime" "-O0"; do
-        for b in 1 150; do
-            check "$(basename "$m") ${mode:-default} batch $b: 2 and 3 threads = 1 thread" same_for_threads "$m" "$b" $mode
-        done
-    done
+for mode in "" "--dtype f64" "--gemm runtime" "-O0"; do
+    check "mlp ${mode:-default} batch 150: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 150 $mode
 done
+check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
+check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
+check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
+check "784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 70
+check "784-1024-1024-10 momentum f64 batch 1: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 1 --dtype f64
 
 # bpc train and bpc run: the same numbers with 1, 2 and 3 threads
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
