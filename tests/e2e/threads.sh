@@ -7,6 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 RT=$3
 cd "$WORK"
+SAN=()   # an ASan+UBSan build's libbprt needs their runtimes (as tests/ref/harness.py does)
+nm "$RT" 2>/dev/null | grep -q '__asan_\|__ubsan_' && SAN=(-fsanitize=address,undefined)
 CFLAGS="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 sed 's/sgd(lr = 0.1)/adam(lr = 0.001)/' "$SRC/examples/mlp.bp" >mlp_adam.bp
 sed 's/sgd(lr = 0.1)/momentum(lr = 0.01, mu = 0.9)/' "$SRC/bench/mlp_deep.bp" >deep_momentum.bp
@@ -17,7 +19,7 @@ same_for_threads() {   # same_for_threads MODEL.bp BATCH MODE...: 1, 2 and 3 thr
     local extra=() flags=()
     case " $* " in *" runtime "*) extra=("$RT" -lpthread) ;; esac
     grep -q 'int    tm_step' tm.h || flags=(-DNO_STEP)
-    gcc $CFLAGS "${flags[@]}" -DMODEL_H='"tm.h"' -DP=tm -I. -o host "$SRC/tests/e2e/threads_host.c" tm.c "${extra[@]}" -lm -lpthread ||
+    gcc $CFLAGS "${SAN[@]}" "${flags[@]}" -DMODEL_H='"tm.h"' -DP=tm -I. -o host "$SRC/tests/e2e/threads_host.c" tm.c "${extra[@]}" -lm -lpthread ||
         return 1
     ./host "$b" 3 1 >t1 && ./host "$b" 3 2 >t2 && ./host "$b" 3 3 >t3 || return 1
     grep -q '^runs 0$' t1 || return 1
