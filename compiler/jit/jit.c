@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <libtcc.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +18,6 @@
 
 extern char **environ;
 
-/* The compiler process of a tiered build, so that freeing the JIT before the
- * build ends stops it instead of waiting for it. pid is set while the child
- * runs and cleared before it is reaped (so a pid killed is never reused). */
-typedef struct Child {
-    pthread_mutex_t mu;
-    pid_t pid;
-    bool cancelled;
-} Child;
-
 struct bpc_jit {
     TCCState *s;         /* the tcc backend */
     void *dl;            /* the cc backend  */
@@ -38,7 +28,6 @@ struct bpc_jit {
     int done;            /* set by the thread when it ends (atomic)     */
     char *text, *prefix; /* what the thread compiles                    */
     bpc_jit *tier2;      /* its result, NULL if it failed               */
-    Child child;         /* its compiler process                        */
 };
 
 typedef struct JitErr {
@@ -210,7 +199,7 @@ static int cc_words(char *buf, size_t len, char **argv)
 }
 
 /* Run argv (no shell) with stdout and stderr into log; true when it exits 0. */
-static bool spawn_wait(char **argv, const char *log, JitErr *err, Child *c)
+static bool spawn_wait(char **argv, const char *log, JitErr *err)
 {
     posix_spawn_file_actions_t fa;
     if (posix_spawn_file_actions_init(&fa) != 0)
@@ -222,19 +211,6 @@ static bool spawn_wait(char **argv, const char *log, JitErr *err, Child *c)
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         return fail(err, "jit: cannot run '%s': %s", argv[0], strerror(rc)), false;
-    if (c) {   /* cancellable: known until it exits, reaped only after that */
-        pthread_mutex_lock(&c->mu);
-        if (c->cancelled)
-            kill(pid, SIGKILL);
-        c->pid = pid;
-        pthread_mutex_unlock(&c->mu);
-        siginfo_t info;
-        while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-            ;
-        pthread_mutex_lock(&c->mu);
-        c->pid = 0;
-        pthread_mutex_unlock(&c->mu);
-    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
@@ -258,7 +234,7 @@ static void cc_failed(const char *cc, const char *log, JitErr *err)
 
 /* cc -O3 -march=native -shared into a private temporary folder (mkdtemp in
  * $TMPDIR, else /tmp), then dlopen; the folder is removed either way. */
-static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err, Child *c)
+static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
 {
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
@@ -282,7 +258,7 @@ static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err, C
     free(glued);
     if (!ok)
         fail(err, "jit: cannot write %s: %s", src, strerror(errno));
-    else if (!(ok = spawn_wait(argv, log, err, c)))
+    else if (!(ok = spawn_wait(argv, log, err)))
         cc_failed(argv[0], log, err);
     if (ok && !(j->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)))
         ok = false, fail(err, "jit: %s", dlerror());
@@ -298,7 +274,7 @@ static void *tier2_main(void *arg)
     bpc_jit *j = arg, *t = calloc(1, sizeof *t);
     char msg[256];
     JitErr err = { msg, sizeof msg, false };
-    if (t && !build_cc(t, j->text, j->prefix, &err, &j->child)) {
+    if (t && !build_cc(t, j->text, j->prefix, &err)) {
         bpc_jit_free(t);
         t = NULL;
     }
@@ -311,7 +287,6 @@ static void start_tier2(bpc_jit *j, const char *text, const char *P)
 {
     j->text = strdup(text);
     j->prefix = strdup(P);
-    pthread_mutex_init(&j->child.mu, NULL);
     if (j->text && j->prefix && pthread_create(&j->thread, NULL, tier2_main, j) == 0)
         j->tiering = true;
 }
@@ -345,7 +320,7 @@ bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
     bool ok = false;
     if (text && j) {
         snprintf(text, n, "%s\n%s", h, c);
-        ok = m->opt.jit == BPC_JIT_CC ? build_cc(j, text, m->name, &err, NULL) : build_tcc(j, text, m->name, &err);
+        ok = m->opt.jit == BPC_JIT_CC ? build_cc(j, text, m->name, &err) : build_tcc(j, text, m->name, &err);
         if (ok && m->opt.jit == BPC_JIT_TIERED)
             start_tier2(j, text, m->name);
     }
@@ -363,16 +338,8 @@ void bpc_jit_free(bpc_jit *j)
 {
     if (!j)
         return;
-    if (j->tiering) {   /* a build still running is not waited for: stopped */
-        pthread_mutex_lock(&j->child.mu);
-        j->child.cancelled = true;
-        if (j->child.pid > 0)
-            kill(j->child.pid, SIGKILL);
-        pthread_mutex_unlock(&j->child.mu);
+    if (j->tiering)
         pthread_join(j->thread, NULL);
-    }
-    if (j->text)
-        pthread_mutex_destroy(&j->child.mu);
     bpc_jit_free(j->tier2);
     free(j->text);
     free(j->prefix);
