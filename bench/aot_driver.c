@@ -3,11 +3,11 @@
  * the generated source, naming the header and the C prefix:
  *
  *   bpc mlp.bp -o m.c --name m --gemm=runtime
- *   cc -O3 -march=native -DMODEL_H='"m.h"' -DP=m -I. -Iruntime \
+ *   cc -O3 -march=native -DMODEL_H='"m.h"' -DP=m -I. -Iruntime -Iinclude \
  *      bench/aot_driver.c m.c build/runtime/libbprt.a -lm -lpthread
  *
  * usage: aot_driver BATCH [--budget SEC] [--classes C] [--set NAME=V]...
- *                         [--check K]
+ *                         [--check K] [--threads T]
  *   BATCH binds every symbolic dim not bound with --set. --set NAME=V also
  *   sets a rank-0 float input (a run-time hyperparameter; default 0.01).
  *   Inputs get seeded random data, int inputs labels uniform in [0, C) with
@@ -19,13 +19,16 @@
  *   sampling stops after about SEC seconds per function (default 0.3).
  *   --check K: no timing; params and inputs from bench_fill (the same
  *   deterministic values baseline_blas.c and baseline_torch.py use), K steps,
- *   prints "losses l1 ... lK" (the loss each step computed). */
+ *   prints "losses l1 ... lK" (the loss each step computed).
+ *   --threads T: T > 1 gives the model T threads through its io->bp_par hook
+ *   (a bp_pool of the runtime, libbprt: link it even with --gemm=portable). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "bench_timing.h"
+#include "bp_runtime.h"
 
 #ifndef MODEL_H
 #define MODEL_H "bm.h"
@@ -103,7 +106,7 @@ int main(int argc, char **argv)
 {
     int64_t batch = 0, classes = 0;
     double budget = 0.3;
-    int check = 0, nset = 0;
+    int check = 0, nset = 0, threads = 1;
     char *sets[64];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc)
@@ -112,12 +115,14 @@ int main(int argc, char **argv)
             classes = atoll(argv[++i]);
         else if (strcmp(argv[i], "--check") == 0 && i + 1 < argc)
             check = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && nset < 64)
             sets[nset++] = argv[++i];
         else if (argv[i][0] != '-' && batch == 0)
             batch = atoll(argv[i]);
         else {
-            fprintf(stderr, "usage: %s BATCH [--budget SEC] [--classes C] [--set NAME=V]... [--check K]\n", argv[0]);
+            fprintf(stderr, "usage: %s BATCH [--budget SEC] [--classes C] [--set NAME=V]... [--check K] [--threads T]\n", argv[0]);
             return 2;
         }
     }
@@ -197,6 +202,8 @@ int main(int argc, char **argv)
     }
     if (!check)
         M(_init)(&io, 1);
+    bp_pool *pool = threads > 1 ? bp_pool_new(threads) : NULL;
+    io.bp_par = bp_pool_hook(pool);
     size_t wsz = M(_workspace_size)(&io);
     ws = malloc(wsz ? wsz : 1);
     if (!ws)
@@ -224,7 +231,7 @@ int main(int argc, char **argv)
         printf("\n");
         return 0;
     }
-    printf("model %s batch %lld workspace_bytes %zu\n", STR(P), (long long)batch, wsz);
+    printf("model %s batch %lld workspace_bytes %zu threads %d\n", STR(P), (long long)batch, wsz, bp_pool_threads(pool));
     printf("forward_ms %.5f\n", median_ms(call_forward, "forward", budget));
     printf("step_ms %.5f\n", median_ms(call_step, "step", budget));
     return 0;

@@ -1,8 +1,8 @@
 """baseline_torch: the MLP training step of baseline_blas.c in PyTorch eager
-mode, one thread: relu layers h @ W + b (W stored [in, out], as in the .bp
+mode, on --threads T threads (default 1): relu layers h @ W + b (W stored [in, out], as in the .bp
 model), cross-entropy + 1e-4 * sum of W**2, torch.optim.SGD(lr=0.1).
 
-usage: baseline_torch.py BATCH D H... C [--budget SEC] [--check K]
+usage: baseline_torch.py BATCH D H... C [--budget SEC] [--check K] [--threads T]
   Prints "forward_ms <median>" and "step_ms <median>", timed like
   aot_driver.c (median over samples of >= 2 ms of consecutive calls);
   --check K: the deterministic params and data of aot_driver.c, K steps,
@@ -49,19 +49,21 @@ def median_ms(f, budget):
 
 
 def main():
-    args, budget, check = [], 0.3, 0
+    args, budget, check, threads = [], 0.3, 0, 1
     it = iter(sys.argv[1:])
     for a in it:
         if a == "--budget":
             budget = float(next(it))
         elif a == "--check":
             check = int(next(it))
+        elif a == "--threads":
+            threads = int(next(it))
         else:
             args.append(int(a))
     if len(args) < 4:
-        print("usage: baseline_torch.py BATCH D H... C [--budget SEC] [--check K]", file=sys.stderr)
+        print("usage: baseline_torch.py BATCH D H... C [--budget SEC] [--check K] [--threads T]", file=sys.stderr)
         sys.exit(2)
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     batch, dims = args[0], args[1:]
     torch.manual_seed(1)
     Ws, bs = [], []

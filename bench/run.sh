@@ -4,8 +4,9 @@
 # bpc build (default ./build, which must be an optimised, non-sanitizer
 # build), checks that every implementation computes the same losses, then
 # times, in ROUNDS interleaved rounds (default 5; the order of the variants
-# rotates each round), one thread each:
+# rotates each round), with 1 thread and with every core (BENCH_THREADS):
 #   bpc AOT   `bpc MODEL -o` --gemm=runtime, $CC -O3 -march=native + libbprt.a
+#             (threads: a bp_pool behind the model's io->bp_par hook)
 #   bpc AOT portable  the same with the default dependency-free GEMM
 #   bpc JIT tcc / cc  `bpc bench MODEL --set N=B --jit tcc|cc` (its step line)
 #   OpenBLAS C        baseline_blas.c, once per OpenBLAS core type tried
@@ -16,8 +17,9 @@
 # Environment: CC (default cc), PYTHON (a python3 with torch; default: the
 # first of /usr/bin/python3, python3 that imports torch), BENCH_BUDGET
 # (seconds of sampling per timed function per run, default 0.25),
-# BENCH_CONFIGS (e.g. "784-256-10/64 784-1024-1024-10/128"), BENCH_FORCE=1
-# (run on a sanitizer or unoptimised build anyway).
+# BENCH_CONFIGS (e.g. "784-256-10/64 784-1024-1024-10/128"), BENCH_THREADS
+# (thread counts, default "1 NPROC"), BENCH_FORCE=1 (run on a sanitizer or
+# unoptimised build anyway).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" 2>/dev/null && pwd) || { echo "run.sh: no build dir ${1:-$src/build}" >&2; exit 2; }
@@ -42,7 +44,9 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bpc-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1   # each run sets its own
+nproc=$(getconf _NPROCESSORS_ONLN)
+threads_list=(${BENCH_THREADS:-1 $([ "$nproc" -gt 1 ] && echo "$nproc")})
 log() { echo "$@" >&2; }
 
 # ---- what is available -----------------------------------------------------
@@ -96,7 +100,7 @@ for m in "${!model_of[@]}"; do
         d=$work/$m-$g
         mkdir -p "$d"
         if ! "$bpc" "${model_of[$m]}" -o "$d/bm.c" --name bm --gemm=$g >"$d/log" 2>&1 ||
-            ! $cc -O3 -march=native -DMODEL_H='"bm.h"' -DP=bm -I"$d" -I"$src/runtime" -o "$d/aot" \
+            ! $cc -O3 -march=native -DMODEL_H='"bm.h"' -DP=bm -I"$d" -I"$src/runtime" -I"$src/include" -o "$d/aot" \
                 "$src/bench/aot_driver.c" "$d/bm.c" "$lib" -lm -lpthread >>"$d/log" 2>&1; then
             log "run.sh: building $m with --gemm=$g failed:"; cat "$d/log" >&2; exit 1
         fi
@@ -104,6 +108,8 @@ for m in "${!model_of[@]}"; do
 done
 
 configs=(${BENCH_CONFIGS:-784-256-10/1 784-256-10/16 784-256-10/64 784-256-10/256 784-1024-1024-10/128})
+runs=()   # each configuration at each thread count: MODEL/BATCH@THREADS
+for c in "${configs[@]}"; do for t in "${threads_list[@]}"; do runs+=("$c@$t"); done; done
 
 # ---- the variants ---------------------------------------------------------------
 # Each prints lines "forward_ms X" and "step_ms X" (bpc bench: "forward X ms").
@@ -122,17 +128,18 @@ if [ -n "$py" ]; then
     [ "${#coretypes[@]}" = 0 ] && { variants+=(torch); torch_vs+=(torch); title[torch]="PyTorch"; }
 fi
 
-run_variant() {   # run_variant VARIANT MODELNAME BATCH SIZES...  → "forward_ms X\nstep_ms Y"
-    local v=$1 m=$2 b=$3; shift 3
+run_variant() {   # run_variant VARIANT MODELNAME BATCH THREADS SIZES...  → "forward_ms X\nstep_ms Y"
+    local v=$1 m=$2 b=$3 t=$4; shift 4
+    export OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t
     case $v in
-    aot) "$work/$m-runtime/aot" "$b" --budget "$budget" ;;
-    aot_portable) "$work/$m-portable/aot" "$b" --budget "$budget" ;;
+    aot) "$work/$m-runtime/aot" "$b" --budget "$budget" --threads "$t" ;;
+    aot_portable) "$work/$m-portable/aot" "$b" --budget "$budget" --threads "$t" ;;
     jit_tcc | jit_cc)
-        "$bpc" bench "${model_of[$m]}" --set N="$b" --jit "${v#jit_}" --threads 1 |
+        "$bpc" bench "${model_of[$m]}" --set N="$b" --jit "${v#jit_}" --threads "$t" |
             awk '$1 == "forward" {print "forward_ms", $2} $1 == "step" {print "step_ms", $2}' ;;
     blas*) run_ct "${coretypes[${v#blas}]#*|}" "$work/blas" "$b" "$@" --budget "$budget" ;;
-    torch) "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" ;;
-    torch*) run_ct "${coretypes[${v#torch}]#*|}" "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" ;;
+    torch) "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" --threads "$t" ;;
+    torch*) run_ct "${coretypes[${v#torch}]#*|}" "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" --threads "$t" ;;
     esac
 }
 
@@ -147,8 +154,9 @@ echo "cc: $($cc --version | head -1)"
 if [ "$have_blas" = 1 ]; then
     echo "OpenBLAS: $("$work/blas" --info | sed -n 's/^openblas_config //p'); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; core types tried: $(for c in "${coretypes[@]}"; do printf '[%s] ' "${c%|*}"; done)"
 fi
-[ -n "$py" ] && echo "PyTorch: $("$py" -c 'import torch; print(torch.__version__)') ($py), torch.set_num_threads(1)"
-echo "OPENBLAS_NUM_THREADS=1; rounds: $rounds; variants interleaved, order rotated each round"
+[ -n "$py" ] && echo "PyTorch: $("$py" -c 'import torch; print(torch.__version__)') ($py), torch.set_num_threads(T)"
+echo "threads T: ${threads_list[*]} (OPENBLAS_NUM_THREADS=T, bpc --threads T); rounds: $rounds; variants interleaved, order rotated each round"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 # ---- correctness: the same losses from the same params and data ------------------------
@@ -178,13 +186,14 @@ echo
 # ---- timing ------------------------------------------------------------------------------
 declare -A step=() fwd=()
 nv=${#variants[@]}
-for c in "${configs[@]}"; do
-    m=${c%/*} b=${c#*/}
+for c in "${runs[@]}"; do
+    t=${c#*@} mb=${c%@*}
+    m=${mb%/*} b=${mb#*/}
     sizes=${m//-/ }
     for ((r = 0; r < rounds; r++)); do
         for ((k = 0; k < nv; k++)); do
             v=${variants[$(((k + r) % nv))]}
-            out=$(run_variant "$v" "$m" "$b" $sizes 2>"$work/err")
+            out=$(run_variant "$v" "$m" "$b" "$t" $sizes 2>"$work/err")
             s=$(echo "$out" | awk '$1 == "step_ms" {print $2}')
             f=$(echo "$out" | awk '$1 == "forward_ms" {print $2}')
             if [ -z "$s" ]; then log "run.sh: $c ${title[$v]} failed: $(head -3 "$work/err")"; continue; fi
@@ -202,9 +211,9 @@ fmt() { [ -n "$1" ] && awk -v a="$1" 'BEGIN {printf (a < 1 ? "%.4f" : a < 10 ? "
 
 echo "Training step (forward + backward + SGD update), ms, median of $rounds rounds:"
 echo
-printf '| model/batch |'; for v in "${variants[@]}"; do printf ' %s |' "${title[$v]}"; done; echo
+printf '| model/batch@threads |'; for v in "${variants[@]}"; do printf ' %s |' "${title[$v]}"; done; echo
 printf '|---|'; for v in "${variants[@]}"; do printf -- '--:|'; done; echo
-for c in "${configs[@]}"; do
+for c in "${runs[@]}"; do
     printf '| %s |' "$c"
     for v in "${variants[@]}"; do printf ' %s |' "$(fmt "$(echo "${step[$c,$v]:-}" | median)")"; done; echo
 done
@@ -212,10 +221,10 @@ echo
 echo "Ratios of bpc's step time to the best OpenBLAS C run and to the best PyTorch run (< 1: bpc is faster):"
 echo
 bpcv=(aot aot_portable jit_tcc jit_cc)
-printf '| model/batch |'; for v in "${bpcv[@]}"; do printf ' %s / OpenBLAS |' "${title[$v]}"; done
+printf '| model/batch@threads |'; for v in "${bpcv[@]}"; do printf ' %s / OpenBLAS |' "${title[$v]}"; done
 for v in "${bpcv[@]}"; do printf ' %s / PyTorch |' "${title[$v]}"; done; echo
 printf '|---|'; for v in "${bpcv[@]}" "${bpcv[@]}"; do printf -- '--:|'; done; echo
-for c in "${configs[@]}"; do
+for c in "${runs[@]}"; do
     bb=$(best_of step "$c" "${blas_vs[@]}"); bt=$(best_of step "$c" "${torch_vs[@]}")
     printf '| %s |' "$c"
     for v in "${bpcv[@]}"; do printf ' %s |' "$(ratio "$(echo "${step[$c,$v]:-}" | median)" "$bb")"; done
@@ -224,17 +233,33 @@ done
 echo
 echo "Forward only (outputs and loss; bpc also keeps what backward needs), ms, median of $rounds rounds:"
 echo
-echo "| model/batch | bpc AOT | bpc JIT tcc | best OpenBLAS C | best PyTorch | AOT / OpenBLAS | AOT / PyTorch |"
+echo "| model/batch@threads | bpc AOT | bpc JIT tcc | best OpenBLAS C | best PyTorch | AOT / OpenBLAS | AOT / PyTorch |"
 echo "|---|--:|--:|--:|--:|--:|--:|"
-for c in "${configs[@]}"; do
+for c in "${runs[@]}"; do
     a=$(echo "${fwd[$c,aot]:-}" | median); j=$(echo "${fwd[$c,jit_tcc]:-}" | median)
     bb=$(best_of fwd "$c" "${blas_vs[@]}"); bt=$(best_of fwd "$c" "${torch_vs[@]}")
     echo "| $c | $(fmt "$a") | $(fmt "$j") | $(fmt "$bb") | $(fmt "$bt") | $(ratio "$a" "$bb") | $(ratio "$a" "$bt") |"
 done
 echo
+if [ "${#threads_list[@]}" -gt 1 ]; then
+    echo "Scaling: step time with T threads / with 1 thread (same variant, same run):"
+    echo
+    printf '| model/batch@threads |'; for v in "${variants[@]}"; do printf ' %s |' "${title[$v]}"; done; echo
+    printf '|---|'; for v in "${variants[@]}"; do printf -- '--:|'; done; echo
+    for c in "${runs[@]}"; do
+        [ "${c#*@}" = 1 ] && continue
+        printf '| %s |' "$c"
+        for v in "${variants[@]}"; do
+            printf ' %s |' "$(ratio "$(echo "${step[$c,$v]:-}" | median)" "$(echo "${step[${c%@*}@1,$v]:-}" | median)")"
+        done; echo
+    done
+    echo
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 echo "Raw step ms of each round (round order), for judging the noise:"
 echo
-for c in "${configs[@]}"; do
+for c in "${runs[@]}"; do
     for v in "${variants[@]}"; do
         [ -n "${step[$c,$v]:-}" ] && echo "    $c ${title[$v]}:${step[$c,$v]}"
     done

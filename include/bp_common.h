@@ -43,4 +43,20 @@ typedef struct bp_tensor_info {
     const char *of;    /* BP_GRAD / BP_GRAD_IN / BP_STATE: the tensor it is of  */
 } bp_tensor_info;
 
+/* The parallel hook of generated code (io field bp_par; NULL: serial). A host
+ * that has threads (a pthread pool, OpenMP, its own scheduler) fills one and
+ * points io->bp_par at it; the model then splits its big GEMMs and updates
+ * into up to 2 x `threads` tasks (a late worker then delays less) and calls
+ * run once per split. run must call
+ * task(arg, i) once for every i in [0, n), in any order on any threads
+ * (the calling thread included), and return only when all have returned.
+ * Each task writes its own block of the output and every element is computed
+ * by the same operations in the same order whatever the split: the results
+ * are bit-identical for every thread count. */
+typedef struct bp_parallel {
+    void (*run)(void *ctx, int n, void (*task)(void *arg, int i), void *arg);
+    void *ctx;       /* passed to run: the host's pool                */
+    int threads;     /* tasks worth running at once; < 2: serial      */
+} bp_parallel;
+
 #endif /* BP_COMMON_DEFINED */

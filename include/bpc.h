@@ -102,6 +102,8 @@ typedef struct bpc_entry {
      * "NAME (FILE:LINE)" of the first tensor that held NaN or Inf; NULL
      * otherwise. NULL (the pointer) without check_finite. */
     const char *(*nonfinite)(const void *ws);
+    size_t parallel_offset;                      /* offsetof(P_io, bp_par): the host's threads
+                                                    (a const bp_parallel *; NULL: serial) */
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;

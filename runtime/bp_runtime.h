@@ -22,6 +22,18 @@ void bp_gemm_set_threads(int n);
 /* Which micro-kernel was chosen: "avx512", "avx2" or "portable". */
 const char *bp_gemm_kernel_name(void);
 
+/* A pthread pool implementing the bp_parallel hook (bp_common.h) of
+ * generated models: io->bp_par = bp_pool_hook(pool). threads < 1: one per
+ * online CPU. Runs one model call at a time (not reentrant). NULL on failure;
+ * bp_pool_free(NULL) does nothing. */
+typedef struct bp_pool bp_pool;
+bp_pool *bp_pool_new(int threads);
+const bp_parallel *bp_pool_hook(const bp_pool *p);
+int bp_pool_threads(const bp_pool *p);
+void bp_pool_free(bp_pool *p);
+/* Online CPUs (at least 1). */
+int bp_cpu_count(void);
+
 /* The support kernels of generated models (bp_kernels.inc): bp_s_* for float,
  * bp_d_* for double; BP_KERNELS(X) names each, for binding them in a JIT. */
 #define BP_KERNELS(X) X(epilogue) X(xent_grad) X(sgd) X(momentum) X(adam) X(dot) X(scale) \

@@ -66,6 +66,8 @@ void em_comment(Emit *e, const Node *n);
 void em_copy(Emit *e, const char *dst, Node *src);
 /* The same without the comment line. */
 void em_fill(Emit *e, const char *dst, Node *src);
+/* src as c * X with X a whole contiguous buffer (returned, with c), else NULL. */
+const char *em_scaled(Emit *e, Node *src, double *c);
 
 /* A rank-0 node's value as a C expression (temporaries emitted as lines). */
 const char *em_scalar(Emit *e, Node *n);
@@ -119,4 +121,7 @@ void em_step_fn(Emit *e);
  * P_init's running statistics (mean 0, variance 1). */
 void em_norm_checks(Emit *e, Phase ph, const bool *only);
 void em_norm_init(Emit *e);
+/* The helpers that reach the host's threads (emit_parallel.c): P_mm when the
+ * model multiplies, P_upd when it has a step; after the support kernels. */
+void em_parallel(Emit *e);
 #endif

@@ -1,6 +1,7 @@
 /* emit_kernels: ops with loops of their own — matrix products through the
  * model's GEMM, and the row-wise softmax family and losses, each numerically
  * careful (the row max is subtracted before exp: no overflow at ±1e4). */
+#include <string.h>
 #include "emit.h"
 
 /* Rows and columns of a row-wise op over x: the last axis is the row. */
@@ -12,6 +13,12 @@ static void rows_cols(Emit *e, const Node *x, const char **rows, const char **co
     *cols = em_extent(e, s.d[s.rank - 1]);
 }
 
+/* The operands of a GEMM call: m, n, k and the argument text of each side. */
+typedef struct GemmArgs {
+    const char *m, *n, *k, *a, *lda, *b, *ldb;
+    int ta, tb;
+} GemmArgs;
+
 /* The rows of A [..., m, k] (untransposed) with its batch folded in: the product of its leading extents. */
 static const char *folded_rows(Emit *e, Shape sa)
 {
@@ -19,26 +26,52 @@ static const char *folded_rows(Emit *e, Shape sa)
     return em_numel(e, sa);
 }
 
-/* C = op(A) @ op(B) + beta C: vectors are 1-row (left) or 1-column (right) matrices;
- * a stack A [..., m, k] times a matrix B is one GEMM over the batch folded into rows */
-static void gemm_call(Emit *e, const Node *n, const char *C, int beta, const char **m_out, const char **n_out)
+/* A stack A [..., m, k] times a matrix B is one GEMM over the batch folded
+ * into rows (plan_fuse's one_gemm): [rows, k] @ op(B). */
+static GemmArgs gemm_args(Emit *e, const Node *n)
 {
     const Node *a = n->in[0], *b = n->in[1];
     Shape sa = a->shape, sb = b->shape;
-    if (sa.rank > 2) {   /* folded (plan_fuse's one_gemm): [rows, k] @ op(B) */
-        Shape rows = { 2, { 0, sa.d[sa.rank - 1] } };
-        sa = rows;
-    }
-    const char *m = sa.rank == 1 ? "1" : a->shape.rank > 2 ? folded_rows(e, a->shape) : em_extent(e, n->ta ? sa.d[1] : sa.d[0]);
-    const char *k = em_extent(e, sa.rank == 1 ? sa.d[0] : n->ta ? sa.d[0] : sa.d[1]);
-    const char *nn = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
-    const char *lda = em_extent(e, sa.d[sa.rank - 1]);
-    const char *ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
-    em_kernel(e, "gemm");   /* marks the GEMM used: emitted only then */
-    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, n->ta, n->tb && sb.rank == 2, m, nn, k,
-            em_ptr(e, a), lda, em_ptr(e, b), ldb, beta, C, nn);
-    if (m_out)
-        *m_out = m, *n_out = nn;
+    if (sa.rank > 2)
+        sa = (Shape){ 2, { 0, sa.d[sa.rank - 1] } };
+    GemmArgs g = { .ta = n->ta, .tb = n->tb && sb.rank == 2 };
+    g.m = sa.rank == 1 ? "1" : a->shape.rank > 2 ? folded_rows(e, a->shape) : em_extent(e, n->ta ? sa.d[1] : sa.d[0]);
+    g.k = em_extent(e, sa.rank == 1 ? sa.d[0] : n->ta ? sa.d[0] : sa.d[1]);
+    g.n = sb.rank == 1 ? "1" : em_extent(e, n->tb ? sb.d[0] : sb.d[1]);
+    g.lda = em_extent(e, sa.d[sa.rank - 1]);
+    g.ldb = sb.rank == 1 ? "1" : em_extent(e, sb.d[1]);
+    g.a = em_ptr(e, a);
+    g.b = em_ptr(e, b);
+    em_kernel(e, "gemm");       /* marks the GEMM used: emitted only then */
+    em_kernel(e, "epilogue");   /* P_mm calls it */
+    return g;
+}
+
+/* C = op(A) @ op(B) (+ c X when x, or + C when beta), then the epilogue (bias, relu,
+ * mask, colsum: "NULL"/0 for none). Without threads (P_mm_tasks: 1) the call
+ * site's own serial code, with its constant sizes (which the portable GEMM is
+ * specialised on); else P_mm (emit_parallel.c) on the host's threads.
+ * Vectors are 1-row (left) or 1-column (right) matrices. */
+static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, double c, int beta, const char *bias,
+                      int relu, const char *mask, const char *colsum)
+{
+    GemmArgs g = gemm_args(e, n);
+    const bool epi = strcmp(bias, "NULL") || relu || strcmp(mask, "NULL") || strcmp(colsum, "NULL");
+    em_line(e, "if (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", e->P, g.m, g.n, g.k, strcmp(colsum, "NULL") != 0);
+    e->indent++;
+    if (x)
+        em_line(e, "%s(%s * %s, %s, %s, %s);", em_kernel(e, "scale"), g.m, g.n, C, em_lit(e, c), x);
+    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda,
+            g.b, g.ldb, x || beta, C, g.n);
+    if (epi)
+        em_line(e, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), g.m, g.n, C, g.n, bias, relu, mask,
+                g.n, colsum);
+    e->indent--;
+    em_line(e, "} else {");
+    em_line(e, "    %s_mm(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s);", e->P, g.ta,
+            g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : beta ? "1" : "0", x ? x : "NULL", C, g.n, bias,
+            relu, mask, g.n, colsum);
+    em_line(e, "}");
 }
 
 void em_bmatmul(Emit *e, Node *n);   /* emit_bmm.c */
@@ -50,7 +83,7 @@ void em_matmul(Emit *e, Node *n)
         return;
     }
     em_comment(e, n);
-    gemm_call(e, n, em_buf(e, n), 0, NULL, NULL);
+    gemm_call(e, n, em_buf(e, n), NULL, 0, 0, "NULL", 0, "NULL", "NULL");
 }
 
 /* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
@@ -72,13 +105,14 @@ void em_fusion(Emit *e, const Fusion *f)
         em_line(e, "}");
         return;
     }
-    if (f->addend)
+    /* C = E + A@B: c * X is written by the GEMM's tasks block by block (the L2 term
+     * of a weight's gradient), any other E into C first */
+    double c = 0;
+    const char *x = f->addend ? em_scaled(e, f->addend, &c) : NULL;
+    if (f->addend && !x)
         em_fill(e, C, f->addend);
-    const char *m, *n;
-    gemm_call(e, f->kernel, C, f->addend != NULL, &m, &n);
-    if (f->bias || f->relu || f->mask || f->colsum)
-        em_line(e, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), m, n, C, n,
-                f->bias ? em_ptr(e, f->bias) : "NULL", f->relu, f->mask ? em_ptr(e, f->mask) : "NULL", n, sum);
+    gemm_call(e, f->kernel, C, x, c, f->addend != NULL, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,
+              f->mask ? em_ptr(e, f->mask) : "NULL", sum);
 }
 
 /* The row loop shared by the softmax family: x row, max subtracted, sum of exps. */

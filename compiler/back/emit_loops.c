@@ -347,19 +347,26 @@ static bool broadcast_const(const Node *n, double *c)
     return n->op == OP_CONST;
 }
 
+const char *em_scaled(Emit *e, Node *src, double *c)
+{
+    if (!has_buffer(e, src) && src->op == OP_MUL) {
+        for (int k = 0; k < 2; k++) {
+            const char *x = whole_buffer(e, src->in[1 - k], src->shape);
+            if (x && broadcast_const(src->in[k], c))
+                return x;
+        }
+    }
+    return NULL;
+}
+
 /* root = value of src, into the buffer dst (before a GEMM accumulates into
  * dst): c * X over a whole buffer is the scale kernel, anything else a loop. */
 void em_fill(Emit *e, const char *dst, Node *src)
 {
     double c;
-    if (!has_buffer(e, src) && src->op == OP_MUL) {
-        for (int k = 0; k < 2; k++) {
-            const char *x = whole_buffer(e, src->in[1 - k], src->shape);
-            if (x && broadcast_const(src->in[k], &c)) {
-                em_line(e, "%s(%s, %s, %s, %s);", em_kernel(e, "scale"), em_numel(e, src->shape), dst, em_lit(e, c), x);
-                return;
-            }
-        }
-    }
-    loop(e, src->shape, src, dst, store_body, true);
+    const char *x = em_scaled(e, src, &c);
+    if (x)
+        em_line(e, "%s(%s, %s, %s, %s);", em_kernel(e, "scale"), em_numel(e, src->shape), dst, em_lit(e, c), x);
+    else
+        loop(e, src->shape, src, dst, store_body, true);
 }

@@ -148,6 +148,7 @@ void em_support(Emit *e)
         em_line(e, "%s", "");
         kernels(e);
     }
+    em_parallel(e);
     em_line(e, "%s", "");
     rng(e);
 }
@@ -233,17 +234,18 @@ static void step_checks(Emit *e)
             em_line(e, "if (!io->%s) return BP_ENULL;", e->f->items[i].name);
 }
 
+/* The update of one param through P_upd (emit_parallel.c); hyper: the
+ * kernel's hyperparameters after the pointers, as an array initialiser. */
 static void update_param(Emit *e, const Decl *d, const char *gfield)
 {
     const Graph *g = e->g;
-    const char *n = em_numel(e, d->shape);
+    const char *n = em_numel(e, d->shape), *name = d->name;
     if (g->opt == OPT_SGD)
-        em_line(e, "%s(%s, io->%s, io->%s, lr);", em_kernel(e, "sgd"), n, d->name, gfield);
+        em_line(e, "%s_upd(io->bp_par, %s, io->%s, NULL, NULL, io->%s, h);", e->P, n, name, gfield);
     else if (g->opt == OPT_MOMENTUM)
-        em_line(e, "%s(%s, io->%s, io->%s_m, io->%s, lr, mu);", em_kernel(e, "momentum"), n, d->name, d->name, gfield);
+        em_line(e, "%s_upd(io->bp_par, %s, io->%s, io->%s_m, NULL, io->%s, h);", e->P, n, name, name, gfield);
     else
-        em_line(e, "%s(%s, io->%s, io->%s_m, io->%s_v, io->%s, lr, beta1, beta2, eps, c1, c2);", em_kernel(e, "adam"), n,
-                d->name, d->name, d->name, gfield);
+        em_line(e, "%s_upd(io->bp_par, %s, io->%s, io->%s_m, io->%s_v, io->%s, h);", e->P, n, name, name, name, gfield);
 }
 
 /* P_update: the optimizer on every param from the NAME_grad fields as they
@@ -279,6 +281,11 @@ static void update_fn(Emit *e)
         em_line(e, "const int64_t t = ++io->step;");
         em_line(e, "const double c1 = 1 - pow(beta1, (double)t), c2 = 1 - pow(beta2, (double)t);");
     }
+    static const char *const kernel[] = { "", "sgd", "momentum", "adam" }, *const hs[] = {
+        "", "{ lr, 0, 0, 0, 0, 0 }", "{ lr, mu, 0, 0, 0, 0 }", "{ lr, beta1, beta2, eps, c1, c2 }"
+    };
+    em_kernel(e, kernel[g->opt]);   /* P_upd calls it */
+    em_line(e, "const double h[6] = %s;", hs[g->opt]);
     for (int i = 0; i < g->ngrads; i++) {
         const Decl *d = &g->decls[g->grads[i].decl];
         if (d->kind == DECL_PARAM)

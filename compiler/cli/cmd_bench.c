@@ -74,12 +74,12 @@ static int measure(Session *s, const char *tier)
 int cmd_bench(Cli *cli)
 {
     Session s;
-    bp_gemm_set_threads(cli->threads);
     int rc = session_open(&s, cli, cli->opt.dtype, 64);
     if (rc == EXIT_OK) {
         const char *jit = cli->jit ? cli->jit : "tcc";
-        printf("%s (jit %s, gemm kernel %s, %d thread%s)\n", cli->model, jit, bp_gemm_kernel_name(), cli->threads,
-               cli->threads == 1 ? "" : "s");
+        const int threads = bp_pool_threads(s.pool);
+        printf("%s (jit %s, gemm kernel %s, %d thread%s)\n", cli->model, jit, bp_gemm_kernel_name(), threads,
+               threads == 1 ? "" : "s");
         rc = measure(&s, cli->opt.jit == BPC_JIT_CC ? "cc" : "tcc");
         if (rc == EXIT_OK && cli->opt.jit == BPC_JIT_TIERED) {
             s.e = bpc_jit_upgrade(s.j, 1);

@@ -40,6 +40,8 @@ typedef struct Train {
     int64_t steps_per_epoch;
     History hist;
     TrainDist dist;      /* mpirun -np P: this rank's share (train_dist.h) */
+    double opened, tier_t0;   /* when the JIT started; the first step (tier_wait) */
+    int64_t tier_steps;
 } Train;
 
 static int load_one(Train *tr, Set *set, const Pair *p, const char *opt)
@@ -291,11 +293,30 @@ static int dist_step(Train *tr, int64_t cnt, int64_t n, int64_t *hits)
     return tr->s.e->update(tr->s.h.io, tr->s.h.ws);
 }
 
+/* Wait for the cc tier now rather than step on in tcc's code? The build
+ * runs beside the steps, but the steps (on every core) starve it, so a run
+ * could spend its whole length in tcc's code, up to 10x slower on loops.
+ * Wait when the steps left, at the pace so far, would take over a second and
+ * over twice as long as the build has been running: the wait then costs at
+ * most about half the rest of the run (when cc code is no faster: GEMM-bound
+ * models), and a short run never waits. */
+static int tier_wait(Train *tr, const Cli *cli, int e, int64_t b)
+{
+    const double now = progress_now();
+    if (tr->tier_steps++ == 0) {
+        tr->tier_t0 = now;
+        return 0;
+    }
+    const double left = (double)((int64_t)(cli->epochs - e) * tr->steps_per_epoch - b);
+    const double rest = left * (now - tr->tier_t0) / (double)(tr->tier_steps - 1);
+    return rest > 1.0 && rest > 2 * (now - tr->opened);
+}
+
 static int train_step(Train *tr, const Cli *cli, int e, int64_t b, int64_t cnt, int64_t n, int64_t *hits)
 {
     if (tr->lr)
         host_set(tr->lr, 0, scheduled_lr(tr, cli, e, b));
-    tr->s.e = bpc_jit_upgrade(tr->s.j, 0);   /* the cc tier, once it is ready */
+    tr->s.e = bpc_jit_upgrade(tr->s.j, tier_wait(tr, cli, e, b));   /* the cc tier, once it is ready or worth waiting for */
     int rc = tr->dist.size > 1 ? dist_step(tr, cnt, n, hits) : tr->s.e->step(tr->s.h.io, tr->s.h.ws);
     const char *what = rc == BP_ENONFINITE && tr->s.e->nonfinite ? tr->s.e->nonfinite(tr->s.h.ws) : NULL;
     if (what) {   /* --check-finite */
@@ -465,6 +486,7 @@ int cmd_train(Cli *cli)
     int rc = train_dist_init(&tr->dist, cli->mpi);   /* mpirun -np P: one rank of P */
     if (rc == EXIT_OK)
         rc = cli_check_outputs(cli->model, nout, outs, opts);
+    tr->opened = progress_now();
     if (rc == EXIT_OK)
         rc = session_open(&tr->s, &c, cli->opt.dtype, cli->batch);
     if (rc == EXIT_OK && !tr->s.e->step) {

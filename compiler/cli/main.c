@@ -203,7 +203,7 @@ int main(int argc, char **argv)
             return EXIT_OK;
         }
     }
-    Cli c = { .opt = { .opt_level = 1 }, .threads = 1, .seed = 1, .epochs = 1, .batch = 32 };
+    Cli c = { .opt = { .opt_level = 1 }, .threads = 0, .seed = 1, .epochs = 1, .batch = 32 };
     int rc = parse_args(&c, argc, argv);
     if (rc != EXIT_OK)
         return rc;

@@ -177,6 +177,9 @@ int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt)
         fprintf(stderr, "bpc: %s\n", err);
         return EXIT_MODEL;
     }
+    int threads = cli->threads > 0 ? cli->threads : bp_cpu_count();
+    if (threads > 1 && (s->pool = bp_pool_new(threads)) != NULL)
+        host_set_parallel(&s->h, bp_pool_hook(s->pool));
     s->e->init(s->h.io, cli->seed);
     HostTensor *seed = host_find(&s->h, "seed");   /* dropout's masks: keyed by --seed too */
     if (seed && seed->info->role == BP_STATE && !seed->data)
@@ -200,6 +203,7 @@ int session_bind(Session *s, const Cli *cli, bpc_model *m, int64_t dflt)
 void session_close(Session *s)
 {
     host_close(&s->h);
+    bp_pool_free(s->pool);
     bpc_jit_free(s->j);
     bpc_free(s->m);
     memset(s, 0, sizeof *s);

@@ -3,6 +3,7 @@
 #ifndef BPC_SESSION_H
 #define BPC_SESSION_H
 #include "cli.h"
+#include "bp_runtime.h"
 #include "host.h"
 
 typedef struct Session {
@@ -11,13 +12,15 @@ typedef struct Session {
     const bpc_entry *e;
     Host h;
     char err[512];   /* session_strerror's text */
+    bp_pool *pool;       /* the model's threads (--threads; NULL: one) */
 } Session;
 
 /* The model's message for return code rc; for BP_ENONFINITE (--check-finite)
  * followed by the tensor that went non-finite, "NAME (FILE:LINE)". */
 const char *session_strerror(Session *s, int rc);
 
-/* Compile cli->model (with dtype), JIT it, bind dims (--set, else the shapes of
+/* Compile cli->model (with dtype), JIT it, give it cli->threads threads (0:
+ * every core; through the model's bp_par hook and a bp_pool), bind dims (--set, else the shapes of
  * --in arrays, else dflt), allocate, init params from seed, fill inputs not
  * given with seeded random data, then load the --in arrays (inputs, params,
  * upstream gradients). Prints errors; returns an exit code. */

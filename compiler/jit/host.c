@@ -75,6 +75,12 @@ void host_close(Host *h)
     memset(h, 0, sizeof *h);
 }
 
+void host_set_parallel(Host *h, const bp_parallel *par)
+{
+    if (h->io && h->e->parallel_offset + sizeof par <= h->e->io_size)
+        memcpy(h->io + h->e->parallel_offset, &par, sizeof par);
+}
+
 HostTensor *host_find(Host *h, const char *name)
 {
     for (int i = 0; i < h->n; i++)

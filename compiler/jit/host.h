@@ -29,6 +29,8 @@ typedef struct Host {
 /* Allocate io, tensors and workspace for the given symbolic dims (by index). */
 int host_open(Host *h, const bpc_entry *e, const int64_t *dims, int ndims, char *err, size_t errlen);
 void host_close(Host *h);
+/* Point the model's bp_par hook at par (NULL: serial, the default). */
+void host_set_parallel(Host *h, const bp_parallel *par);
 HostTensor *host_find(Host *h, const char *name);
 /* Extent k of a tensor with the dims bound. */
 int64_t host_extent(const Host *h, const bp_tensor_info *t, int k);

@@ -88,7 +88,14 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
         fail(err, "jit: the compiled model lacks its entry points");
         return false;
     }
+    const size_t *par = symbol(j, P, "parallel_offset");
+    if (!par) {
+        fail(err, "jit: the compiled model lacks its entry points");
+        return false;
+    }
     e->num_tensors = *n;
+    e->parallel_offset = *par;
+    e->io_size = *par + sizeof(void *);   /* bp_par is the last field */
     for (int i = 0; i < e->num_tensors; i++)   /* every field is 8 bytes: a pointer or an int64_t */
         if (e->tensors[i].offset + 8 > e->io_size)
             e->io_size = e->tensors[i].offset + 8;

@@ -59,12 +59,12 @@ static void check_predict(const fused_io *f, const plain_io *p, void *wf, void *
     static float want[N * C];
     CHECK(fused_forward(f, wf) == BP_OK);
     memcpy(want, f->scores, sizeof want);
-    fused_io in = { N, x, NULL, f->W1, f->b1, f->W2, f->b2, f->scores, NULL, NULL, NULL, NULL, NULL };
+    fused_io in = { N, x, NULL, f->W1, f->b1, f->W2, f->b2, f->scores, NULL, NULL, NULL, NULL, NULL, NULL };
     memset(f->scores, 0, sizeof want);
     float keep = *f->loss;
     CHECK(fused_predict(&in, wf) == BP_OK);
     CHECK(memcmp(want, f->scores, sizeof want) == 0 && *f->loss == keep);
-    plain_io pin = { N, x, NULL, p->W1, p->b1, p->W2, p->b2, p->scores, NULL, NULL, NULL, NULL, NULL };
+    plain_io pin = { N, x, NULL, p->W1, p->b1, p->W2, p->b2, p->scores, NULL, NULL, NULL, NULL, NULL, NULL };
     CHECK(plain_predict(&pin, wp) == BP_OK && max_rel(want, p->scores, N * C) < 1e-5);
     in.W1 = NULL;
     CHECK(fused_predict(&in, wf) == BP_ENULL && fused_predict(NULL, wf) == BP_ENULL);
@@ -106,8 +106,8 @@ static void backward_checks_labels(void)
     static const int32_t bad_labels[] = { C, 1000000, -1, INT32_MAX, INT32_MIN };
     for (int i = 0; i < N; i++)
         y[i] = (i * 3) % C;
-    fused_io f = { N, x, y, W1[0], b1[0], W2[0], b2[0], scores[0], &loss[0], gW1[0], gb1[0], gW2[0], gb2[0] };
-    plain_io p = { N, x, y, W1[1], b1[1], W2[1], b2[1], scores[1], &loss[1], gW1[1], gb1[1], gW2[1], gb2[1] };
+    fused_io f = { N, x, y, W1[0], b1[0], W2[0], b2[0], scores[0], &loss[0], gW1[0], gb1[0], gW2[0], gb2[0], NULL };
+    plain_io p = { N, x, y, W1[1], b1[1], W2[1], b2[1], scores[1], &loss[1], gW1[1], gb1[1], gW2[1], gb2[1], NULL };
     void *wf = calloc(1, fused_workspace_size(&f)), *wp = calloc(1, plain_workspace_size(&p));
     for (size_t b = 0; b < sizeof bad_labels / sizeof bad_labels[0]; b++) {
         y[N - 1] = 0;
@@ -141,8 +141,8 @@ int main(void)
         x[i] = (float)sin(0.37 * i);
     for (int i = 0; i < N; i++)
         y[i] = (i * 7) % C;
-    fused_io f = { N, x, y, W1[0], b1[0], W2[0], b2[0], scores[0], &loss[0], gW1[0], gb1[0], gW2[0], gb2[0] };
-    plain_io p = { N, x, y, W1[1], b1[1], W2[1], b2[1], scores[1], &loss[1], gW1[1], gb1[1], gW2[1], gb2[1] };
+    fused_io f = { N, x, y, W1[0], b1[0], W2[0], b2[0], scores[0], &loss[0], gW1[0], gb1[0], gW2[0], gb2[0], NULL };
+    plain_io p = { N, x, y, W1[1], b1[1], W2[1], b2[1], scores[1], &loss[1], gW1[1], gb1[1], gW2[1], gb2[1], NULL };
     fused_init(&f, 7);
     plain_init(&p, 7);
     CHECK(memcmp(W1[0], W1[1], sizeof W1[0]) == 0);

@@ -1,0 +1,156 @@
+/* emit_parallel: the model's entry to the host's threads (io->bp_par, the
+ * bp_parallel hook of bp_common.h). Two helpers, emitted when used:
+ *   P_mm   a GEMM and its epilogue (bias, relu, mask, column sums), split
+ *          into blocks of 64 or more columns of C (rows when C is narrow);
+ *   P_upd  the optimizer update of one param, split into ranges.
+ * Each task writes its own block of the output, and each element is computed
+ * by the same operations in the same order as in the serial call: the GEMM
+ * never splits k, a block is never narrower than 64 (so the runtime GEMM
+ * takes the same vector-shape path as for the whole), and a column sum over
+ * row blocks is added up afterwards in row order. Results are therefore
+ * bit-identical for any thread count. With io->bp_par NULL (or < 2 threads,
+ * or a small product) each helper is the serial call it replaces. */
+#include <string.h>
+#include "emit.h"
+
+/* GEMM + epilogue: the job, a block of it, the task, the entry. */
+static void mm_job(Emit *e, const char *P, const char *R)
+{
+    em_line(e, "typedef struct %s_mm_job {", P);
+    em_line(e, "    int ta, tb, relu, by_rows, tasks;");
+    em_line(e, "    int64_t m, n, k, lda, ldb, ldc, ldm, blocks;");
+    em_line(e, "    const %s *A, *B, *E, *bias, *mask;", R);
+    em_line(e, "    %s beta, *C, *colsum;", R);
+    em_line(e, "} %s_mm_job;", P);
+    em_line(e, "/* rows [i0, i0 + m) and columns [j0, j0 + n) of the job's C, with their epilogue */");
+    em_line(e, "static void %s_mm_part(const %s_mm_job *j, int64_t i0, int64_t m, int64_t j0, int64_t n, %s *colsum)", P, P, R);
+    em_line(e, "{");
+    em_line(e, "    %s *c = j->C + i0 * j->ldc + j0;", R);
+    em_line(e, "    if (j->E)   /* C = beta E, then C += A@B */");
+    em_line(e, "        for (int64_t i = 0; i < m; i++)");
+    em_line(e, "            for (int64_t q = 0; q < n; q++)");
+    em_line(e, "                c[i * j->ldc + q] = j->beta * j->E[(i0 + i) * j->ldc + j0 + q];");
+    em_line(e, "    /* through a pointer the compiler cannot follow: the serial call sites' constant sizes");
+    em_line(e, "     * and transposes then still specialise the portable GEMM (10 %% at batch 64) */");
+    em_line(e, "    void (*volatile gemm)(int, int, int64_t, int64_t, int64_t, %s, const %s *, int64_t, const %s *, int64_t,", R, R, R);
+    em_line(e, "                          %s, %s *, int64_t) = %s_gemm;", R, R, P);
+    em_line(e, "    gemm(j->ta, j->tb, m, n, j->k, 1, j->ta ? j->A + i0 : j->A + i0 * j->lda, j->lda,");
+    em_line(e, "            j->tb ? j->B + j0 * j->ldb : j->B + j0, j->ldb, j->E ? 1 : j->beta, c, j->ldc);");
+    em_line(e, "    if (j->bias || j->relu || j->mask || colsum)");
+    em_line(e, "        %s(m, n, c, j->ldc, j->bias ? j->bias + j0 : NULL, j->relu,", em_kernel(e, "epilogue"));
+    em_line(e, "            j->mask ? j->mask + i0 * j->ldm + j0 : NULL, j->ldm, colsum ? colsum + j0 : NULL);");
+    em_line(e, "}");
+    em_line(e, "/* task t of the job: blocks of 64 rows or columns, the last task to the end */");
+    em_line(e, "static void %s_mm_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_mm_job *j = (const %s_mm_job *)arg;", P, P);
+    em_line(e, "    const int64_t len = j->by_rows ? j->m : j->n, lo = j->blocks * t / j->tasks * 64;");
+    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? len : j->blocks * (t + 1) / j->tasks * 64;");
+    em_line(e, "    if (j->by_rows)");
+    em_line(e, "        %s_mm_part(j, lo, hi - lo, 0, j->n, NULL);", P);
+    em_line(e, "    else");
+    em_line(e, "        %s_mm_part(j, 0, j->m, lo, hi - lo, j->colsum);", P);
+    em_line(e, "}");
+}
+
+static void mm_entry(Emit *e, const char *P, const char *R)
+{
+    em_line(e, "/* the tasks P_mm splits a product into: 1 (serial, the call site's own code) without threads");
+    em_line(e, " * or under 2^20 multiply-adds; blocks of 64 columns of C (rows when C is narrow, or taller");
+    em_line(e, " * and without a column sum), up to two per thread */");
+    em_line(e, "static int %s_mm_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int colsum)", P);
+    em_line(e, "{");
+    em_line(e, "    const int64_t blocks = n / 64 < 2 || (!colsum && m / 64 > n / 64) ? m / 64 : n / 64;");
+    em_line(e, "    if (!par || !par->run || par->threads < 2 || blocks < 2 || (double)m * (double)n * (double)k < 1048576.0)");
+    em_line(e, "        return 1;");
+    em_line(e, "    return 2 * par->threads < blocks ? 2 * par->threads : (int)blocks;");
+    em_line(e, "}");
+    em_line(e, "/* C = op(A) op(B) + beta C (+ beta E instead when E: C and E both ldc apart), then epilogue(C)");
+    em_line(e, " * (bias, relu, mask, colsum: NULL/0 for none);");
+    em_line(e, " * on the host's threads when par allows and the product is big enough to pay */");
+    em_line(e, "static void %s_mm(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, const %s *A,", P, R);
+    em_line(e, "                  int64_t lda, const %s *B, int64_t ldb, %s beta, const %s *E, %s *C, int64_t ldc, const %s *bias,", R, R, R, R, R);
+    em_line(e, "                  int relu,");
+    em_line(e, "                  const %s *mask, int64_t ldm, %s *colsum)", R, R);
+    em_line(e, "{");
+    em_line(e, "    %s_mm_job j;", P);
+    em_line(e, "    j.ta = ta, j.tb = tb, j.relu = relu, j.m = m, j.n = n, j.k = k, j.lda = lda, j.ldb = ldb, j.ldc = ldc;");
+    em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.E = E, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
+    em_line(e, "    j.by_rows = n / 64 < 2 || (!colsum && m / 64 > n / 64);");
+    em_line(e, "    j.blocks = j.by_rows ? m / 64 : n / 64;");
+    em_line(e, "    j.tasks = %s_mm_tasks(par, m, n, k, colsum != NULL);", P);
+    em_line(e, "    if (j.tasks < 2) {");
+    em_line(e, "        %s_mm_part(&j, 0, m, 0, n, colsum);", P);
+    em_line(e, "        return;");
+    em_line(e, "    }");
+    em_line(e, "    par->run(par->ctx, j.tasks, %s_mm_task, &j);", P);
+    em_line(e, "    if (j.by_rows && colsum) {   /* the epilogue's sums, in its order */");
+    em_line(e, "        for (int64_t q = 0; q < n; q++)");
+    em_line(e, "            colsum[q] = 0;");
+    em_line(e, "        for (int64_t i = 0; i < m; i++)");
+    em_line(e, "            for (int64_t q = 0; q < n; q++)");
+    em_line(e, "                colsum[q] += C[i * ldc + q];");
+    em_line(e, "    }");
+    em_line(e, "}");
+}
+
+/* The optimizer's update of n values of one param, split into ranges. */
+static void upd(Emit *e, const char *P, const char *R)
+{
+    const int opt = e->g->opt;
+    em_line(e, "typedef struct %s_upd_job {", P);
+    em_line(e, "    int64_t n, unit;");
+    em_line(e, "    int tasks;");
+    em_line(e, "    %s *p, *m, *v;", R);
+    em_line(e, "    const %s *g;", R);
+    em_line(e, "    double h[6];");
+    em_line(e, "} %s_upd_job;", P);
+    em_line(e, "static void %s_upd_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_upd_job *j = (const %s_upd_job *)arg;", P, P);
+    em_line(e, "    const int64_t lo = j->n / j->unit * t / j->tasks * j->unit;");
+    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->n : j->n / j->unit * (t + 1) / j->tasks * j->unit;");
+    if (opt == OPT_SGD)
+        em_line(e, "    %s(hi - lo, j->p + lo, j->g + lo, j->h[0]);", em_kernel(e, "sgd"));
+    else if (opt == OPT_MOMENTUM)
+        em_line(e, "    %s(hi - lo, j->p + lo, j->m + lo, j->g + lo, j->h[0], j->h[1]);", em_kernel(e, "momentum"));
+    else
+        em_line(e, "    %s(hi - lo, j->p + lo, j->m + lo, j->v + lo, j->g + lo, j->h[0], j->h[1], j->h[2], j->h[3], j->h[4], j->h[5]);",
+                em_kernel(e, "adam"));
+    em_line(e, "}");
+    em_line(e, "/* p updated from its gradient g (and state m, v); h: the hyperparameters in the kernel's order */");
+    em_line(e, "static void %s_upd(const bp_parallel *par, int64_t n, %s *p, %s *m, %s *v, const %s *g, const double *h)", P, R, R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s_upd_job j;", P);
+    em_line(e, "    j.n = n, j.unit = 4096, j.p = p, j.m = m, j.v = v, j.g = g;");
+    em_line(e, "    for (int q = 0; q < 6; q++)");
+    em_line(e, "        j.h[q] = h[q];");
+    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && n >= 65536 ? 2 * par->threads : 1;");
+    em_line(e, "    if (j.tasks > n / j.unit)");
+    em_line(e, "        j.tasks = (int)(n / j.unit);");
+    em_line(e, "    if (j.tasks < 2) {");
+    em_line(e, "        j.tasks = 1;");
+    em_line(e, "        %s_upd_task(&j, 0);", P);
+    em_line(e, "    } else");
+    em_line(e, "        par->run(par->ctx, j.tasks, %s_upd_task, &j);", P);
+    em_line(e, "}");
+}
+
+void em_parallel(Emit *e)
+{
+    const char *P = e->P, *R = e->real;
+    bool gemm = false;
+    for (int i = 0; i < e->nkernels; i++)
+        gemm |= strcmp(e->kernels[i], "gemm") == 0;
+    if (gemm) {
+        em_line(e, "%s", "");
+        em_line(e, "/* Products and updates on the host's threads (io->bp_par; bp_common.h): each task writes");
+        em_line(e, " * its own block, every element computed as in the serial call: bit-identical results. */");
+        mm_job(e, P, R);
+        mm_entry(e, P, R);
+    }
+    if (e->g->opt) {
+        em_line(e, "%s", "");
+        upd(e, P, R);
+    }
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The parallel hook (io->bp_par, bp_common.h): generated code driven by a host
+# with its own threads (threads_host.c) computes bit for bit what it computes
+# serially, for 2 and 3 threads, in every mode; the hook is really called;
+# bpc train / run with --threads 1, 2, 3 give identical results.
+# usage: threads.sh BPC SRC LIBBPRT
+. "$(dirname "$0")/lib.sh"
+RT=$3
+cd "$WORK"
+SAN=()   # an ASan+UBSan build's libbprt needs their runtimes (as tests/ref/harness.py does)
+nm "$RT" 2>/dev/null | grep -q '__asan_\|__ubsan_' && SAN=(-fsanitize=address,undefined)
+CFLAGS="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
+sed 's/sgd(lr = 0.1)/adam(lr = 0.001)/' "$SRC/examples/mlp.bp" >mlp_adam.bp
+sed 's/sgd(lr = 0.1)/momentum(lr = 0.01, mu = 0.9)/' "$SRC/bench/mlp_deep.bp" >deep_momentum.bp
+
+same_for_threads() {   # same_for_threads MODEL.bp BATCH MODE...: 1, 2 and 3 threads agree bit for bit
+    local m=$1 b=$2; shift 2
+    "$BPC" "$m" --name tm -o tm.c "$@" || return 1
+    local extra=() flags=()
+    case " $* " in *" runtime "*) extra=("$RT" -lpthread) ;; esac
+    grep -q 'int    tm_step' tm.h || flags=(-DNO_STEP)
+    gcc $CFLAGS "${SAN[@]}" "${flags[@]}" -DMODEL_H='"tm.h"' -DP=tm -I. -o host "$SRC/tests/e2e/threads_host.c" tm.c "${extra[@]}" -lm -lpthread ||
+        return 1
+    ./host "$b" 3 1 >t1 && ./host "$b" 3 2 >t2 && ./host "$b" 3 3 >t3 || return 1
+    grep -q '^runs 0$' t1 || return 1
+    [ "$b" = 1 ] || ! grep -q '^runs 0$' t2 || { echo "the hook was never called"; return 1; }
+    grep -v '^runs' t1 >a; grep -v '^runs' t2 >b; grep -v '^runs' t3 >c
+    [ -s a ] && cmp a b && cmp a c
+}
+for mode in "" "--dtype f64" "--gemm runtime" "-O0"; do
+    check "mlp ${mode:-default} batch 150: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 150 $mode
+done
+check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
+check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
+check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
+check "784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 70
+check "784-1024-1024-10 momentum f64 batch 1: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 1 --dtype f64
+
+# bpc train and bpc run: the same numbers with 1, 2 and 3 threads
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 -c "
+import numpy as np
+r = np.random.default_rng(0)
+np.save('x.npy', r.standard_normal((300, 784)).astype(np.float32))
+np.save('y.npy', r.integers(0, 10, 300).astype(np.int32))"
+    train_same() {
+        for t in 1 2 3; do
+            "$BPC" train "$SRC/examples/mlp.bp" --in x=x.npy,y=y.npy --epochs 2 --batch 150 --threads $t --save s$t >log$t 2>&1 ||
+                return 1
+        done
+        for f in s1/*.npy; do cmp "$f" "s2/${f#s1/}" && cmp "$f" "s3/${f#s1/}" || return 1; done
+    }
+    check "bpc train --threads 1, 2, 3: identical checkpoints" train_same
+    run_same() {
+        for t in 1 2 3; do
+            "$BPC" run deep_momentum.bp --set N=130 --threads $t --out r$t >/dev/null || return 1
+        done
+        for f in r1/*.npy; do cmp "$f" "r2/${f#r1/}" && cmp "$f" "r3/${f#r1/}" || return 1; done
+    }
+    check "bpc run --threads 1, 2, 3: identical outputs and gradients" run_same
+fi
+check "bpc bench --threads 2 says 2 threads" sh -c "'$BPC' bench '$SRC/examples/mlp.bp' --set N=4 --threads 2 | grep -q '2 threads'"
+finish
