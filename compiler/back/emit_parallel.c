@@ -139,10 +139,11 @@ static void upd(Emit *e, const char *P, const char *R)
 void em_parallel(Emit *e)
 {
     const char *P = e->P, *R = e->real;
-    bool gemm = false;
+    bool mm = false;   /* gemm_call (emit_kernels.c) marks the epilogue it calls P_mm with; a
+                        * model whose GEMMs are all batched or convolutions never calls P_mm */
     for (int i = 0; i < e->nkernels; i++)
-        gemm |= strcmp(e->kernels[i], "gemm") == 0;
-    if (gemm) {
+        mm |= strcmp(e->kernels[i], "epilogue") == 0;
+    if (mm) {
         em_line(e, "%s", "");
         em_line(e, "/* Products and updates on the host's threads (io->bp_par; bp_common.h): each task writes");
         em_line(e, " * its own block, every element computed as in the serial call: bit-identical results. */");

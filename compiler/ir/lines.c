@@ -38,13 +38,25 @@ static bool name_taken(const Graph *g, const char *name)
 /* The value a named elementwise unary op reads, when nothing names it, is
  * its pre-activation: h = relu(x @ W + b) makes x @ W + b `h_pre` (and
  * autodiff then calls its gradient dh_pre). A name some binding or
- * declaration already has is left alone. */
+ * declaration already has is left alone, and so is an op with a mode: a
+ * batchnorm's state fields are named after the binding the user wrote
+ * (norm_state_of), never after a name made up here. */
+/* Whether n has a mode or reads state: dropout, a batchnorm (its input 1 is
+ * its statistics). */
+static bool moded(const Node *n)
+{
+    bool m = op_has(n->op, F_MODE);
+    for (int k = 0; k < n->nin; k++)
+        m |= op_has(n->in[k]->op, F_STATE);
+    return m;
+}
+
 void ir_name_temps(Graph *g)
 {
     for (int i = 0; i < g->n; i++) {
         Node *c = g->nodes[i], *u = c->nin == 1 ? c->in[0] : NULL;
         if (!c->name || op_info[c->op].kind != K_EWISE || !u || u->name || op_info[u->op].kind == K_LEAF ||
-            op_info[u->op].kind == K_VIEW)
+            op_info[u->op].kind == K_VIEW || moded(u))
             continue;
         const char *name = arena_printf(g->arena, "%s_pre", c->name);
         if (!name_taken(g, name))
