@@ -24,7 +24,7 @@ echo "torch: $($PY -c 'import torch; print(torch.__version__, "mkldnn", torch.ba
 
 build_one() {   # build_one MODEL EXTRA-CFLAGS: $work/MODEL, the AOT driver over the model
     "$build/bpc" "$here/$1.bp" -o "$work/$1.c" --name bm --gemm=runtime
-    $CC -O3 -march=native $2 -DMODEL_H="\"$1.h\"" -DP=bm -I"$work" -I"$src/runtime" \
+    $CC -O3 -march=native $2 -DMODEL_H="\"$1.h\"" -DP=bm -I"$work" -I"$src/runtime" -I"$src/include" \
         "$here/aot_driver.c" "$work/$1.c" "$build/runtime/libbprt.a" -lm -lpthread -o "$work/$1"
 }
 build_one convnet ""
