@@ -50,6 +50,8 @@ void em_lines(Emit *e, const char *text);
  * sets e->dimc and rewrites the plan's buffer names. */
 void em_name_locals(Emit *e);
 const char *em_extent(Emit *e, Extent x);
+/* The row-major linear index of indices idx in shape s ("0" at rank 0; emit_loops.c). */
+const char *em_row_major(Emit *e, Shape s, const char *const *idx);
 const char *em_numel(Emit *e, Shape s);
 /* v as the shortest decimal that reads back exactly as the double v ("0.1"). */
 const char *em_double(Emit *e, double v);

@@ -9,15 +9,7 @@
 static const char *ivar[MAX_RANK] = { "i0", "i1", "i2", "i3" };
 
 /* Row-major linear index of idx in shape s (never the flat index). */
-static const char *lin(Emit *e, Shape s, const char *const *idx)
-{
-    if (s.rank == 0)
-        return "0";
-    const char *r = idx[0];
-    for (int k = 1; k < s.rank; k++)
-        r = arena_printf(e->g->arena, k == 1 ? "%s * %s + %s" : "(%s) * %s + %s", r, em_extent(e, s.d[k]), idx[k]);
-    return r;
-}
+static const char *lin(Emit *e, Shape s, const char *const *idx) { return em_row_major(e, s, idx); }
 
 /* v + c as an index expression. */
 static const char *plus(Emit *e, const char *v, int64_t c)

@@ -11,16 +11,19 @@
 static const char *ivar[MAX_RANK] = { "i0", "i1", "i2", "i3" };
 
 /* Row-major linear index of idx in shape s. */
-static const char *linear(Emit *e, Shape s, const char *const *idx)
+const char *em_row_major(Emit *e, Shape s, const char *const *idx)
 {
-    if (e->flat)
-        return "i";
     if (s.rank == 0)
         return "0";
     const char *r = idx[0];
     for (int k = 1; k < s.rank; k++)
         r = arena_printf(e->g->arena, k == 1 ? "%s * %s + %s" : "(%s) * %s + %s", r, em_extent(e, s.d[k]), idx[k]);
     return r;
+}
+
+static const char *linear(Emit *e, Shape s, const char *const *idx)
+{
+    return e->flat ? "i" : em_row_major(e, s, idx);
 }
 
 static bool has_buffer(Emit *e, const Node *n)
