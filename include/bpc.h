@@ -104,6 +104,8 @@ typedef struct bpc_entry {
     const char *(*nonfinite)(const void *ws);
     size_t parallel_offset;                      /* offsetof(P_io, bp_par): the host's threads
                                                     (a const bp_parallel *; NULL: serial) */
+    int (*evaluate)(const void *io, void *ws);   /* inference mode: the outputs and the target
+                                                    (an eval-mode loss); NULL without a target */
 } bpc_entry;
 
 typedef struct bpc_jit bpc_jit;

@@ -32,6 +32,7 @@ struct Emit {
     bool scratch_used;    /* the pass uses the workspace's scratch area    */
     const char **dimc;    /* by symbolic dim: the C name of its local      */
     int mode;             /* F_MODE ops: 0 training, 1 inference (P_predict) */
+    bool with_target;     /* an `only` pass (P_evaluate) also writes the target field */
     /* debugging the model (emit_check.c) */
     bool check;           /* --check-finite: test each tensor produced      */
     bool lines;           /* --line-directives: #line before each statement */

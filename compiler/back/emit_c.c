@@ -98,6 +98,8 @@ static void emit_header(Emit *e, const char *file)
     em_line(e, "%s", "");
     em_line(e, "size_t %s_workspace_size(const %s_io *io);   /* bytes of scratch; reads dims only */", P, P);
     em_line(e, "int    %s_predict(const %s_io *io, void *ws);   /* inference mode: the outputs only */", P, P);
+    if (e->g->target)
+        em_line(e, "int    %s_evaluate(const %s_io *io, void *ws);  /* inference mode: the outputs and the target (an eval loss) */", P, P);
     em_line(e, "int    %s_forward(const %s_io *io, void *ws);   /* training mode: outputs and target; keeps what backward needs in ws */", P, P);
     em_line(e, "int    %s_backward(const %s_io *io, void *ws);  /* gradients; after forward with the same io and ws */", P, P);
     em_line(e, "int    %s_grad(const %s_io *io, void *ws);      /* forward + backward */", P, P);
@@ -246,12 +248,15 @@ static void emit_layout(Emit *e)
 /* ---- entry points ---- */
 
 /* Whether a pass writes copy c: every copy of its phase, or (with `only`,
- * P_predict) just those into an output field from a node it computes. */
+ * P_predict / P_evaluate) just those into an output field (or, with
+ * e->with_target, the target's) from a node it computes. */
 static bool copy_wanted(const Emit *e, const Copy *c, Phase ph, const bool *only)
 {
     if (c->phase != ph)
         return false;
     if (!only)
+        return true;
+    if (e->with_target && only[c->node->id] && e->g->target_name && strcmp(e->g->target_name, c->field) == 0)
         return true;
     for (int i = 0; i < e->g->noutputs; i++)
         if (only[c->node->id] && strcmp(e->g->outputs[i].name, c->field) == 0)
@@ -468,14 +473,18 @@ static void emit_strerror(Emit *e)
     em_line(e, "}");
 }
 
-/* P_predict: inference mode, the outputs only — the forward nodes the
- * outputs depend on (no target, no labels unless an output reads them),
- * the mode ops (F_MODE: batchnorm's statistics, dropout) emitted in inference mode. */
-static void emit_predict(Emit *e, StrBuf *fns)
+/* An inference-mode pass: P_predict, the outputs only — the forward nodes the
+ * outputs depend on (no target, no labels unless an output reads them) — or,
+ * with_target, P_evaluate: the outputs and the target (an eval-mode loss, as
+ * PyTorch's model.eval() then the loss). The mode ops (F_MODE: batchnorm's
+ * statistics, dropout) are emitted in inference mode and update no state. */
+static void emit_inference(Emit *e, StrBuf *fns, bool with_target)
 {
     bool *only = arena_alloc(e->g->arena, (size_t)e->g->n + 1);
     for (int i = 0; i < e->g->noutputs; i++)
         ir_mark_deps(e->g, e->g->outputs[i].node, only);
+    if (with_target)
+        ir_mark_deps(e->g, e->g->target, only);
     for (bool grew = true; grew;) {   /* a fused pass computes its kernel: keep whole fusions */
         grew = false;
         for (int i = 0; i < e->p->nfusions; i++) {
@@ -485,8 +494,13 @@ static void emit_predict(Emit *e, StrBuf *fns)
         }
     }
     e->mode = 1;
-    emit_function(e, fns, "predict", PH_FORWARD, "predict: inference mode, the outputs only", only);
+    e->with_target = with_target;
+    if (with_target)
+        emit_function(e, fns, "evaluate", PH_FORWARD, "evaluate: inference mode, the outputs and the target", only);
+    else
+        emit_function(e, fns, "predict", PH_FORWARD, "predict: inference mode, the outputs only", only);
     e->mode = 0;
+    e->with_target = false;
 }
 
 /* The entry points first (they tell which support kernels are called), then
@@ -496,8 +510,12 @@ static void emit_source(Emit *e)
     const char *P = e->P;
     StrBuf *out = e->out, fns = { 0 };
     e->out = &fns;
-    emit_predict(e, &fns);
+    emit_inference(e, &fns, false);
     em_line(e, "%s", "");
+    if (e->g->target) {
+        emit_inference(e, &fns, true);
+        em_line(e, "%s", "");
+    }
     emit_function(e, &fns, "forward", PH_FORWARD, "forward: outputs and target", NULL);
     em_line(e, "%s", "");
     emit_function(e, &fns, "backward", PH_BACKWARD, "backward: gradients, reading what forward kept in ws", NULL);

@@ -1,8 +1,8 @@
 /* cmd_eval: bpc eval (loss, accuracy, confusion matrix) and bpc predict
  * (the outputs, printed or saved as .npy) of a trained model: params from
  * --load DIR (a bpc train --save checkpoint), data from --in, the whole set
- * as one batch. Both run the model through P_predict (inference mode); eval
- * also runs P_forward for the loss. */
+ * as one batch. Both run the model in inference mode: predict through
+ * P_predict, eval through P_evaluate (the outputs and the loss). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,14 +119,10 @@ int cmd_eval(Cli *cli)
     HostTensor *loss = target ? host_find(&s.h, target) : NULL, *scores, *labels;
     if (loss && loss->info->rank != 0)
         loss = NULL;
-    if (rc == EXIT_OK && loss) {   /* the loss from forward, the outputs from predict */
-        void **running = host_running_save(&s.h);   /* forward must not move batchnorm's averages */
-        rc = call(&s, "eval", "forward", s.e->forward(s.h.io, s.h.ws));
-        host_running_restore(&s.h, running);
-    }
+    if (rc == EXIT_OK)   /* inference mode: the loss and outputs as model.eval() gives them */
+        rc = loss ? call(&s, "eval", "evaluate", s.e->evaluate(s.h.io, s.h.ws))
+                  : call(&s, "eval", "predict", s.e->predict(s.h.io, s.h.ws));
     double value = loss ? host_get(loss, 0) : 0;
-    if (rc == EXIT_OK)
-        rc = call(&s, "eval", "predict", s.e->predict(s.h.io, s.h.ws));
     if (rc == EXIT_OK) {
         scores_labels(&s, &scores, &labels);
         printf("examples   %lld\n", (long long)(labels ? labels->numel : 0));

@@ -258,9 +258,7 @@ static int validate(Train *tr, const Cli *cli, double *loss, double *acc)
         int64_t n = lo + cnt - from < cli->batch ? lo + cnt - from : cli->batch;
         *batch_dim(tr) = n;
         fill_batch(&tr->val, NULL, from, n);
-        void **running = host_running_save(&tr->s.h);   /* validation leaves batchnorm's averages as trained */
-        int rc = tr->s.e->forward(tr->s.h.io, tr->s.h.ws);
-        host_running_restore(&tr->s.h, running);
+        int rc = tr->s.e->evaluate(tr->s.h.io, tr->s.h.ws);   /* inference mode, as model.eval() */
         if (rc != BP_OK) {
             fprintf(stderr, "bpc: train: validation: %s\n", session_strerror(&tr->s, rc));
             return EXIT_MODEL;

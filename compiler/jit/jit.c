@@ -75,6 +75,7 @@ static bool resolve(bpc_jit *j, const char *P, JitErr *err)
     e->workspace_size = (size_t (*)(const void *))symbol(j, P, "workspace_size");
     e->predict = (int (*)(const void *, void *))symbol(j, P, "predict");
     e->forward = (int (*)(const void *, void *))symbol(j, P, "forward");
+    e->evaluate = (int (*)(const void *, void *))symbol(j, P, "evaluate");   /* models with a target only */
     e->backward = (int (*)(const void *, void *))symbol(j, P, "backward");
     e->grad = (int (*)(const void *, void *))symbol(j, P, "grad");
     e->step = (int (*)(void *, void *))symbol(j, P, "step");

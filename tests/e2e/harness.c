@@ -66,6 +66,16 @@ static void check_predict(const fused_io *f, const plain_io *p, void *wf, void *
     CHECK(memcmp(want, f->scores, sizeof want) == 0 && *f->loss == keep);
     plain_io pin = { N, x, NULL, p->W1, p->b1, p->W2, p->b2, p->scores, NULL, NULL, NULL, NULL, NULL, NULL };
     CHECK(plain_predict(&pin, wp) == BP_OK && max_rel(want, p->scores, N * C) < 1e-5);
+    /* _evaluate: forward's outputs and loss bit for bit (no mode ops here),
+     * needing no gradient buffers; without the labels it is BP_ENULL */
+    float want_loss = *f->loss;
+    fused_io ev = { N, x, f->y, f->W1, f->b1, f->W2, f->b2, f->scores, f->loss, NULL, NULL, NULL, NULL, NULL };
+    memset(f->scores, 0, sizeof want);
+    *f->loss = 0;
+    CHECK(fused_evaluate(&ev, wf) == BP_OK);
+    CHECK(memcmp(want, f->scores, sizeof want) == 0 && *f->loss == want_loss);
+    ev.y = NULL;
+    CHECK(fused_evaluate(&ev, wf) == BP_ENULL);
     in.W1 = NULL;
     CHECK(fused_predict(&in, wf) == BP_ENULL && fused_predict(NULL, wf) == BP_ENULL);
     in.W1 = f->W1;

@@ -45,5 +45,10 @@ import numpy as n, subprocess
 n.save('one.npy', n.load('v/x.npy')[3:4])
 subprocess.run(['$BPC', 'predict', '$M', '--load', 'four', '--in', 'x=one.npy', '--out', 'p1'], check=True, capture_output=True)
 assert (n.load('p1/scores.npy')[0] == n.load('p/scores.npy')[3]).all()"
+# eval's loss is inference mode's (running averages, no dropout), as PyTorch's
+# model.eval(): the cross-entropy of predict's scores, not of a training forward
+CE="import numpy as n, sys; s=n.load('p/scores.npy').astype(n.float64); y=n.load('v/y.npy'); m=s.max(1, keepdims=True); l=(m[:,0]+n.log(n.exp(s-m).sum(1))-s[n.arange(len(y)),y]).mean(); e=float(sys.argv[1]); assert abs(e-l) <= 1e-5*abs(l), (e, l)"
+check "eval's loss is the cross-entropy of predict's scores" sh -c "'$BPC' eval '$M' --load four --in x=v/x.npy,y=v/y.npy > ev.txt && /usr/bin/python3 -c \"$CE\" \$(awk '/^loss/{print \$2}' ev.txt)"
+check "--val's loss is inference mode's: the last epoch's val_loss is eval's loss" sh -c "'$BPC' train '$M' $T --epochs 4 --val x=v/x.npy,y=v/y.npy > tv.txt 2>&1; '$BPC' train '$M' $T --epochs 4 --save fourb >/dev/null 2>&1; '$BPC' eval '$M' --load fourb --in x=v/x.npy,y=v/y.npy > ev2.txt && l=\$(awk '/^loss/{printf \"%.4f\", \$2}' ev2.txt) && tail -1 tv.txt | grep -q \"val_loss \$l\""
 check "eval reports and leaves the checkpoint alone" sh -c "'$BPC' eval '$M' --load four --in x=v/x.npy,y=v/y.npy | grep -q '^accuracy' && cmp four/a_running_mean.npy resumed/a_running_mean.npy"
 finish
