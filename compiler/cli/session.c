@@ -51,8 +51,50 @@ static bool infer_dim(const Cli *cli, const bpc_entry *e, int k, int64_t *v)
     return false;
 }
 
+/* Whether the model accepts dims (its workspace size is nonzero: the
+ * generated P_workspace_size returns 0 when P_dims_check fails). */
+static bool dims_accepted(const bpc_entry *e, const int64_t *dims)
+{
+    char *io = calloc(1, e->io_size ? e->io_size : 1);
+    if (!io)
+        return false;
+    for (int i = 0, k = 0; i < e->num_tensors; i++)
+        if (e->tensors[i].role == BP_DIM)
+            memcpy(io + e->tensors[i].offset, &dims[k++], sizeof(int64_t));
+    bool ok = e->workspace_size(io) != 0;
+    free(io);
+    return ok;
+}
+
+/* The dims the user left to the default (no --set, no --in) rise together to
+ * the least value the model accepts, so that `x[:, 5]` on a symbolic dim or
+ * `x[1:]` runs without a --set: constant indices make each dim's lower bound,
+ * and every bound is monotone. Unchanged if no value up to 2^16 is accepted
+ * (the run then reports the model's own BP_EDIM). */
+static void raise_defaults(const bpc_entry *e, int64_t dflt, int64_t *dims, const bool *defaulted, int ndims)
+{
+    if (dims_accepted(e, dims))
+        return;
+    int64_t trial[HOST_MAX_DIMS];
+    for (int64_t v = dflt + 1; v <= ((int64_t)1 << 16); v = v < 64 ? v + 1 : v * 2) {
+        for (int k = 0; k < ndims; k++)
+            trial[k] = defaulted[k] ? v : dims[k];
+        if (dims_accepted(e, trial)) {
+            memcpy(dims, trial, sizeof(int64_t) * (size_t)ndims);
+            const char *names[HOST_MAX_DIMS];
+            host_dim_names(e, names, HOST_MAX_DIMS);
+            for (int k = 0; k < ndims; k++)
+                if (defaulted[k])
+                    fprintf(stderr, "bpc: note: %s = %lld, the least the model's indices accept (--set %s=V to choose)\n",
+                            names[k], (long long)v, names[k]);
+            return;
+        }
+    }
+}
+
 static int bind_dims(const Cli *cli, const bpc_entry *e, int64_t dflt, int64_t *dims, int *ndims)
 {
+    bool defaulted[HOST_MAX_DIMS] = { false }, any = false;
     const char *names[HOST_MAX_DIMS];
     *ndims = host_dim_names(e, names, HOST_MAX_DIMS);
     for (int i = 0; i < cli->nsets; i++) {
@@ -72,8 +114,10 @@ static int bind_dims(const Cli *cli, const bpc_entry *e, int64_t dflt, int64_t *
         if (r < 0)
             return EXIT_USAGE;
         if (r == 0 && !infer_dim(cli, e, k, &dims[k]))
-            dims[k] = dflt;
+            dims[k] = dflt, defaulted[k] = any = true;
     }
+    if (any)
+        raise_defaults(e, dflt, dims, defaulted, *ndims);
     return EXIT_OK;
 }
 

@@ -46,4 +46,9 @@ check "run --out keeps the inputs" sh -c "'$BPC' run lin.bp --set N=64 --seed 3 
 check "train lowers the loss" sh -c "'$BPC' train lin.bp --in x=data/x.npy,y=data/y.npy --epochs 30 --batch 16 --save p > tr.txt && awk 'NR==1{a=\$4} END{exit !(\$4 < a)}' tr.txt && [ -f p/W.npy ]"
 check "--jit cc runs" sh -c "'$BPC' run '$MLP' --set N=4 --jit cc | grep -q '^loss'"
 check "repl evaluates" sh -c "printf 'dim N\ninput x[N, 2]\nsum(x * 0 + 1)\n' | '$BPC' repl --set N=3 | grep -q '6.0000'"
+# dims left to the default rise to the least value constant indices accept
+printf 'dim N\ninput x[N, 3]\ny = x[:, 2] + 0 * sum(x[5])\ns = sum(y)\noutput y\ngrad s wrt x\n' > idx.bp
+check "run without --set raises N to what x[5] needs, and says so" sh -c "'$BPC' run idx.bp 2>err.txt | grep -q '^y  *\[6\]' && grep -q 'N = 6, the least' err.txt"
+check "gradcheck without --set runs at that N" sh -c "'$BPC' gradcheck idx.bp | grep -q '^x_grad'"
+check "an explicit --set N=3 below it is BP_EDIM, exit 1" expect_exit 1 "$BPC" run idx.bp --set N=3
 finish
