@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "emit.h"
+#include "loop.h"
 #include "names.h"
 #include "symtab.h"
 
@@ -163,6 +164,20 @@ static const char *axis_text(Emit *e, const Node *n)
     return "";
 }
 
+/* "[l]" or "[:, t]": a loop-index op's subscript (ints: the loop, the axis). */
+static const char *loop_subscript(Emit *e, const Node *n)
+{
+    StrBuf b = { 0 };
+    sb_puts(&b, "[");
+    for (int64_t k = 0; k < n->ints[1]; k++)
+        sb_puts(&b, ":, ");
+    sb_puts(&b, e->g->loops[n->ints[0]].var);
+    sb_puts(&b, "]");
+    const char *r = arena_strdup(e->g->arena, b.s);
+    sb_free(&b);
+    return r;
+}
+
 /* An op's print form (ops_print.def) with its placeholders filled in. */
 static const char *expand(Emit *e, const Node *n, const char *form, const char *x, const char *y)
 {
@@ -179,6 +194,7 @@ static const char *expand(Emit *e, const Node *n, const char *form, const char *
                     : strcmp(key, "a") == 0  ? arena_printf(e->g->arena, "%g", n->f)
                     : strcmp(key, "ta") == 0 ? (n->ta ? "ᵀ" : "")
                     : strcmp(key, "tb") == 0 ? (n->tb ? "ᵀ" : "")
+                    : strcmp(key, "index") == 0 ? loop_subscript(e, n)
                                              : axis_text(e, n));
         c += len;
     }

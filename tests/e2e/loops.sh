@@ -13,7 +13,8 @@ sed 's/L = 3/L = 20/' "$layers" > "$WORK/l20.bp"
 same_code() { diff <(sed -E 's/[0-9]+//g' "$1") <(sed -E 's/[0-9]+//g' "$2"); }
 check "C for L=2 and L=20 differs only in numbers" same_code "$WORK/l2.c" "$WORK/l20.c"
 check "C for L=2 and L=20 has the same size in lines" test "$(wc -l < "$WORK/l2.c")" = "$(wc -l < "$WORK/l20.c")"
-check "one forward and one reverse loop" test "$(grep -c 'for (int64_t l0 = ' "$WORK/l20.c")" = 2
+check "one forward loop in each forward pass (_forward, _evaluate)" test "$(grep -c 'for (int64_t l0 = 0; l0 < 20; l0++)' "$WORK/l20.c")" = 2
+check "one reverse loop" test "$(grep -c 'for (int64_t l0 = 20 - 1; l0 >= 0; l0--)' "$WORK/l20.c")" = 1
 check "L=20 compiles warning-free" gcc -std=c99 -Wall -Wextra -pedantic -Werror -c "$WORK/l20.c" -o "$WORK/l20.o"
 # tanh: 20 relu layers die (h = 0 exactly), and central differences then straddle relu's kink
 sed 's/relu(h @ W\[l\] + b\[l\])/tanh(h @ W[l] + b[l])/' "$WORK/l20.bp" > "$WORK/t20.bp"
