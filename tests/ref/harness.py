@@ -110,10 +110,11 @@ class Case:
 
 def load_case(bp_path):
     """Case from tests/ref/cases/NAME.bp + NAME.py (which may import the shared
-    references next to this harness, e.g. unary.py)."""
+    references next to this harness, e.g. unary.py, or a sibling case's)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    if here not in sys.path:
-        sys.path.insert(0, here)
+    for d in (here, os.path.dirname(os.path.abspath(bp_path))):   # shared references; sibling cases
+        if d not in sys.path:
+            sys.path.insert(0, d)
     name = os.path.splitext(os.path.basename(bp_path))[0]
     spec = importlib.util.spec_from_file_location("case_" + name, bp_path[:-3] + ".py")
     mod = importlib.util.module_from_spec(spec)

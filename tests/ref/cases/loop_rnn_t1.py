@@ -1,14 +1,4 @@
-import torch
+# loop_rnn at N = T = 1: the same reference
+from loop_rnn import reference  # noqa: F401
 
 SET = {"N": 1, "T": 1}
-
-
-def reference(t):
-    xs = t["xs"]
-    h = t["h0"]
-    for s in range(xs.shape[1]):
-        h = torch.tanh(h @ t["Wh"] + xs[:, s, :] @ t["Wx"] + t["bh"])
-    scores = h @ t["Wy"]
-    logp = scores - torch.logsumexp(scores, dim=1, keepdim=True)
-    loss = -logp[torch.arange(scores.shape[0]), t["y"]].mean()
-    return {"h": h, "loss": loss}
