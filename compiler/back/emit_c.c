@@ -256,12 +256,7 @@ static bool copy_wanted(const Emit *e, const Copy *c, Phase ph, const bool *only
         return false;
     if (!only)
         return true;
-    if (e->with_target && only[c->node->id] && e->g->target_name && strcmp(e->g->target_name, c->field) == 0)
-        return true;
-    for (int i = 0; i < e->g->noutputs; i++)
-        if (only[c->node->id] && strcmp(e->g->outputs[i].name, c->field) == 0)
-            return true;
-    return false;
+    return only[c->node->id] && (c->kind == COPY_OUTPUT || (e->with_target && c->kind == COPY_TARGET));
 }
 
 /* Node i reads int labels in pass ph: labels are checked by every pass that
@@ -482,16 +477,19 @@ static void emit_inference(Emit *e, StrBuf *fns, bool with_target)
 {
     bool *only = arena_alloc(e->g->arena, (size_t)e->g->n + 1);
     for (int i = 0; i < e->g->noutputs; i++)
-        ir_mark_deps(e->g, e->g->outputs[i].node, only);
+        only[e->g->outputs[i].node->id] = true;
     if (with_target)
-        ir_mark_deps(e->g, e->g->target, only);
+        only[e->g->target->id] = true;
+    ir_close_deps(e->g, only);
     for (bool grew = true; grew;) {   /* a fused pass computes its kernel: keep whole fusions */
         grew = false;
         for (int i = 0; i < e->p->nfusions; i++) {
             const Fusion *f = &e->p->fusions[i];
             if (!only[f->root->id] && (only[f->kernel->id] || (f->colsum && only[f->colsum->id])))
-                ir_mark_deps(e->g, f->root, only), grew = true;
+                only[f->root->id] = grew = true;
         }
+        if (grew)
+            ir_close_deps(e->g, only);
     }
     e->mode = 1;
     e->with_target = with_target;

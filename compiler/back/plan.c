@@ -98,7 +98,7 @@ static void decide_buffers(Plan *p)
 }
 
 /* The io field a tensor is computed into, if it can be computed there directly. */
-static void set_home_io(Plan *p, Node *n, const char *field, Phase phase)
+static void set_home_io(Plan *p, Node *n, const char *field, Phase phase, CopyKind kind)
 {
     bool direct = p->mat[n->id] && p->home[n->id] == HOME_NONE && n->phase == phase &&
                   !op_has(n->op, F_DATA);
@@ -107,7 +107,7 @@ static void set_home_io(Plan *p, Node *n, const char *field, Phase phase)
         p->field[n->id] = field;
         return;
     }
-    Copy c = { n, field, phase };
+    Copy c = { n, field, phase, kind };
     ARENA_PUSH(p->g->arena, p->copies, p->ncopies, p->ccopies, c);
 }
 
@@ -122,11 +122,11 @@ static void assign_io_homes(Plan *p)
         }
     }
     for (int i = 0; i < g->noutputs; i++)
-        set_home_io(p, g->outputs[i].node, g->outputs[i].name, PH_FORWARD);
+        set_home_io(p, g->outputs[i].node, g->outputs[i].name, PH_FORWARD, COPY_OUTPUT);
     if (g->target)
-        set_home_io(p, g->target, g->target_name, PH_FORWARD);
+        set_home_io(p, g->target, g->target_name, PH_FORWARD, COPY_TARGET);
     for (int i = 0; i < g->ngrads; i++)
-        set_home_io(p, g->grads[i].node, plan_grad_field(g, i), PH_BACKWARD);
+        set_home_io(p, g->grads[i].node, plan_grad_field(g, i), PH_BACKWARD, COPY_GRAD);
 }
 
 /* Position of a tensor's last read: copies read at the end of their phase;

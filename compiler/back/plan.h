@@ -12,11 +12,15 @@ typedef enum HomeKind {
     HOME_WS      /* a workspace region                                       */
 } HomeKind;
 
+/* What an io field a tensor is written to holds. */
+typedef enum CopyKind { COPY_OUTPUT, COPY_TARGET, COPY_GRAD } CopyKind;
+
 /* A tensor written to an io field it is not computed in (a copy). */
 typedef struct Copy {
     Node *node;
     const char *field;
     Phase phase;
+    CopyKind kind;
 } Copy;
 
 typedef struct Region {

@@ -335,11 +335,21 @@ void ir_dump(const Graph *g, FILE *out, int from, int to)
     }
 }
 
-void ir_mark_deps(const Graph *g, const Node *root, bool *seen)
+static void close_from(const Graph *g, int top, bool *seen)
 {
-    seen[root->id] = true;
-    for (int i = root->id; i >= 0; i--)
+    for (int i = top; i >= 0; i--)
         if (seen[i])
             for (int k = 0; k < g->nodes[i]->nin; k++)
                 seen[g->nodes[i]->in[k]->id] = true;
+}
+
+void ir_mark_deps(const Graph *g, const Node *root, bool *seen)
+{
+    seen[root->id] = true;
+    close_from(g, root->id, seen);
+}
+
+void ir_close_deps(const Graph *g, bool *seen)
+{
+    close_from(g, g->n - 1, seen);
 }

@@ -229,6 +229,10 @@ const char *extent_str(const Graph *g, Extent e, char *buf, size_t len);
 void ir_count_uses(Graph *g);
 /* seen[id] = true for root and everything it depends on (no recursion). */
 void ir_mark_deps(const Graph *g, const Node *root, bool *seen);
+/* seen[id] = true for everything a node already marked depends on: one sweep
+ * down the topological order, so marking many roots costs O(nodes) once, not
+ * once per root (a model with 100,000 outputs). */
+void ir_close_deps(const Graph *g, bool *seen);
 /* The IR's invariants: ids in place, inputs existing and earlier (topological
  * order), arity as declared, every shape what its op's rule gives. false with
  * the first violation in msg. */
