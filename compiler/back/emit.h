@@ -64,6 +64,8 @@ const char *em_ptr(Emit *e, const Node *n);
 const char *em_render(Emit *e, const Node *n, int depth);
 /* The comment over a loop: what it computes. */
 void em_comment(Emit *e, const Node *n);
+/* softmax of n's input along the axes of mask, one exp per entry (emit_bmm.c) */
+void em_softmax_lines(Emit *e, Node *n, int mask);
 /* Store src into dst (a pointer variable) elementwise: the copy loops. */
 void em_copy(Emit *e, const char *dst, Node *src);
 /* The same without the comment line. */

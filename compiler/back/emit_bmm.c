@@ -133,19 +133,48 @@ static void softmax_axis(Emit *e, Node *n, bool log_form)
     em_line(e, "%s mx = row[0];", e->real);
     em_line(e, "for (int64_t j = 1; j < %s; j++) if (row[j * %s] > mx) mx = row[j * %s];", len, inner, inner);
     em_line(e, "double sum = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += exp%s(row[j * %s] - mx);", len, e->sfx, inner);
     if (log_form) {
+        em_line(e, "for (int64_t j = 0; j < %s; j++) sum += exp%s(row[j * %s] - mx);", len, e->sfx, inner);
         em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
         em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = row[j * %s] - lse;", len, inner, inner);
-    } else {
+    } else {   /* each exp once, kept in o; a masked (-inf) entry's is 0 without a call */
+        em_line(e, "for (int64_t j = 0; j < %s; j++) {", len);
+        em_line(e, "    const %s ex = row[j * %s] == -INFINITY ? 0 : exp%s(row[j * %s] - mx);", e->real, inner, e->sfx, inner);
+        em_line(e, "    o[j * %s] = ex;", inner);
+        em_line(e, "    sum += ex;");
+        em_line(e, "}");
         em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
-        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = exp%s(row[j * %s] - mx) * inv;", len, inner, e->sfx, inner);
+        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] *= inv;", len, inner);
     }
     line_close(e);
 }
 
+/* softmax of n's input along the axes of mask (n: a softmax node of any kind) */
+void em_softmax_lines(Emit *e, Node *n, int mask)
+{
+    Node m = *n;
+    m.axes = mask;
+    softmax_axis(e, &m, false);
+}
+
 void em_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, false); }
 void em_log_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, true); }
+
+/* softmax's gradient in one pass over each line: o = y * (g - Σ g y), the sum
+ * in double (y = in[0], g = in[1]; o may be either's buffer) */
+void em_softmax_ax_grad(Emit *e, Node *n)
+{
+    const char *outer, *len, *inner;
+    split_axes(e, n->shape, n->axes, &outer, &len, &inner);
+    em_comment(e, n);
+    line_open(e, n->in[0], em_buf(e, n), outer, len, inner);
+    em_line(e, "const %s *dy = %s + i0 * %s * %s + i1;", e->real, em_ptr(e, n->in[1]), len, inner);
+    em_line(e, "double sum = 0;");
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += (double)dy[j * %s] * row[j * %s];", len, inner, inner);
+    em_line(e, "const %s s = (%s)sum;", e->real, e->real);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = row[j * %s] * (dy[j * %s] - s);", len, inner, inner, inner);
+    line_close(e);
+}
 
 /* var = Σ (x - μ)² / n, μ = Σ x / n, two passes in double */
 void em_var(Emit *e, Node *n)

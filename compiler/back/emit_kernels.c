@@ -152,7 +152,8 @@ static void softmax_rows(Emit *e, Node *n, bool log_form)
     row_close(e);
 }
 
-void em_softmax(Emit *e, Node *n) { softmax_rows(e, n, false); }
+/* softmax over the last axis: emit_bmm.c's one-exp-per-entry line pass */
+void em_softmax(Emit *e, Node *n) { em_softmax_lines(e, n, 1 << (n->shape.rank - 1)); }
 void em_log_softmax(Emit *e, Node *n) { softmax_rows(e, n, true); }
 
 /* A loss is the mean over rows of a per-row term accumulated in acc. */
