@@ -128,4 +128,6 @@ void em_norm_init(Emit *e);
 /* The helpers that reach the host's threads (emit_parallel.c): P_mm when the
  * model multiplies, P_upd when it has a step; after the support kernels. */
 void em_parallel(Emit *e);
+/* the P_bmm helper of batched products (emit_bmm.c), emitted by em_parallel when used */
+void em_bmm_parallel(Emit *e);
 #endif
