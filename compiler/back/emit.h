@@ -130,4 +130,6 @@ void em_norm_init(Emit *e);
 void em_parallel(Emit *e);
 /* the P_bmm helper of batched products (emit_bmm.c), emitted by em_parallel when used */
 void em_bmm_parallel(Emit *e);
+/* the fused softmax(causal(s * scale)) of plan_fuse (emit_bmm.c) */
+void em_causal_softmax(Emit *e, const Fusion *f);
 #endif

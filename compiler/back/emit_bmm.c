@@ -230,6 +230,45 @@ void em_var(Emit *e, Node *n)
     line_close(e);
 }
 
+/* root = softmax(causal(s * scale)) (plan_fuse): per row i of each [T, T]
+ * matrix, the entries j <= i as the unfused ops compute them (the scaled
+ * score, its max, each exp once, the sum in double), 0 above the diagonal */
+void em_causal_softmax(Emit *e, const Fusion *f)
+{
+    const Node *x = f->kernel->in[0], *s = x;
+    const char *c = "";
+    if (f->scale) {
+        const Node *k = x->in[0];
+        while (k->op == OP_BCAST)
+            k = k->in[0];
+        s = k == f->scale ? x->in[1] : x->in[0];
+        c = arena_printf(e->g->arena, " * %s", em_scalar(e, f->scale));
+    }
+    Shape sh = f->root->shape;
+    const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
+    em_line(e, "for (int64_t b = 0; b < %s; b++)", em_numel(e, lead_of(sh, 2)));
+    em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
+    e->indent += 2;
+    em_line(e, "const %s *row = %s + (b * %s + i0) * %s;", R, em_ptr(e, s), T, T);
+    em_line(e, "%s *o = %s + (b * %s + i0) * %s;", R, em_buf(e, f->root), T, T);
+    em_line(e, "%s mx = row[0]%s;", R, c);
+    em_line(e, "for (int64_t j = 1; j <= i0; j++) {");
+    em_line(e, "    const %s v = row[j]%s;", R, c);
+    em_line(e, "    if (v > mx) mx = v;");
+    em_line(e, "}");
+    em_line(e, "double sum = 0;");
+    em_line(e, "for (int64_t j = 0; j <= i0; j++) {");
+    em_line(e, "    const %s v = row[j]%s, ex = exp%s(v - mx);", R, c, e->sfx);
+    em_line(e, "    o[j] = ex;");
+    em_line(e, "    sum += ex;");
+    em_line(e, "}");
+    em_line(e, "const %s inv = (%s)(1 / sum);", R, R);
+    em_line(e, "for (int64_t j = 0; j <= i0; j++) o[j] *= inv;");
+    em_line(e, "for (int64_t j = i0 + 1; j < %s; j++) o[j] = 0;", T);
+    e->indent -= 2;
+    em_line(e, "    }");
+}
+
 /* causal: entries above the diagonal of each [T, T] matrix become -inf (its
  * gradient: 0 there); the rest is copied */
 void em_causal(Emit *e, Node *n)

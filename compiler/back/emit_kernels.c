@@ -93,6 +93,10 @@ void em_fusion(Emit *e, const Fusion *f)
     em_comment(e, f->root);
     if (f->colsum)
         em_line(e, "/* and %s = %s */", e->p->cname[f->colsum->id], em_render(e, f->colsum, 0));
+    if (f->kernel->op == OP_CAUSAL) {
+        em_causal_softmax(e, f);
+        return;
+    }
     if (f->kernel->op == OP_XENT_GRAD) {
         const char *rows, *cols;
         rows_cols(e, f->kernel->in[0], &rows, &cols);
