@@ -65,6 +65,8 @@ const char *em_ptr(Emit *e, const Node *n);
 const char *em_render(Emit *e, const Node *n, int depth);
 /* The comment over a loop: what it computes. */
 void em_comment(Emit *e, const Node *n);
+/* softmax of n's input along the axes of mask, one exp per entry (emit_bmm.c) */
+void em_softmax_lines(Emit *e, Node *n, int mask);
 /* Store src into dst (a pointer variable) elementwise: the copy loops. */
 void em_copy(Emit *e, const char *dst, Node *src);
 /* The same without the comment line. */
@@ -127,4 +129,8 @@ void em_norm_init(Emit *e);
 /* The helpers that reach the host's threads (emit_parallel.c): P_mm when the
  * model multiplies, P_upd when it has a step; after the support kernels. */
 void em_parallel(Emit *e);
+/* the P_bmm helper of batched products (emit_bmm.c), emitted by em_parallel when used */
+void em_bmm_parallel(Emit *e);
+/* the fused softmax(causal(s * scale)) of plan_fuse (emit_bmm.c) */
+void em_causal_softmax(Emit *e, const Fusion *f);
 #endif

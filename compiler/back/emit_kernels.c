@@ -93,6 +93,10 @@ void em_fusion(Emit *e, const Fusion *f)
     em_comment(e, f->root);
     if (f->colsum)
         em_line(e, "/* and %s = %s */", e->p->cname[f->colsum->id], em_render(e, f->colsum, 0));
+    if (f->kernel->op == OP_CAUSAL) {
+        em_causal_softmax(e, f);
+        return;
+    }
     if (f->kernel->op == OP_XENT_GRAD) {
         const char *rows, *cols;
         rows_cols(e, f->kernel->in[0], &rows, &cols);
@@ -152,7 +156,8 @@ static void softmax_rows(Emit *e, Node *n, bool log_form)
     row_close(e);
 }
 
-void em_softmax(Emit *e, Node *n) { softmax_rows(e, n, false); }
+/* softmax over the last axis: emit_bmm.c's one-exp-per-entry line pass */
+void em_softmax(Emit *e, Node *n) { em_softmax_lines(e, n, 1 << (n->shape.rank - 1)); }
 void em_log_softmax(Emit *e, Node *n) { softmax_rows(e, n, true); }
 
 /* A loss is the mean over rows of a per-row term accumulated in acc. */

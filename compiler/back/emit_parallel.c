@@ -150,6 +150,12 @@ void em_parallel(Emit *e)
         mm_job(e, P, R);
         mm_entry(e, P, R);
     }
+    for (int i = 0; i < e->nkernels; i++)
+        if (strcmp(e->kernels[i], "bmm") == 0) {
+            em_line(e, "%s", "");
+            em_line(e, "/* Batched products on the host's threads: whole slices per task, bit-identical results. */");
+            em_bmm_parallel(e);
+        }
     if (e->g->opt) {
         em_line(e, "%s", "");
         upd(e, P, R);

@@ -121,6 +121,37 @@ static void fuse_xent_grad(Plan *p, Node *xg, const int *consumer)
         add_fusion(p, (Fusion){ .root = c, .kernel = xg, .scale = s });
 }
 
+/* A softmax over the last axis of n's result. */
+static bool last_axis_softmax(const Node *n)
+{
+    return n->op == OP_SOFTMAX || (n->op == OP_SOFTMAX_AX && n->axes == 1 << (n->shape.rank - 1));
+}
+
+/* root = softmax(causal(s * scale)) or softmax(causal(s)), s a buffer and scale
+ * a rank-0 factor: one pass over each row's unmasked entries (emit_bmm.c) */
+static void fuse_causal_softmax(Plan *p, Node *cm, const int *consumer)
+{
+    Node *c = sole_consumer(p, cm, consumer), *x = cm->in[0];
+    if (!c || !last_axis_softmax(c) || p->fusion_of[c->id] >= 0 || p->in_fusion[c->id])
+        return;
+    Fusion f = { .root = c, .kernel = cm };
+    if (x->op == OP_MUL && sole_consumer(p, x, consumer) == cm && p->fusion_of[x->id] < 0 && !p->in_fusion[x->id]) {
+        for (int k = 0; k < 2 && !f.scale; k++) {
+            Node *s = x->in[k];
+            while (s->op == OP_BCAST)
+                s = s->in[0];
+            if (s->shape.rank == 0 && shape_eq(x->in[1 - k]->shape, x->shape) && has_pointer(p, x->in[1 - k]))
+                f.scale = s;
+        }
+        if (f.scale) {   /* computed inside the pass, no buffer */
+            p->in_fusion[x->id] = true;
+            p->mat[x->id] = false;
+        }
+    }
+    if (f.scale || has_pointer(p, x))
+        add_fusion(p, f);
+}
+
 void plan_fuse(Plan *p, const int *consumer)
 {
     Graph *g = p->g;
@@ -138,5 +169,7 @@ void plan_fuse(Plan *p, const int *consumer)
             fuse_gemm(p, n, consumer);
         else if (n->op == OP_XENT_GRAD)
             fuse_xent_grad(p, n, consumer);
+        else if (n->op == OP_CAUSAL)
+            fuse_causal_softmax(p, n, consumer);
     }
 }

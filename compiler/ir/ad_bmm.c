@@ -91,7 +91,7 @@ static Node *sum_back(AdCtx *ad, Node *v, int axes)
 void ad_softmax_ax(AdCtx *ad, Node *n, Node *g)
 {
     RULE("d softmax(x, axis=k) = y * (g - sum(g * y, axis=k)), y = softmax(x, axis=k)");
-    ad_accum(ad, X, BIN(MUL, n, BIN(SUB, g, sum_back(ad, BIN(MUL, g, n), 1 << axis_of(n)))));
+    ad_accum(ad, X, ir_make(ad->g, &(Node){ .op = OP_SOFTMAX_AX_GRAD, .nin = 2, .in = { n, g }, .axes = n->axes }, NULL));
 }
 
 /* d log_softmax(x, axis=k) = g - exp(y) * Σ_k g */

@@ -260,7 +260,7 @@ static Node *row_sum(AdCtx *ad, Node *v)
 void ad_softmax(AdCtx *ad, Node *n, Node *g)
 {
     RULE("d softmax(x) = y * (g - rowsum(g * y)), y = softmax(x)");
-    ad_accum(ad, X, BIN(MUL, n, BIN(SUB, g, row_sum(ad, BIN(MUL, g, n)))));
+    ad_accum(ad, X, ir_make(ad->g, &(Node){ .op = OP_SOFTMAX_AX_GRAD, .nin = 2, .in = { n, g }, .axes = 1 << (n->shape.rank - 1) }, NULL));
 }
 
 /* d log_softmax(x) = g - exp(y) * Σ_row g */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
+#include "layout.h"
 
 Graph *ir_new(Arena *a)
 {
@@ -249,14 +250,31 @@ Node *ir_transpose(Graph *g, Node *x)
     return make(g, (Node){ .op = OP_TRANSPOSE, .nin = 1, .in = { x } });
 }
 
-/* Transposed rank-2 operands become GEMM flags, not copies. */
+/* x as a GEMM operand: a transposed matrix, or a permutation whose last two
+ * axes swapped keep x's innermost axis innermost (transpose(k, 2, 3) of a
+ * stack, of heads(k)), becomes the GEMM flag *t and its operand (a plainer
+ * permutation, often none); any other x is itself. */
+static Node *fold_swap(Graph *g, Node *x, bool *t)
+{
+    int r = x->shape.rank, p[MAX_RANK];
+    if (x->op == OP_TRANSPOSE && r == 2)
+        return *t = true, x->in[0];
+    if (x->op != OP_PERMUTE || r < 3 || x->ints[r - 2] != r - 1)
+        return x;
+    for (int i = 0; i < r; i++)
+        p[i] = (int)x->ints[i];
+    p[r - 2] = p[r - 1];
+    p[r - 1] = r - 1;
+    *t = true;
+    return ir_permute(g, x->in[0], p);
+}
+
+/* Transposed operands become GEMM flags, not copies (fold_swap). */
 Node *ir_matmul(Graph *g, Node *a, Node *b)
 {
     Node p = { .op = OP_MATMUL, .nin = 2, .in = { a, b } };
-    if (a->op == OP_TRANSPOSE && a->shape.rank == 2)
-        p.in[0] = a->in[0], p.ta = true;
-    if (b->op == OP_TRANSPOSE && b->shape.rank == 2)
-        p.in[1] = b->in[0], p.tb = true;
+    p.in[0] = fold_swap(g, a, &p.ta);
+    p.in[1] = fold_swap(g, b, &p.tb);
     return make(g, p);
 }
 

@@ -33,6 +33,12 @@ done
 check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
 check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
 check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
+for mode in "" "--gemm runtime" "--dtype f64"; do   # batched products: slices split across tasks (P_bmm)
+    check "transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 5 $mode
+done
+sed 's/dim N, T, H = 2, E = 3/dim N, T = 64, H = 2, E = 64/; s/x\[N, T, 6\]/x[N, T, 128]/; s/\[6, 6\]/[128, 128]/g' \
+    "$SRC/tests/ref/cases/op_bmm_qkt.bp" >qkt.bp
+check "op_bmm_qkt T 64 batch 4 (broadcast batches): 2 and 3 threads = 1 thread" same_for_threads qkt.bp 4
 check "784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 70
 check "784-1024-1024-10 momentum f64 batch 1: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 1 --dtype f64
 
