@@ -52,13 +52,19 @@ static const char *scratch(Emit *e)
     return arena_printf(e->g->arena, "(%s *)(base + off[%d])", e->real, e->p->nregions);
 }
 
-/* The kernel named name, with the GEMM and the im2col or col2im it calls
- * carried along (only those: clang warns of an unused static function). */
+/* The kernel named name, with the GEMM and the im2col or col2im it calls (each with its
+ * _run helper) carried along (only those: clang warns of an unused static function). */
 static const char *conv_kernel(Emit *e, const char *name)
 {
     if (e->gemm != BPC_GEMM_RUNTIME)
         em_kernel(e, "gemm");
-    em_kernel(e, strcmp(name, "conv2d_dx") == 0 ? "col2im" : "im2col");
+    if (strcmp(name, "conv2d_dx") == 0) {
+        em_kernel(e, "col2im_run");
+        em_kernel(e, "col2im");
+    } else {
+        em_kernel(e, "im2col_run");
+        em_kernel(e, "im2col");
+    }
     return em_kernel(e, name);
 }
 
