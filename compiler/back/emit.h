@@ -96,6 +96,9 @@ const char *em_render_layout(Emit *e, const Node *n, const char *x, const char *
 /* The integer arguments of a conv or pool node as the language writes them
  * (", stride=2, pad=1"), "" for other ops (emit_conv.c). */
 const char *em_conv_args(Emit *e, const Node *n);
+/* sum n over the axes around one kept run of axes of its buffered input, as
+ * the sum_mid kernel (a conv bias's gradient), into out; false otherwise (emit_conv.c). */
+bool em_sum_mid(Emit *e, Node *n, const char *out);
 /* A fusion's single pass (emit_kernels.c). */
 void em_fusion(Emit *e, const Fusion *f);
 

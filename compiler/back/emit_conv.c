@@ -52,13 +52,19 @@ static const char *scratch(Emit *e)
     return arena_printf(e->g->arena, "(%s *)(base + off[%d])", e->real, e->p->nregions);
 }
 
-/* The kernel named name, with the GEMM and the im2col or col2im it calls
- * carried along (only those: clang warns of an unused static function). */
+/* The kernel named name, with the GEMM and the im2col or col2im it calls (each with its
+ * _run helper) carried along (only those: clang warns of an unused static function). */
 static const char *conv_kernel(Emit *e, const char *name)
 {
     if (e->gemm != BPC_GEMM_RUNTIME)
         em_kernel(e, "gemm");
-    em_kernel(e, strcmp(name, "conv2d_dx") == 0 ? "col2im" : "im2col");
+    if (strcmp(name, "conv2d_dx") == 0) {
+        em_kernel(e, "col2im_run");
+        em_kernel(e, "col2im");
+    } else {
+        em_kernel(e, "im2col_run");
+        em_kernel(e, "im2col");
+    }
     return em_kernel(e, name);
 }
 
@@ -93,4 +99,31 @@ void em_maxpool_grad(Emit *e, Node *n)
 {
     const char *in = arena_printf(e->g->arena, "%s, %s", em_ptr(e, n->in[1]), em_ptr(e, n->in[0]));
     pool_call(e, n, "maxpool_grad", n->shape, in);
+}
+
+/* The extents of s from axis lo to hi (exclusive) as one count. */
+static const char *span(Emit *e, Shape s, int lo, int hi)
+{
+    Shape t = { 0, { 0 } };
+    for (int k = lo; k < hi; k++)
+        t.d[t.rank++] = s.d[k];
+    return t.rank ? em_numel(e, t) : "1";
+}
+
+bool em_sum_mid(Emit *e, Node *n, const char *out)
+{
+    const Shape x = n->in[0]->shape;
+    int k0 = 0, k1;
+    while (k0 < x.rank && n->axes & 1u << k0)
+        k0++;
+    for (k1 = k0; k1 < x.rank && !(n->axes & 1u << k1);)
+        k1++;
+    for (int k = k1; k < x.rank; k++)
+        if (!(n->axes & 1u << k))
+            return false;   /* kept axes not one run */
+    if (k0 == x.rank || k1 == x.rank)
+        return false;       /* nothing kept, or no reduced axis after the run: the loop is fine */
+    em_line(e, "%s(%s, %s, %s, %s, %s);", em_kernel(e, "sum_mid"), span(e, x, 0, k0), span(e, x, k0, k1),
+            span(e, x, k1, x.rank), em_ptr(e, n->in[0]), out);
+    return true;
 }

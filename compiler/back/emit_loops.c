@@ -324,6 +324,8 @@ void em_reduce(Emit *e, Node *n)
         em_line(e, "}");
         return;
     }
+    if (n->op == OP_SUM && has_buffer(e, n->in[0]) && em_sum_mid(e, n, out))
+        return;
     em_line(e, "for (int64_t i = 0; i < %s; i++) %s[i] = %s;", em_numel(e, n->shape), out, init);
     loop(e, n->in[0]->shape, n, out, reduce_body, false);
 }
