@@ -3,12 +3,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dims.h"
 #include "ir.h"
 
 Graph *ir_new(Arena *a)
 {
     Graph *g = arena_alloc(a, sizeof *g);
     g->arena = a;
+    g->dims = arena_alloc(a, sizeof *g->dims);
     return g;
 }
 
