@@ -147,12 +147,38 @@ bool dims_div(DimPoly a, const DimTerm *m, DimPoly *out)
     return true;
 }
 
-bool dims_nonneg(const DimPoly *p)
+/* The least value declared dim k can have when the run-time checks pass. */
+static double least(const Graph *g, int k)
 {
-    for (int i = 0; i < p->n; i++)
-        if (p->t[i].c < 0)
+    double m = 1;
+    for (int i = 0; i < g->ndecls; i++)
+        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym == k && g->decls[i].at_least > m)
+            m = (double)g->decls[i].at_least;
+    for (int j = 0; j < g->dims->n; j++) {   /* c*N + b >= at_least: N >= (at_least - b) / c */
+        const DimPoly *p = &g->dims->p[j];
+        if (p->n < 1 || p->n > 2 || p->t[0].n != 1 || p->t[0].sym[0] != k || p->t[0].c <= 0 || (p->n == 2 && p->t[1].n))
+            continue;
+        double b = p->n == 2 ? (double)p->t[1].c : 0, c = (double)p->t[0].c;
+        double v = (double)g->dims->at_least[j] - b;
+        v = v / c == (double)(int64_t)(v / c) ? v / c : (double)(int64_t)(v / c) + (v > 0);
+        if (v > m)
+            m = v;
+    }
+    return m;
+}
+
+bool dims_surely_nonneg(const Graph *g, const DimPoly *p)
+{
+    double v = 0;
+    for (int i = 0; i < p->n; i++) {
+        if (p->t[i].n && p->t[i].c < 0)
             return false;
-    return !p->bad;
+        double t = (double)p->t[i].c;
+        for (int k = 0; k < p->t[i].n; k++)
+            t *= least(g, p->t[i].sym[k]);
+        v += t;
+    }
+    return !p->bad && v >= 0;
 }
 
 bool dims_is_derived(Extent e) { return e < 0 && -e - 1 >= DIMS_BASE; }

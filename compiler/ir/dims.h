@@ -46,8 +46,10 @@ DimPoly dims_numel(const Graph *g, Shape s);
 bool dims_eq(const DimPoly *a, const DimPoly *b);
 /* a / m when every term of a is divisible by the single term m, else false. */
 bool dims_div(DimPoly a, const DimTerm *m, DimPoly *out);
-/* Every coefficient >= 0: the value is >= 0 for any dims >= 1. */
-bool dims_nonneg(const DimPoly *p);
+/* p >= 0 whenever the run-time checks pass: its non-constant coefficients are
+ * >= 0 and its value at the least dims those checks allow (a declared dim's
+ * at_least, raised by derived dims c*N + k >= at_least of one dim) is >= 0. */
+bool dims_surely_nonneg(const Graph *g, const DimPoly *p);
 /* The extent of p: a constant >= 1, a declared dim, or a derived dim (added to
  * the table). false when p is bad or a constant < 1. */
 bool dims_extent(const Graph *g, DimPoly p, Extent *out);

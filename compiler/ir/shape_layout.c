@@ -34,9 +34,10 @@ bool sh_permute(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
  * <= 0, d + start the first index, a stop of 0 the end); the generated code
  * checks that the dim is large enough (Decl.at_least). ints[3k+2] = SLICE_EXT
  * (any axis): start is an Extent offset (a constant >= 0 or a symbolic or
- * derived dim) and stop the result's extent, with extent - start - stop a
- * polynomial of coefficients >= 0 (x[1:] on N: offset 1, extent N - 1; the
- * slices of a concat's gradient along N + M: 0 and N, N and M). The sliced
+ * derived dim) and stop the result's extent, with extent - start - stop >= 0
+ * whenever the run-time dim checks pass (dims_surely_nonneg; x[1:] on N:
+ * offset 1, extent N - 1; the slices of a concat's gradient along N + M: 0
+ * and N, N and M; along 1 + (T - 1): 0 and 1, 1 and T - 1). The sliced
  * shape of `in`, or false. */
 static bool slice_shape(const Graph *g, Shape in, const Node *n, Shape *out, ShapeErr *err)
 {
@@ -48,7 +49,7 @@ static bool slice_shape(const Graph *g, Shape in, const Node *n, Shape *out, Sha
         if (drop == SLICE_EXT) {
             DimPoly rest = dims_add(dims_poly(g, in.d[k]), dims_mul(dims_const(-1), dims_add(lo ? dims_poly(g, lo) : dims_const(0),
                                                                                           dims_poly(g, hi))));
-            if (hi == 0 || !dims_nonneg(&rest))
+            if (hi == 0 || !dims_surely_nonneg(g, &rest))
                 FAIL("slice out of range on axis %d of {0}", k);
             out->d[out->rank++] = hi;
             continue;
