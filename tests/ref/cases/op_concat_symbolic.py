@@ -11,5 +11,8 @@ def reference(t):
     w = torch.cat([a.T, b.T.tanh()], 1)
     p = u @ W
     q = u[1:] * u[:-1]
-    loss = p.tanh().sum() + (v ** 3).sum() / 10 + (w * u.T * w).sum() + q.sum()
+    r = u.T @ u
+    sm = torch.softmax(w, 1)
+    loss = p.tanh().sum() + (v ** 3).sum() / 10 + (w * u.T * w).sum() + q.sum() + (r * r).sum() / 100 + (sm * sm).sum() \
+        + v.mean()
     return {"loss": loss}
