@@ -1,6 +1,7 @@
 /* emit_c: the generated header and source — the io struct, reflection
  * table, dimension checks, workspace layout and the entry points of SPEC §3. */
 #include <string.h>
+#include "dims.h"
 #include "emit.h"
 #include "model.h"
 
@@ -131,6 +132,23 @@ static void dim_locals(Emit *e)
         }
 }
 
+/* Every derived dim (N*T, N-1: ir/dims.h) in at_least..2^50, evaluated in
+ * double so that no int64_t product overflows, each of its terms under 2^60
+ * (then its int64_t evaluation is exact); after dim_locals. */
+static void derived_checks(Emit *e)
+{
+    const Graph *g = e->g;
+    for (int j = 0; j < g->dims->n; j++) {
+        const DimPoly *p = &g->dims->p[j];
+        const char *r = arena_printf(g->arena, "%s < %lld || %s > 1125899906842624.0", dims_c(g, p, e->dimc, true),
+                                     (long long)g->dims->at_least[j], dims_c(g, p, e->dimc, true));
+        for (int i = 0; p->n > 1 && i < p->n; i++)
+            if (p->t[i].n)
+                r = arena_printf(g->arena, "%s || %s > 1152921504606846976.0", r, dims_c_term(g, &p->t[i], e->dimc));
+        em_line(e, "if (%s) return BP_EDIM;   /* %s */", r, dims_str(g, p));
+    }
+}
+
 /* Every symbolic dim in 1..2^40 and every tensor under 2^50 elements. */
 static void emit_dims_check(Emit *e)
 {
@@ -179,6 +197,7 @@ static void emit_dims_check(Emit *e)
             em_line(e, "if (io->%s < %lld || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name,
                     (long long)(g->decls[i].at_least > 1 ? g->decls[i].at_least : 1), g->decls[i].name);
     dim_locals(e);
+    derived_checks(e);
     sb_puts(out, checks.s ? checks.s : "");
     sb_free(&checks);
     em_line(e, "return BP_OK;");

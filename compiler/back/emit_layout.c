@@ -4,6 +4,7 @@
  * are strided copy loops over buffers. Ids were checked against their range
  * before anything runs (BP_ELABEL), so every index here is in bounds. */
 #include <string.h>
+#include "dims.h"
 #include "emit.h"
 
 static const char *ivar[MAX_RANK] = { "i0", "i1", "i2", "i3" };
@@ -23,8 +24,10 @@ static const char **slice_index(Emit *e, Shape in, const int64_t *ints, const ch
     const char **r = arena_alloc(e->g->arena, sizeof(char *) * MAX_RANK);
     for (int k = 0, j = 0; k < in.rank; k++) {
         int64_t lo = ints[3 * k];
-        const char *i = ints[3 * k + 2] ? "0" : idx[j++];
-        if (lo < 0)   /* counted from the end of a symbolic axis */
+        const char *i = ints[3 * k + 2] == 1 ? "0" : idx[j++];
+        if (ints[3 * k + 2] == SLICE_EXT)   /* at an offset that may be a dim */
+            r[k] = lo > 0 ? plus(e, i, lo) : lo < 0 ? arena_printf(e->g->arena, "(%s + %s)", i, em_extent(e, lo)) : i;
+        else if (lo < 0)   /* counted from the end of a symbolic axis */
             r[k] = arena_printf(e->g->arena, "(%s - %lld + %s)", em_extent(e, in.d[k]), (long long)-lo, i);
         else
             r[k] = ints[3 * k + 2] ? arena_printf(e->g->arena, "%lld", (long long)lo) : plus(e, i, lo);
@@ -94,17 +97,18 @@ void em_concat(Emit *e, Node *n)
     em_comment(e, n);
     const char *out = em_buf(e, n);
     int ax = (int)n->ints[0];
-    int64_t off = 0;
+    DimPoly off = dims_const(0);   /* N + M: N is the second operand's offset */
     for (int i = 0; i < n->nin; i++) {
         Shape s = n->in[i]->shape;
         const char *src = em_ptr(e, n->in[i]);
         const char *to[MAX_RANK];
+        const char *at = off.n ? dims_c(e->g, &off, e->dimc, false) : NULL;
         for (int k = 0; k < s.rank; k++)
-            to[k] = k == ax ? plus(e, ivar[k], off) : ivar[k];
+            to[k] = k == ax && at ? arena_printf(e->g->arena, "(%s + %s)", ivar[k], at) : ivar[k];
         open_loops(e, s);
         em_line(e, "%s[%s] = %s[%s];", out, lin(e, n->shape, to), src, lin(e, s, ivar));
         close_loops(e, s);
-        off += s.d[ax];
+        off = dims_add(off, dims_poly(e->g, s.d[ax]));
     }
 }
 
@@ -127,6 +131,15 @@ void em_scatter_add(Emit *e, Node *n)
     em_line(e, "}");
 }
 
+/* A SLICE_EXT axis of extent d as written: "1:" (x[1:] on N), "0:N-1", "N:N+M". */
+static const char *ext_text(Emit *e, Extent d, Extent off, Extent len)
+{
+    DimPoly o = off ? dims_poly(e->g, off) : dims_const(0), end = dims_add(o, dims_poly(e->g, len));
+    DimPoly whole = dims_poly(e->g, d);
+    const char *s = arena_printf(e->g->arena, "%s:", dims_str(e->g, &o));
+    return dims_eq(&end, &whole) ? s : arena_printf(e->g->arena, "%s%s", s, dims_str(e->g, &end));
+}
+
 /* The slice's indices as written: "x[:, 2:5, 0]" (bounds from the end of a
  * symbolic axis as negative numbers). */
 static const char *slice_text(Emit *e, const Node *n, Shape in, const char *x)
@@ -138,7 +151,8 @@ static const char *slice_text(Emit *e, const Node *n, Shape in, const char *x)
             last = k;
     for (int k = 0; k <= last; k++) {
         int64_t lo = n->ints[3 * k], hi = n->ints[3 * k + 1];
-        const char *t = n->ints[3 * k + 2] ? arena_printf(e->g->arena, "%lld", (long long)lo)
+        const char *t = n->ints[3 * k + 2] == SLICE_EXT ? ext_text(e, in.d[k], lo, hi)
+                        : n->ints[3 * k + 2] ? arena_printf(e->g->arena, "%lld", (long long)lo)
                         : !lo && !hi ? ":"
                         : hi ? arena_printf(e->g->arena, "%lld:%lld", (long long)lo, (long long)hi)
                              : arena_printf(e->g->arena, "%lld:", (long long)lo);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dims.h"
 #include "emit.h"
 #include "loop.h"
 #include "names.h"
@@ -65,6 +66,10 @@ void em_name_locals(Emit *e)
 const char *em_extent(Emit *e, Extent x)
 {
     char buf[32];
+    if (dims_is_derived(x)) {   /* "(N * T)" over the dims' locals */
+        DimPoly p = dims_poly(e->g, x);
+        return dims_c(e->g, &p, e->dimc, false);
+    }
     if (x < 0 && e->dimc)
         return e->dimc[-x - 1];
     return arena_strdup(e->g->arena, extent_str(e->g, x, buf, sizeof buf));

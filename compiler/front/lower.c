@@ -2,6 +2,7 @@
  * and the warnings about what is declared but unused. */
 #include <math.h>
 #include <string.h>
+#include "dims.h"
 #include "lower.h"
 
 static const char *kind_word[] = { "a dim", "an input", "a param", "a binding", "a def" };
@@ -206,6 +207,45 @@ static bool output_is_declared(Lower *l, const AstIdent *r)
     return true;
 }
 
+/* The shape with each derived product of declared dims split into its
+ * factors ([N*T, V] as "[N, T, V]"), or NULL when that is not a shape. */
+static const char *split_shape(Lower *l, Shape s)
+{
+    const char *r = NULL;
+    int rank = 0;
+    char buf[64];
+    for (int i = 0; i < s.rank; i++) {
+        DimPoly p = dims_poly(l->g, s.d[i]);
+        bool product = dims_is_derived(s.d[i]) && p.n == 1 && p.t[0].c == 1;
+        if (dims_is_derived(s.d[i]) && !product)
+            return NULL;
+        for (int k = 0; k < (product ? p.t[0].n : 1); k++, rank++) {
+            const char *f = product ? extent_str(l->g, -(Extent)p.t[0].sym[k] - 1, buf, sizeof buf)
+                                    : extent_str(l->g, s.d[i], buf, sizeof buf);
+            r = r ? arena_printf(l->arena, "%s, %s", r, f) : arena_strdup(l->arena, f);
+        }
+    }
+    return rank <= MAX_RANK ? arena_printf(l->arena, "[%s]", r ? r : "") : NULL;
+}
+
+/* An output, target or gradient seed is described to the caller in declared
+ * dims only (bp_tensor_info.dims, SPEC §3): false after reporting when t's
+ * shape has a derived extent (N*T, N+M, N-1). */
+static bool io_shape_ok(Lower *l, const Node *t, const char *name, Span span, const char *role)
+{
+    for (int i = 0; i < t->shape.rank; i++)
+        if (dims_is_derived(t->shape.d[i])) {
+            const char *split = split_shape(l, t->shape);
+            diag_error(l->diags, span, "%s '%s' has the shape %s; an io field's extents are constants or declared dims, "
+                       "not %s%s%s", role, name, shape_str(l->g, t->shape),
+                       extent_str(l->g, t->shape.d[i], (char[64]){ 0 }, 64),
+                       split ? arena_printf(l->arena, ": reshape it back, e.g. reshape(%s, %s)", name, split) : "",
+                       split ? "" : ": slice or reshape it to declared dims first");
+            return false;
+        }
+    return true;
+}
+
 static void lower_outputs(Lower *l, const Stmt *st)
 {
     Graph *g = l->g;
@@ -213,7 +253,7 @@ static void lower_outputs(Lower *l, const Stmt *st)
         if (output_is_declared(l, &st->names[i]))
             continue;
         Node *n = tensor_named(l, st->names[i].name, st->names[i].span, "output");
-        if (!n)
+        if (!n || !io_shape_ok(l, n, st->names[i].name, st->names[i].span, "output"))
             continue;
         bool existed = false;
         l->outputs.arena = l->arena;
@@ -236,7 +276,7 @@ static bool set_target(Lower *l, const Stmt *st)
         return false;
     }
     Node *t = tensor_named(l, st->name, st->name_span, "grad target");
-    if (!t)
+    if (!t || !io_shape_ok(l, t, st->name, st->name_span, "grad target"))
         return false;
     g->target_name = st->name;
     g->target_span = st->name_span;

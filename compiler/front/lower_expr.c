@@ -2,6 +2,7 @@
  * built-in functions of SPEC §1. */
 #include <math.h>
 #include <string.h>
+#include "dims.h"
 #include "lower.h"
 #include "lower_layout.h"
 
@@ -446,21 +447,17 @@ static Node *bi_flatten(Lower *l, const Ast *c, Args *a, OpKind op)
         lower_def_notes(l);
         return NULL;
     }
-    Extent sym = 0;   /* the one symbolic extent after axis 0, if any */
-    int64_t prod = 1;
-    int nsym = 0;
+    DimPoly rest = dims_const(1);   /* the product of the extents after axis 0: N*T*D is a derived dim */
     for (int k = 1; k < x->shape.rank; k++)
-        if (x->shape.d[k] < 0)
-            sym = x->shape.d[k], nsym++;
-        else
-            prod *= x->shape.d[k];
-    if (nsym > 1 || (nsym == 1 && prod != 1)) {
-        diag_error(l->diags, c->span, "flatten of %s: the product of the extents after axis 0 mixes symbolic dims",
+        rest = dims_mul(rest, dims_poly(l->g, x->shape.d[k]));
+    Extent ext;
+    if (!dims_extent(l->g, rest, &ext)) {
+        diag_error(l->diags, c->span, "flatten of %s: the product of the extents after axis 0 is too large to represent",
                    lower_describe(l, a->ast[0], x));
         lower_def_notes(l);
         return NULL;
     }
-    Shape to = { 2, { x->shape.d[0], nsym ? sym : prod } };
+    Shape to = { 2, { x->shape.d[0], ext } };
     return ir_reshape(l->g, x, to);
 }
 

@@ -3,6 +3,7 @@
  * checked, never clamped: an empty or out-of-range slice is an error. */
 #include <math.h>
 #include <string.h>
+#include "dims.h"
 #include "layout.h"
 #include "lower_layout.h"
 
@@ -83,6 +84,7 @@ static Node *gather(Lower *l, const Ast *a, int k, Node *e, Node *ids)
 /* The symbolic dim of extent d must be at least v at run time. */
 static void need_at_least(Lower *l, Extent d, int64_t v)
 {
+    dims_need_at_least(l->g, d, v);
     for (int i = 0; i < l->g->ndecls; i++) {
         Decl *dc = &l->g->decls[i];
         if (dc->kind == DECL_DIM && dc->sym == -d - 1 && dc->at_least < v)
@@ -90,13 +92,32 @@ static void need_at_least(Lower *l, Extent d, int64_t v)
     }
 }
 
+/* lo: to hi from the end (hi <= 0, 0 the end) of the symbolic axis k of
+ * extent d: x[1:], x[:-1], x[2:-1], a SLICE_EXT slice of the derived extent
+ * d - lo + hi (N - 1), which the generated code checks is >= 1. */
+static bool derived_bounds(Lower *l, const AstIndex *it, const char *xs, int k, Extent d, int64_t *ints)
+{
+    int64_t lo = ints[0], hi = ints[1];
+    Extent len;
+    if (!dims_extent(l->g, dims_add(dims_poly(l->g, d), dims_const(hi - lo)), &len)) {
+        error_at(l, it->span, arena_printf(l->arena, "slice %s is empty for axis %d of %s", span_text(l->diags, it->span),
+                                           k, xs));
+        return false;
+    }
+    ints[0] = lo, ints[1] = len, ints[2] = SLICE_EXT;
+    return true;
+}
+
 /* Bounds lo:hi (or the index lo) on the symbolic axis k of extent d: both
- * non-negative or both from the end (hi 0: to the end), checked at run time. */
+ * non-negative or both from the end (hi 0: to the end), checked at run time;
+ * or from the start to the end (derived_bounds). */
 static bool symbolic_bounds(Lower *l, const AstIndex *it, const char *xs, int k, Extent d, int64_t *ints, bool has_hi)
 {
     int64_t lo = ints[0], hi = ints[1];
     char buf[32];
     const char *dn = extent_str(l->g, d, buf, sizeof buf);
+    if (it->is_slice && lo >= 0 && (!has_hi || hi < 0))
+        return derived_bounds(l, it, xs, k, d, ints);
     if (it->is_slice && (lo >= 0 ? !has_hi || hi < 0 : has_hi && hi > 0)) {
         error_at(l, it->span, arena_printf(l->arena, "slice %s of axis %d of %s has an extent that depends on the "
                                            "symbolic %s; on a symbolic axis both bounds are constants >= 0 (2:5) or "

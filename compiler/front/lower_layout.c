@@ -1,6 +1,7 @@
 /* lower_layout: transpose(x, a, b), reshape(x, [...]) and concat(..., axis=k). */
 #include <math.h>
 #include <string.h>
+#include "dims.h"
 #include "layout.h"
 #include "lower_layout.h"
 
@@ -48,55 +49,31 @@ Node *lower_transpose(Lower *l, const Ast *call, Node *x, const Ast *xa, const d
 
 /* ---- reshape ---- */
 
-/* An element count: c times the product of the symbolic dims sym[0..n), sorted. */
-typedef struct Count {
-    int64_t c;
-    int sym[2 * MAX_RANK];
-    int n;
-} Count;
-
-static void count_sym(Count *q, int k)
-{
-    int j = q->n++;
-    for (; j > 0 && q->sym[j - 1] > k; j--)
-        q->sym[j] = q->sym[j - 1];
-    q->sym[j] = k;
-}
-
-static Count count_of(Shape s)
-{
-    Count q = { 1, { 0 }, 0 };
-    for (int i = 0; i < s.rank; i++) {
-        if (s.d[i] > 0)
-            q.c *= s.d[i];
-        else
-            count_sym(&q, (int)(-s.d[i] - 1));
-    }
-    return q;
-}
-
-static const char *count_str(Lower *l, const Count *q)
-{
-    const char *r = q->c != 1 || !q->n ? arena_printf(l->arena, "%lld", (long long)q->c) : NULL;
-    char buf[32];
-    for (int i = 0; i < q->n; i++) {
-        const char *d = extent_str(l->g, -(Extent)q->sym[i] - 1, buf, sizeof buf);
-        r = r ? arena_printf(l->arena, "%s * %s", r, d) : arena_strdup(l->arena, d);
-    }
-    return r;
-}
-
+/* An extent of the list is one term: c times a product of declared dims
+ * (DimTerm); c = MINUS_ONE for -1. Element counts are polynomials (dims.h). */
 enum { MINUS_ONE = -1 };
+
+static const char *term_text(Lower *l, const DimTerm *t)
+{
+    DimPoly p = { 1, { *t }, false };
+    return dims_str(l->g, &p);
+}
+
+static const char *poly_text(Lower *l, DimPoly p) { return dims_str(l->g, &p); }
 
 /* One extent of the list: an integer, a dim name, a product of them, or -1
  * (q->c = MINUS_ONE). false after reporting. */
-static bool extent_item(Lower *l, const Ast *a, Count *q)
+static bool extent_item(Lower *l, const Ast *a, DimTerm *q)
 {
-    Count r;
+    DimTerm r;
     switch (a->kind) {
     case AST_NUM:
         if (a->num != floor(a->num) || a->num < 1 || a->num > 1e12)
             break;
+        if (q->c > (int64_t)1e15 / (int64_t)a->num) {
+            error_at(l, a, "this reshape extent is too large");
+            return false;
+        }
         q->c *= (int64_t)a->num;
         return true;
     case AST_NEG:
@@ -111,10 +88,21 @@ static bool extent_item(Lower *l, const Ast *a, Count *q)
         s->used = true;
         Decl *d = &l->g->decls[s->decl];
         d->used = true;
-        if (d->sym < 0)
+        if (d->sym < 0 && q->c > (int64_t)1e15 / d->value) {
+            error_at(l, a, "this reshape extent is too large");
+            return false;
+        }
+        if (d->sym < 0) {
             q->c *= d->value;
-        else if (q->n < MAX_RANK)
-            count_sym(q, d->sym);
+        } else if (q->n < DIMS_MAXDEG) {
+            int j = q->n++;
+            for (; j > 0 && q->sym[j - 1] > d->sym; j--)
+                q->sym[j] = q->sym[j - 1];
+            q->sym[j] = d->sym;
+        } else {
+            error_at(l, a, arena_printf(l->arena, "a reshape extent multiplies at most %d symbolic dims", DIMS_MAXDEG));
+            return false;
+        }
         return true;
     }
     case AST_BINARY:
@@ -137,40 +125,13 @@ static bool extent_item(Lower *l, const Ast *a, Count *q)
     return false;
 }
 
-/* q as one Extent: a constant, or one symbolic dim. */
-static bool as_extent(Lower *l, const Ast *at, const Count *q, Extent *out)
+/* p as one Extent: a constant, a declared dim or a derived dim (N*T). */
+static bool as_extent(Lower *l, const Ast *at, DimPoly p, Extent *out)
 {
-    if (q->n == 0 || (q->n == 1 && q->c == 1)) {
-        *out = q->n ? -(Extent)q->sym[0] - 1 : q->c;
+    if (dims_extent(l->g, p, out))
         return true;
-    }
-    error_at(l, at, arena_printf(l->arena, "the extent %s mixes a symbolic dim with other factors; an extent is a constant "
-                                 "or a single dim (products of symbolic dims are not supported yet)", count_str(l, q)));
+    error_at(l, at, arena_printf(l->arena, "the extent %s is too large to represent", poly_text(l, p)));
     return false;
-}
-
-/* known / x's count, with its symbolic dims removed, or false. */
-static bool divide(Count x, const Count *known, Count *out)
-{
-    if (known->c == 0 || x.c % known->c)
-        return false;
-    x.c /= known->c;
-    for (int i = 0; i < known->n; i++) {
-        int j = 0;
-        while (j < x.n && x.sym[j] != known->sym[i])
-            j++;
-        if (j == x.n)
-            return false;
-        memmove(x.sym + j, x.sym + j + 1, sizeof(int) * (size_t)(x.n - j - 1));
-        x.n--;
-    }
-    *out = x;
-    return true;
-}
-
-static bool count_eq(const Count *a, const Count *b)
-{
-    return a->c == b->c && a->n == b->n && memcmp(a->sym, b->sym, sizeof(int) * (size_t)a->n) == 0;
 }
 
 Node *lower_reshape(Lower *l, const Ast *call, Node *x, const Ast *xa, const Ast *list)
@@ -185,11 +146,12 @@ Node *lower_reshape(Lower *l, const Ast *call, Node *x, const Ast *xa, const Ast
         error_at(l, list, arena_printf(l->arena, "reshape to rank %d: tensors have rank 0 to %d", list->nargs, MAX_RANK));
         return NULL;
     }
-    Count item[MAX_RANK], known = { 1, { 0 }, 0 }, have = count_of(x->shape);
+    DimTerm item[MAX_RANK];
+    DimPoly known = dims_const(1), have = dims_numel(l->g, x->shape), p[MAX_RANK];
     int minus = -1;
     for (int i = 0; i < list->nargs; i++) {
         const Ast *a = list->args[i].value;
-        item[i] = (Count){ 1, { 0 }, 0 };
+        item[i] = (DimTerm){ 1, 0, { 0 } };
         if (!extent_item(l, a, &item[i]))
             return NULL;
         if (item[i].c == MINUS_ONE && minus >= 0) {
@@ -200,23 +162,26 @@ Node *lower_reshape(Lower *l, const Ast *call, Node *x, const Ast *xa, const Ast
             minus = i;
             continue;
         }
-        known.c *= item[i].c;
-        for (int k = 0; k < item[i].n; k++)
-            count_sym(&known, item[i].sym[k]);
+        p[i] = (DimPoly){ 1, { item[i] }, false };
+        known = dims_mul(known, p[i]);
     }
-    if (minus >= 0 && !divide(have, &known, &item[minus])) {
-        error_at(l, list, arena_printf(l->arena, "cannot reshape %s (%s elements): no extent for -1 makes %s times it that count",
-                                       lower_describe(l, xa, x), count_str(l, &have), count_str(l, &known)));
+    if (known.n != 1 || known.bad) {
+        error_at(l, list, "the product of these reshape extents is too large to represent");
         return NULL;
     }
-    if (minus < 0 && !count_eq(&have, &known)) {
+    if (minus >= 0 && !dims_div(have, &known.t[0], &p[minus])) {
+        error_at(l, list, arena_printf(l->arena, "cannot reshape %s (%s elements): no extent for -1 makes %s times it that count",
+                                       lower_describe(l, xa, x), poly_text(l, have), term_text(l, &known.t[0])));
+        return NULL;
+    }
+    if (minus < 0 && !dims_eq(&have, &known)) {
         error_at(l, list, arena_printf(l->arena, "cannot reshape %s to %s elements: it has %s", lower_describe(l, xa, x),
-                                       count_str(l, &known), count_str(l, &have)));
+                                       term_text(l, &known.t[0]), poly_text(l, have)));
         return NULL;
     }
     Shape to = { list->nargs, { 0 } };
     for (int i = 0; i < list->nargs; i++)
-        if (!as_extent(l, list->args[i].value, &item[i], &to.d[i]))
+        if (!as_extent(l, list->args[i].value, p[i], &to.d[i]))
             return NULL;
     return ir_reshape(l->g, x, to);
 }

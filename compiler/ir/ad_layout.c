@@ -3,6 +3,7 @@
  * scattered into zeros, a concat split into slices, a gather added into rows. */
 #include <string.h>
 #include "ad.h"
+#include "dims.h"
 #include "layout.h"
 
 #define RULE(text) (ad->rule = (text))
@@ -32,11 +33,13 @@ void ad_concat(AdCtx *ad, Node *n, Node *g)
 {
     RULE("d concat(a, b, ..., axis=k): each operand receives its slice of g along axis k");
     int ax = (int)n->ints[0];
-    int64_t off = 0;
+    DimPoly off = dims_const(0);   /* N + M: offsets 0 and N */
     for (int i = 0; i < n->nin; i++) {
-        Extent len = n->in[i]->shape.d[ax];
-        ad_accum(ad, n->in[i], ir_slice_axis(ad->g, g, ax, off, off + len));
-        off += len;
+        Extent len = n->in[i]->shape.d[ax], at = 0;
+        if (off.n)
+            dims_extent(ad->g, off, &at);   /* part of the concat's extent: representable */
+        ad_accum(ad, n->in[i], ir_slice_axis(ad->g, g, ax, at, len));
+        off = dims_add(off, dims_poly(ad->g, len));
     }
 }
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dims.h"
 #include "ir.h"
 #include "layout.h"
 
@@ -10,6 +11,7 @@ Graph *ir_new(Arena *a)
 {
     Graph *g = arena_alloc(a, sizeof *g);
     g->arena = a;
+    g->dims = arena_alloc(a, sizeof *g->dims);
     return g;
 }
 
@@ -303,6 +305,23 @@ static void dump_list(FILE *out, const char *key, const int64_t *v, int n)
         fprintf(out, "%s%lld", i ? "," : "", (long long)v[i]);
 }
 
+/* A slice's ints with its SLICE_EXT axes readable: "ints=1,N-1,ext,0,0,0"
+ * (offset 1, extent N-1); other slices as plain numbers. */
+static void dump_slice(const Graph *g, const Node *n, FILE *out)
+{
+    char buf[64];
+    fprintf(out, " ints=");
+    for (int i = 0; i < n->nints; i++) {
+        bool ext = n->ints[i - i % 3 + 2] == SLICE_EXT;
+        if (ext && i % 3 == 2)
+            fprintf(out, "%sext", i ? "," : "");
+        else if (ext && n->ints[i] < 0)
+            fprintf(out, "%s%s", i ? "," : "", extent_str(g, n->ints[i], buf, sizeof buf));
+        else
+            fprintf(out, "%s%lld", i ? "," : "", (long long)n->ints[i]);
+    }
+}
+
 /* The attribute the op declares (ops.def attr column), as ir_dump prints it. */
 static void dump_attrs(const Graph *g, const Node *n, FILE *out)
 {
@@ -333,7 +352,12 @@ static void dump_attrs(const Graph *g, const Node *n, FILE *out)
     case AT_DECL:
         fprintf(out, " %s", g->decls[n->decl].name);
         break;
-    case AT_INTS: dump_list(out, "ints", n->ints, n->nints); break;
+    case AT_INTS:
+        if (n->op == OP_SLICE || n->op == OP_UNSLICE)
+            dump_slice(g, n, out);
+        else
+            dump_list(out, "ints", n->ints, n->nints);
+        break;
     }
 }
 

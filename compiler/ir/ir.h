@@ -15,8 +15,12 @@ enum { MAX_IN = 4, ARITY_N = -1 };
 /* Integer attributes inline: conv2d stride/pad/dilation per axis, reshape extents,
  * a slice's start/stop/step per axis. */
 enum { MAX_INTS = 3 * MAX_RANK };
+/* A slice axis's third int when start is an Extent offset and stop the
+ * extent (ir/shape_layout.c); 1 drops the axis, 0 a plain slice. */
+enum { SLICE_EXT = 2 };
 
-/* An extent: > 0 a constant; -(k+1) the k-th symbolic dim (as bp_tensor_info.dims). */
+/* An extent: > 0 a constant; -(k+1) the k-th symbolic dim (as bp_tensor_info.dims),
+ * or, k >= DIMS_BASE, a derived dim: a polynomial over them (ir/dims.h). */
 typedef int64_t Extent;
 
 typedef struct Shape {
@@ -146,6 +150,7 @@ struct Graph {
     Decl *decls;
     int ndecls, cdecls;
     int nsym;            /* symbolic dims                           */
+    struct DimTab *dims; /* derived dims N*T, N+M, N-1 (ir/dims.h)  */
     Output *outputs;
     int noutputs, coutputs;
     /* grad and optimize */

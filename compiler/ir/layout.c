@@ -44,12 +44,14 @@ Node *ir_swap_axes(Graph *g, Node *x, int a, int b)
     return ir_permute(g, x, p);
 }
 
-Node *ir_slice_axis(Graph *g, Node *x, int ax, int64_t lo, int64_t hi)
+Node *ir_slice_axis(Graph *g, Node *x, int ax, Extent off, Extent len)
 {
-    if (lo == 0 && hi == x->shape.d[ax])
+    if (off == 0 && len == x->shape.d[ax])
         return x;
     Node n = { .op = OP_SLICE, .nin = 1, .in = { x }, .nints = 3 * x->shape.rank };
-    n.ints[3 * ax] = lo;
-    n.ints[3 * ax + 1] = hi;
+    bool fixed = x->shape.d[ax] > 0 && off >= 0 && len > 0;
+    n.ints[3 * ax] = off;
+    n.ints[3 * ax + 1] = fixed ? off + len : len;
+    n.ints[3 * ax + 2] = fixed ? 0 : SLICE_EXT;
     return ir_build(g, n);
 }

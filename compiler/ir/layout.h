@@ -13,5 +13,8 @@ Node *ir_permute(Graph *g, Node *x, const int *perm);
 /* Swap axes a and b (in range, non-negative); rank 2 is the plain transpose. */
 Node *ir_swap_axes(Graph *g, Node *x, int a, int b);
 /* x[:, ..., lo:hi, ...] on axis ax, constant bounds within a constant extent. */
-Node *ir_slice_axis(Graph *g, Node *x, int ax, int64_t lo, int64_t hi);
+/* x's elements off..off+len along axis ax (off a constant >= 0, or a
+ * symbolic or derived dim; len an extent): a constant slice on a constant
+ * axis, else a SLICE_EXT one. */
+Node *ir_slice_axis(Graph *g, Node *x, int ax, Extent off, Extent len);
 #endif

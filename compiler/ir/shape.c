@@ -3,6 +3,7 @@
  * {1} standing for the operands, why the operands do not fit. */
 #include <stdio.h>
 #include <string.h>
+#include "dims.h"
 #include "ir.h"
 
 #define FAIL(...) return snprintf(err->msg, sizeof err->msg, __VA_ARGS__), false
@@ -75,31 +76,12 @@ static bool sh_bcast(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
     return true;
 }
 
-/* Element counts as a constant times a sorted list of symbolic dims. */
-static void count_form(Shape s, int64_t *c, int sym[MAX_RANK], int *nsym)
-{
-    *c = 1;
-    *nsym = 0;
-    for (int i = 0; i < s.rank; i++) {
-        if (s.d[i] > 0) {
-            *c *= s.d[i];
-            continue;
-        }
-        int k = (int)(-s.d[i] - 1), j = (*nsym)++;
-        for (; j > 0 && sym[j - 1] > k; j--)
-            sym[j] = sym[j - 1];
-        sym[j] = k;
-    }
-}
-
+/* The element counts as polynomials over the symbolic dims must agree
+ * ([N*T, D] is [N, T, D]; [N+M] is not [N, M]). */
 static bool sh_reshape(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 {
-    (void)g;
-    int64_t ca, cb;
-    int sa[MAX_RANK], sb[MAX_RANK], na, nb;
-    count_form(n->in[0]->shape, &ca, sa, &na);
-    count_form(n->shape, &cb, sb, &nb);
-    if (ca != cb || na != nb || memcmp(sa, sb, sizeof(int) * (size_t)na) != 0)
+    DimPoly a = dims_numel(g, n->in[0]->shape), b = dims_numel(g, n->shape);
+    if (!dims_eq(&a, &b))
         FAIL("cannot reshape {0}: the element counts differ");
     *out = n->shape;
     return true;
@@ -222,6 +204,11 @@ const char *extent_str(const Graph *g, Extent e, char *buf, size_t len)
 {
     if (e > 0) {
         snprintf(buf, len, "%lld", (long long)e);
+        return buf;
+    }
+    if (dims_is_derived(e)) {
+        DimPoly p = dims_poly(g, e);
+        snprintf(buf, len, "%s", dims_str(g, &p));
         return buf;
     }
     for (int i = 0; i < g->ndecls; i++)

@@ -2,6 +2,7 @@
  * "layout and indexing"): axis permutations, slices and their scatter back,
  * concatenation, and the gather of rows by int ids with its scatter-add. */
 #include <stdio.h>
+#include "dims.h"
 #include "ir.h"
 
 #define FAIL(...) return snprintf(err->msg, sizeof err->msg, __VA_ARGS__), false
@@ -31,15 +32,28 @@ bool sh_permute(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
  * 0 <= start < stop <= d. On a symbolic one the bounds are constant, both
  * non-negative (0 <= start < stop) or both counted from the end (start < stop
  * <= 0, d + start the first index, a stop of 0 the end); the generated code
- * checks that the dim is large enough (Decl.at_least). The sliced shape of
- * `in`, or false. */
-static bool slice_shape(Shape in, const Node *n, Shape *out, ShapeErr *err)
+ * checks that the dim is large enough (Decl.at_least). ints[3k+2] = SLICE_EXT
+ * (any axis): start is an Extent offset (a constant >= 0 or a symbolic or
+ * derived dim) and stop the result's extent, with extent - start - stop >= 0
+ * whenever the run-time dim checks pass (dims_surely_nonneg; x[1:] on N:
+ * offset 1, extent N - 1; the slices of a concat's gradient along N + M: 0
+ * and N, N and M; along 1 + (T - 1): 0 and 1, 1 and T - 1). The sliced
+ * shape of `in`, or false. */
+static bool slice_shape(const Graph *g, Shape in, const Node *n, Shape *out, ShapeErr *err)
 {
     if (n->nints != 3 * in.rank)
         FAIL("a slice of {0} needs 3 ints per axis");
     out->rank = 0;
     for (int k = 0; k < in.rank; k++) {
         int64_t lo = n->ints[3 * k], hi = n->ints[3 * k + 1], drop = n->ints[3 * k + 2];
+        if (drop == SLICE_EXT) {
+            DimPoly rest = dims_add(dims_poly(g, in.d[k]), dims_mul(dims_const(-1), dims_add(lo ? dims_poly(g, lo) : dims_const(0),
+                                                                                          dims_poly(g, hi))));
+            if (hi == 0 || !dims_surely_nonneg(g, &rest))
+                FAIL("slice out of range on axis %d of {0}", k);
+            out->d[out->rank++] = hi;
+            continue;
+        }
         if (!drop && lo == 0 && hi == 0) {
             out->d[out->rank++] = in.d[k];
             continue;
@@ -55,17 +69,15 @@ static bool slice_shape(Shape in, const Node *n, Shape *out, ShapeErr *err)
 
 bool sh_slice(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 {
-    (void)g;
-    return slice_shape(n->in[0]->shape, n, out, err);
+    return slice_shape(g, n->in[0]->shape, n, out, err);
 }
 
 /* The scatter of a slice's gradient: the result (shape in the prototype,
  * the sliced tensor's) sliced by ints is input 0's shape. */
 bool sh_unslice(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 {
-    (void)g;
     Shape s;
-    if (!slice_shape(n->shape, n, &s, err))
+    if (!slice_shape(g, n->shape, n, &s, err))
         return false;
     if (!shape_eq(s, n->in[0]->shape))
         FAIL("{0} is not the slice this scatters back");
@@ -73,8 +85,8 @@ bool sh_unslice(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
     return true;
 }
 
-/* concat along ints[0]: equal ranks and extents but on that axis, where
- * every extent is a constant (their sum is the result's). */
+/* concat along ints[0]: equal ranks and extents but on that axis, whose
+ * extents add up (N + M, N + 3: a derived dim when not constant). */
 bool sh_concat(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
 {
     Shape a = n->in[0]->shape;
@@ -82,7 +94,7 @@ bool sh_concat(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
     if (n->nin < 2 || n->nints != 1 || ax < 0 || ax >= a.rank)
         FAIL("concat needs two or more tensors of rank >= 1 and an axis in range");
     *out = a;
-    out->d[ax] = 0;
+    DimPoly sum = dims_const(0);
     for (int i = 0; i < n->nin; i++) {
         Shape b = n->in[i]->shape;
         if (n->in[i]->is_int)
@@ -95,13 +107,10 @@ bool sh_concat(const Graph *g, const Node *n, Shape *out, ShapeErr *err)
                 FAIL("cannot concat {0} and {%d} along axis %d: axis %d differs (%s and %s)", i, ax, k,
                      extent_str(g, a.d[k], e0, sizeof e0), extent_str(g, b.d[k], e1, sizeof e1));
             }
-        if (b.d[ax] <= 0) {
-            char e0[32];
-            FAIL("cannot concat along axis %d: {%d} has the symbolic extent %s there (concat axes must be constant)",
-                 ax, i, extent_str(g, b.d[ax], e0, sizeof e0));
-        }
-        out->d[ax] += b.d[ax];
+        sum = dims_add(sum, dims_poly(g, b.d[ax]));
     }
+    if (!dims_extent(g, sum, &out->d[ax]))
+        FAIL("cannot concat along axis %d: the sum of the extents is too large to represent", ax);
     return true;
 }
 

@@ -1026,6 +1026,7 @@ def g_layout(g, S, d):
         kinds.append("transpose")
     if any(not g.is_sym(e) and g.value(e) >= 2 for e in S):
         kinds += ["concat", "concat"]
+    kinds += derived_kinds(g, S)
     return globals()["lay_" + g.r.choice(kinds)](g, S, d)
 
 
@@ -1097,6 +1098,60 @@ def lay_slice(g, S, d):
         return g.gen(S, d)
     sub = ", ".join(idx)
     return Node("fmt", S, [g.gen(tuple(T), d)], bp="{0}[%s]" % sub, py="{0}[%s]" % sub)
+
+
+# Derived dims (N*T, N+c, N-1) inside a node whose own shape keeps declared
+# dims: a reshape merging a symbolic axis with its neighbour and back, a
+# concat along a symbolic axis sliced back, a finite difference along one.
+
+def derived_kinds(g, S):
+    sym = [k for k, e in enumerate(S) if g.is_sym(e)]
+    kinds = []
+    if sym and len(S) >= 2:
+        kinds.append("dprod")
+    if sym:
+        kinds.append("dconcat")
+    if any(g.value(S[k]) >= 2 for k in sym):
+        kinds.append("dslice")
+    return kinds
+
+
+def _axis_idx(k, t):
+    return ", ".join([":"] * k + [t])
+
+
+def lay_dprod(g, S, d):
+    """reshape(tanh(reshape(x, [.., A * B, ..])), S): axes k, k+1 merged, one symbolic."""
+    r = g.r
+    k = r.choice([i for i in range(len(S) - 1) if g.is_sym(S[i]) or g.is_sym(S[i + 1])])
+    a, b = (S[k], S[k + 1]) if r.random() < 0.5 else (S[k + 1], S[k])
+    bp_m = [str(e) for e in S[:k]] + ["%s * %s" % (a, b)] + [str(e) for e in S[k + 2:]]
+    py_m = [str(g.value(e)) for e in S[:k]] + [str(g.value(a) * g.value(b))] + [str(g.value(e)) for e in S[k + 2:]]
+    whole = ", ".join(str(e) for e in S)
+    return Node("fmt", S, [g.gen(S, d)], bp="reshape(tanh(reshape({0}, [%s])), [%s])" % (", ".join(bp_m), whole),
+                py="{0}.reshape(%s).tanh().reshape(%s)" % (", ".join(py_m), ", ".join(str(g.value(e)) for e in S)))
+
+
+def lay_dconcat(g, S, d):
+    """concat(x, y, axis=k)[c:] along the symbolic S[k] = A: x A rows, y c rows (A + c - c = A)."""
+    r = g.r
+    k = r.choice([i for i, e in enumerate(S) if g.is_sym(e)])
+    c = r.choice([1, 2, 3])
+    kids = [g.gen(S, d), g.gen(S[:k] + (c,) + S[k + 1:], d)]
+    ax = k - len(S) if r.random() < 0.4 else k
+    idx = _axis_idx(k, "%d:" % c)
+    return Node("fmt", S, kids, bp="concat({0}, {1}, axis=%d)[%s]" % (ax, idx),
+                py="torch.cat([{0}, {1}], dim=%d)[%s]" % (k, idx))
+
+
+def lay_dslice(g, S, d):
+    """concat(x[1:] - x[:-1], y, axis=k): the finite difference along the symbolic S[k] (A - 1) and one more row."""
+    r = g.r
+    k = r.choice([i for i, e in enumerate(S) if g.is_sym(e) and g.value(e) >= 2])
+    kids = [g.gen(S, d), g.gen(S[:k] + (1,) + S[k + 1:], d)]
+    hi, lo = _axis_idx(k, "1:"), _axis_idx(k, ":-1")
+    return Node("fmt", S, kids, bp="concat({0}[%s] - {0}[%s], {1}, axis=%d)" % (hi, lo, k),
+                py="torch.cat([{0}[%s] - {0}[%s], {1}], dim=%d)" % (hi, lo, k))
 
 
 def _index(g, e):
