@@ -48,11 +48,19 @@ static void put_piece(Emit *e, int i)
     }
 }
 
+/* The used functions; under tcc, which vectorises nothing, libm's (faster
+ * than the polynomials in scalar code) through function-like macros, which
+ * leave an io field of the same name alone. */
 void em_mathf(Emit *e)
 {
     if (!e->mathf)
         return;
     em_line(e, "/* f32 math: bpc's runtime/bp_mathf.inc (vectorised by -O3; max error in ulps: exp 0.98, log 0.82, erf 2.26, tanh 1.27) */");
+    em_line(e, "#if defined(__TINYC__)   /* no vectoriser: libm's scalar functions are faster */");
+    for (int i = 2; i < NPIECES; i++)
+        if (e->mathf & 1u << i)
+            em_line(e, "#define %s_%sf(x) %sf(x)", e->P, pieces[i].name, pieces[i].name);
+    em_line(e, "#else");
     em_line(e, "#define BPM_STATIC static inline");
     em_line(e, "#define BPM(name) %s_##name", e->P);
     for (int i = 0; i < NPIECES; i++)
@@ -60,4 +68,5 @@ void em_mathf(Emit *e)
             put_piece(e, i);
     em_line(e, "#undef BPM_STATIC");
     em_line(e, "#undef BPM");
+    em_line(e, "#endif");
 }
