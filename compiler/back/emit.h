@@ -29,6 +29,7 @@ struct Emit {
     const char *kernels[32]; /* support kernels the model calls            */
     int nkernels;
     bool uses_uniform, uses_normal;   /* P_init's draws                    */
+    unsigned mathf;       /* f32 math functions called (emit_math.c)       */
     bool scratch_used;    /* the pass uses the workspace's scratch area    */
     const char **dimc;    /* by symbolic dim: the C name of its local      */
     int mode;             /* F_MODE ops: 0 training, 1 inference (P_predict) */
@@ -57,6 +58,12 @@ const char *em_numel(Emit *e, Shape s);
 /* v as the shortest decimal that reads back exactly as the double v ("0.1"). */
 const char *em_double(Emit *e, double v);
 const char *em_lit(Emit *e, double v);
+/* The number literal at p (an op's expr text) appended to b as the model's
+ * precision reads it (0.5f in f32, as written in f64); returns its end. */
+const char *em_expr_number(Emit *e, const char *p, StrBuf *b);
+/* v as an operand of a double accumulator: "(double)v" in f32 (the widening
+ * written out, so -Wdouble-promotion finds only unintended ones), v in f64. */
+const char *em_widen(Emit *e, const char *v);
 /* The pointer variable of a node's buffer (marks it used). */
 const char *em_buf(Emit *e, const Node *n);
 /* The contiguous buffer behind n (through reshapes), for kernels. */
@@ -123,6 +130,12 @@ const char *em_c_string(Emit *e, const char *s);
 
 /* Static helper text for the generated source (emit_support.c). */
 void em_support(Emit *e);
+/* emit_math.c: the C function for libm's fn (exp, log, erf, tanh, sqrt...) in
+ * the model's precision: libm in f64, the carried f32 functions where there
+ * are some (recorded for em_mathf), else fn with the f suffix. */
+const char *em_math(Emit *e, const char *fn);
+/* the f32 math functions the model called (before the support kernels) */
+void em_mathf(Emit *e);
 void em_init_fn(Emit *e);
 void em_step_fn(Emit *e);
 /* emit_norm.c: the NULL checks of the batchnorm state a pass touches, and

@@ -130,7 +130,8 @@ static void row_open(Emit *e, const Node *x, const char *out, const char *rows, 
     em_line(e, "%s mx = row[0];", e->real);
     em_line(e, "for (int64_t j = 1; j < %s; j++) if (row[j] > mx) mx = row[j];", cols);
     em_line(e, "double sum = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += exp%s(row[j] - mx);", cols, e->sfx);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", cols,
+            em_widen(e, arena_printf(e->g->arena, "%s(row[j] - mx)", em_math(e, "exp"))));
 }
 
 static void row_close(Emit *e)
@@ -151,7 +152,7 @@ static void softmax_rows(Emit *e, Node *n, bool log_form)
         em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = row[j] - lse;", cols);
     } else {
         em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
-        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = exp%s(row[j] - mx) * inv;", cols, e->sfx);
+        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = %s(row[j] - mx) * inv;", cols, em_math(e, "exp"));
     }
     row_close(e);
 }
@@ -183,7 +184,7 @@ void em_xent(Emit *e, Node *n)
     const char *rows, *cols;
     loss_open(e, n, &rows, &cols);
     row_open(e, n->in[0], NULL, rows, cols);
-    em_line(e, "acc += mx + log(sum) - row[%s[r]];", em_buf(e, n->in[1]));
+    em_line(e, "acc += %s + log(sum) - %s;", em_widen(e, "mx"), em_widen(e, arena_printf(e->g->arena, "row[%s[r]]", em_buf(e, n->in[1]))));
     row_close(e);
     loss_close(e, n, rows);
 }
@@ -217,7 +218,7 @@ void em_svm(Emit *e, Node *n)
     svm_row_open(e, n, NULL, rows, cols);
     em_line(e, "for (int64_t j = 0; j < %s; j++) {", cols);
     em_line(e, "    const %s d = row[j] - sy + %s;", e->real, em_lit(e, n->f));
-    em_line(e, "    if (j != lab && d > 0) acc += d;");
+    em_line(e, "    if (j != lab && d > 0) acc += %s;", em_widen(e, "d"));
     em_line(e, "}");
     row_close(e);
     loss_close(e, n, rows);

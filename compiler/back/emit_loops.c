@@ -73,7 +73,8 @@ static const char **view_index(Emit *e, Node *n, const char *const *idx)
 static bool ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 /* Expand an op's expr (ops.def): X Y its operands, A the attribute, F(fn) the
- * libm function fn with the float suffix; every other character as written. */
+ * math function fn in the model's precision (em_math), a number literal in
+ * it (em_expr_number); every other character as written. */
 static const char *apply(Emit *e, const char *expr, const char *a0, const char *a1, double attr)
 {
     StrBuf b = { 0 };
@@ -84,8 +85,10 @@ static const char *apply(Emit *e, const char *expr, const char *a0, const char *
         else if (alone && *p == 'A') sb_puts(&b, em_lit(e, attr));
         else if ((p == expr || !ident_char(p[-1])) && p[0] == 'F' && p[1] == '(') {
             const char *close = strchr(p, ')');
-            sb_printf(&b, "%.*s%s", (int)(close - p - 2), p + 2, e->sfx);
+            sb_puts(&b, em_math(e, arena_strndup(e->g->arena, p + 2, (size_t)(close - p - 2))));
             p = close;
+        } else if ((p == expr || !ident_char(p[-1])) && *p >= '0' && *p <= '9') {
+            p = em_expr_number(e, p, &b) - 1;   /* 0.5 as 0.5f in f32 */
         } else sb_printf(&b, "%c", *p);
     }
     char *s = arena_strdup(e->g->arena, b.s ? b.s : "");
@@ -232,6 +235,8 @@ static void reduce_body(Emit *e, Node *n, const char *dst, const char *const *id
 {
     const char *v = access(e, n->in[0], idx);
     const char *to = dst ? arena_printf(e->g->arena, "%s[%s]", dst, out_index(e, n, idx)) : "acc";
+    if (!dst)
+        v = em_widen(e, v);   /* acc is a double */
     if (n->op == OP_SUM)
         sb_printf(body, "%s += %s;", to, v);
     else
@@ -243,13 +248,13 @@ enum { SUM_LANES = 16 };   /* independent partial sums: the loop vectorises with
 static void lane_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
 {
     (void)dst;
-    sb_printf(body, "part[k] += %s;", access(e, n->in[0], idx));
+    sb_printf(body, "part[k] += %s;", em_widen(e, access(e, n->in[0], idx)));
 }
 
 static void tail_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
 {
     (void)dst;
-    sb_printf(body, "acc += %s;", access(e, n->in[0], idx));
+    sb_printf(body, "acc += %s;", em_widen(e, access(e, n->in[0], idx)));
 }
 
 /* The text of a flat loop body (temporaries first; arena), or NULL if some access is not flat. */

@@ -107,6 +107,15 @@ static void put_used_kernels(Emit *e)
     sb_puts(e->out, end);
 }
 
+/* BPK_EXP of the carried kernels: the model's exp when xent_grad is carried
+ * (em_math records it for em_mathf), else libm's. */
+static const char *carried_exp(Emit *e)
+{
+    if (e->gemm != BPC_GEMM_RUNTIME && uses_kernel(e, "xent_grad"))
+        return em_math(e, "exp");
+    return e->f64 ? "exp" : "expf";
+}
+
 /* bp_kernels.inc: carried by the model, or declared when the runtime provides it. */
 static void kernels(Emit *e)
 {
@@ -120,7 +129,7 @@ static void kernels(Emit *e)
         em_line(e, "#define BPK(name) bp_%c_##name", e->f64 ? 'd' : 's');
     else
         em_line(e, "#define BPK(name) %s_##name", e->P);
-    em_line(e, "#define BPK_EXP(x) exp%s(x)", e->sfx);
+    em_line(e, "#define BPK_EXP(x) %s(x)", carried_exp(e));
     em_line(e, "#define BPK_SQRT(x) sqrt%s(x)", e->sfx);
     put_used_kernels(e);
     em_line(e, "#undef BPK_STATIC");
@@ -138,6 +147,8 @@ static void kernels(Emit *e)
 void em_support(Emit *e)
 {
     const bool gemm = uses_kernel(e, "gemm");
+    carried_exp(e);   /* records P_expf before the math is put out */
+    em_mathf(e);
     if (gemm && e->gemm == BPC_GEMM_RUNTIME)
         gemm_runtime(e);
     else if (gemm && e->gemm == BPC_GEMM_BLAS)

@@ -128,6 +128,24 @@ const char *em_lit(Emit *e, double v)
     return arena_printf(e->g->arena, v < 0 ? "(%s%s)" : "%s%s", buf, e->f64 ? "" : "f");
 }
 
+const char *em_expr_number(Emit *e, const char *p, StrBuf *b)
+{
+    char *end;
+    const double v = strtod(p, &end);
+    size_t len = (size_t)(end - p);
+    bool real = memchr(p, '.', len) || memchr(p, 'e', len) || memchr(p, 'E', len);
+    if (real && !e->f64)
+        sb_puts(b, em_lit(e, v));
+    else
+        sb_printf(b, "%.*s", (int)len, p);
+    return end;
+}
+
+const char *em_widen(Emit *e, const char *v)
+{
+    return e->f64 ? v : arena_printf(e->g->arena, "(double)%s", v);
+}
+
 const char *em_buf(Emit *e, const Node *n)
 {
     e->used[n->id] = true;

@@ -17,6 +17,11 @@ for m in $models; do
     done
 done
 
+# An f32 model computes in float: no literal of an op's expression and no math
+# call promotes to double (the double accumulators widen explicitly).
+"$BPC" "$SRC/tests/models/ewise_f32.bp" -o ewise_f32.c >/dev/null
+check "ewise_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o
+if command -v clang >/dev/null; then check "ewise_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o; fi
 # Hostile file names never inject C: the model's path reaches a comment
 # (star-slash, newline, backslash and ?? are escaped), the header's name
 # reaches #include (which has no escapes: a name it cannot spell is replaced
