@@ -173,14 +173,15 @@ static void softmax_axis(Emit *e, Node *n, bool log_form)
     em_line(e, "for (int64_t j = 1; j < %s; j++) if (row[j * %s] > mx) mx = row[j * %s];", len, inner, inner);
     em_line(e, "double sum = 0;");
     if (log_form) {
-        em_line(e, "for (int64_t j = 0; j < %s; j++) sum += exp%s(row[j * %s] - mx);", len, e->sfx, inner);
+        const char *ex = arena_printf(e->g->arena, "%s(row[j * %s] - mx)", em_math(e, "exp"), inner);
+        em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", len, em_widen(e, ex));
         em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
         em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = row[j * %s] - lse;", len, inner, inner);
     } else {   /* each exp once, kept in o; a masked (-inf) entry's is 0 without a call */
         em_line(e, "for (int64_t j = 0; j < %s; j++) {", len);
-        em_line(e, "    const %s ex = row[j * %s] == -INFINITY ? 0 : exp%s(row[j * %s] - mx);", e->real, inner, e->sfx, inner);
+        em_line(e, "    const %s ex = row[j * %s] == -INFINITY ? 0 : %s(row[j * %s] - mx);", e->real, inner, em_math(e, "exp"), inner);
         em_line(e, "    o[j * %s] = ex;", inner);
-        em_line(e, "    sum += ex;");
+        em_line(e, "    sum += %s;", em_widen(e, "ex"));
         em_line(e, "}");
         em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
         em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] *= inv;", len, inner);
@@ -223,9 +224,10 @@ void em_var(Emit *e, Node *n)
     em_comment(e, n);
     line_open(e, n->in[0], NULL, outer, len, inner);
     em_line(e, "double sum = 0, acc = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += row[j * %s];", len, inner);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", len, em_widen(e, arena_printf(e->g->arena, "row[j * %s]", inner)));
     em_line(e, "const double mu = sum / (double)%s;", len);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (row[j * %s] - mu) * (row[j * %s] - mu);", len, inner, inner);
+    const char *x = em_widen(e, arena_printf(e->g->arena, "row[j * %s]", inner));
+    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (%s - mu) * (%s - mu);", len, x, x);
     em_line(e, "%s[i0 * %s + i1] = (%s)(acc / (double)%s);", em_buf(e, n), inner, e->real, len);
     line_close(e);
 }
@@ -258,9 +260,9 @@ void em_causal_softmax(Emit *e, const Fusion *f)
     em_line(e, "}");
     em_line(e, "double sum = 0;");
     em_line(e, "for (int64_t j = 0; j <= i0; j++) {");
-    em_line(e, "    const %s v = row[j]%s, ex = exp%s(v - mx);", R, c, e->sfx);
+    em_line(e, "    const %s v = row[j]%s, ex = %s(v - mx);", R, c, em_math(e, "exp"));
     em_line(e, "    o[j] = ex;");
-    em_line(e, "    sum += ex;");
+    em_line(e, "    sum += %s;", em_widen(e, "ex"));
     em_line(e, "}");
     em_line(e, "const %s inv = (%s)(1 / sum);", R, R);
     em_line(e, "for (int64_t j = 0; j <= i0; j++) o[j] *= inv;");
