@@ -74,11 +74,6 @@ static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, doub
     em_line(e, "}");
 }
 
-/* P_step's form of the fusion C = c X + op(A) op(B) (+ epilogue) that finishes
- * param d's gradient (emit_stepfuse.c): the GEMM in blocks of 64 rows of C
- * (the last to the end), each followed by the optimizer on the same rows of
- * d, while they are in cache; P_mmu on the host's threads. Each element is
- * computed as by gemm_call then P_upd: bit-identical to P_grad + P_update. */
 /* The local of decl d's param (marks it used; param nodes live in io). */
 static const char *param_ptr(Emit *e, const Decl *d)
 {
@@ -88,6 +83,11 @@ static const char *param_ptr(Emit *e, const Decl *d)
     return arena_printf(e->g->arena, "io->%s", d->name);
 }
 
+/* P_step's form of the fusion C = c X + op(A) op(B) (+ epilogue) that finishes
+ * param d's gradient (emit_stepfuse.c): the GEMM in blocks of 64 rows of C
+ * (8 when k is 1; the last block to the end), each followed by the optimizer
+ * on the same rows of d, while they are in cache; P_mmu on the host's threads. Each element is
+ * computed as by gemm_call then P_upd: bit-identical to P_grad + P_update. */
 static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, double c, int gi)
 {
     const Decl *d = &e->g->decls[e->g->grads[gi].decl];
@@ -98,10 +98,12 @@ static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, 
     const char *pp = param_ptr(e, d);
     em_line(e, "/* and the update of %s, 64 rows at a time */", d->name);
     em_line(e, "if (%s_mmu_tasks(io->bp_par, %s, %s, %s) < 2) {", e->P, g.m, g.n, g.k);
-    em_line(e, "    const int64_t bp_nblk = %s / 64 > 1 ? %s / 64 : 1;", g.m, g.m);
-    em_line(e, "    for (int64_t bp_blk = 0; bp_blk < bp_nblk; bp_blk++) {");
+    em_line(e, "    /* 64 rows (8 at depth 1: an outer product, elementwise, whose three passes then stay in L1),");
+    em_line(e, "     * the last block first: the end of the param is what the forward pass read last */");
+    em_line(e, "    const int64_t bp_rows = %s == 1 ? 8 : 64, bp_nblk = %s / bp_rows > 1 ? %s / bp_rows : 1;", g.k, g.m, g.m);
+    em_line(e, "    for (int64_t bp_blk = bp_nblk - 1; bp_blk >= 0; bp_blk--) {");
     e->indent += 2;
-    em_line(e, "const int64_t bp_i0 = bp_blk * 64, bp_mb = bp_blk + 1 == bp_nblk ? %s - bp_i0 : 64;", g.m);
+    em_line(e, "const int64_t bp_i0 = bp_blk * bp_rows, bp_mb = bp_blk + 1 == bp_nblk ? %s - bp_i0 : bp_rows;", g.m);
     em_line(e, "%s *bp_cb = %s + bp_i0 * %s;", e->real, C, g.n);
     if (x)
         em_line(e, "%s(bp_mb * %s, bp_cb, %s, %s + bp_i0 * %s);", em_kernel(e, "scale"), g.n, em_lit(e, c), x, g.n);
