@@ -38,12 +38,14 @@ static bool reads(const Node *u, const Node *x)
 
 /* true when the value of x may be read after the backward statement at
  * `at`: by a later statement of the pass, by a node computed inline in one,
- * or by a copy at the pass's end (conservative: depth-limited). */
-static bool used_after(const Plan *p, const Node *x, int at, int depth)
+ * or by a copy at the pass's end. seen (by id): nodes already looked at,
+ * whose answer was false (each node once: linear in the graph). */
+static bool used_after(const Plan *p, const Node *x, int at, bool *seen)
 {
     const Graph *g = p->g;
-    if (depth > 32)
-        return true;
+    if (seen[x->id])
+        return false;
+    seen[x->id] = true;
     for (int i = 0; i < p->ncopies; i++)
         if (p->copies[i].node == x && p->copies[i].phase == PH_BACKWARD)
             return true;
@@ -52,25 +54,25 @@ static bool used_after(const Plan *p, const Node *x, int at, int depth)
         if (!p->live[i] || !reads(u, x))
             continue;
         const int pos = stmt_pos(p, u);
-        if (pos >= 0 ? u->phase == PH_BACKWARD && pos > at : used_after(p, u, at, depth + 1))
+        if (pos >= 0 ? u->phase == PH_BACKWARD && pos > at : used_after(p, u, at, seen))
             return true;
     }
     return false;
 }
 
-/* true when n is the param node of decl d or computed inline from it */
-static bool from_param(const Plan *p, const Node *n, int d, int depth)
+/* true when n is the param node of decl d or computed inline from it
+ * (seen: nodes already found not to be; each node once) */
+static bool from_param(const Plan *p, const Node *n, int d, bool *seen)
 {
-    if (!n)
+    if (!n || seen[n->id])
         return false;
+    seen[n->id] = true;
     if (n->op == OP_PARAM)
         return n->decl == d;
-    if (depth > 32)
-        return true;
     if (p->mat[n->id] && stmt_pos(p, n) >= 0)
         return false;
     for (int k = 0; k < n->nin; k++)
-        if (from_param(p, n->in[k], d, depth + 1))
+        if (from_param(p, n->in[k], d, seen))
             return true;
     return false;
 }
@@ -92,15 +94,17 @@ int em_step_upd(Emit *e, const Fusion *f, bool scaled)
     if (gi < 0)
         return -1;
     const int d = g->grads[gi].decl, at = f->root->id;
+    bool *seen = arena_alloc(g->arena, (size_t)g->n + 1);
     /* the GEMM's operands, bias and mask must not be the param (its rows change block by block) */
     const Node *ins[] = { f->kernel->in[0], f->kernel->in[1], f->bias, f->mask };
     for (size_t k = 0; k < sizeof ins / sizeof *ins; k++)
-        if (from_param(p, ins[k], d, 0))
+        if (from_param(p, ins[k], d, seen))
             return -1;
-    if (used_after(p, f->root, at, 0))
+    memset(seen, 0, (size_t)g->n + 1);
+    if (used_after(p, f->root, at, seen))
         return -1;
     for (int i = 0; i < g->n; i++)
-        if (g->nodes[i]->op == OP_PARAM && g->nodes[i]->decl == d && used_after(p, g->nodes[i], at, 0))
+        if (g->nodes[i]->op == OP_PARAM && g->nodes[i]->decl == d && used_after(p, g->nodes[i], at, seen))
             return -1;
     return gi;
 }
