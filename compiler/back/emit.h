@@ -41,6 +41,11 @@ struct Emit {
     const char **what;    /* the checked tensors' "NAME (FILE:LINE)", 1-based */
     int nwhat;
     int *what_of;         /* by node id: its index in what, or 0            */
+    /* P_step's backward pass (emit_stepfuse.c) */
+    bool step_fuse;       /* emitting P_backward_step_run: fuse updates     */
+    int nfused;           /* params it updates (the rest: after it)        */
+    bool *fused;          /* by grad index: updated inside the pass        */
+    bool mmu;             /* P_mmu (emit_parallel.c) is called              */
 };
 
 /* An indented line of the current function. */
@@ -149,4 +154,11 @@ void em_parallel(Emit *e);
 void em_bmm_parallel(Emit *e);
 /* the fused softmax(causal(s * scale)) of plan_fuse (emit_bmm.c) */
 void em_causal_softmax(Emit *e, const Fusion *f);
+/* The optimizer kernel's call on count values: param p, state m and v
+ * (momentum, adam), gradient g, hyperparameters h (a double array). */
+const char *em_upd_call(Emit *e, const char *count, const char *p, const char *m, const char *v, const char *g,
+                        const char *h);
+/* The gradient index whose param update P_step fuses into GEMM fusion f
+ * (scaled: its addend, if any, is c X over a whole buffer), or -1. */
+int em_step_upd(Emit *e, const Fusion *f, bool scaled);
 #endif

@@ -416,8 +416,11 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     e->out = &leaves;
     em_check_leaves(e, ph);
     e->out = out;
-    emit_checks(e, ph, name, only);
-    em_line(e, "static %s %s_%s_run(const %s_io *io, void *ws)", e->check ? "int" : "void", e->P, name, e->P);
+    if (!e->step_fuse)
+        emit_checks(e, ph, name, only);
+    e->indent = 0;
+    em_line(e, "static %s %s_%s_run(const %s_io *io, void *ws%s)", e->check ? "int" : "void", e->P, name, e->P,
+            e->step_fuse ? ", const double *bp_hyp" : "");
     em_line(e, "{");
     e->indent = 1;
     if (work)
@@ -431,6 +434,11 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
         em_line(e, "return BP_OK;");
     e->indent = 0;
     em_line(e, "}");
+    if (e->step_fuse) {   /* P_step's backward: its run function only */
+        sb_free(&body);
+        sb_free(&leaves);
+        return;
+    }
     em_line(e, "/* %s */", what);
     em_line(e, "int %s_%s(const %s_io *io, void *ws)", e->P, name, e->P);
     em_line(e, "{");
@@ -522,6 +530,28 @@ static void emit_inference(Emit *e, StrBuf *fns, bool with_target)
 
 /* The entry points first (they tell which support kernels are called), then
  * the file in reading order: includes, helpers, checks, layout, functions. */
+/* P_backward_step_run: the backward pass with the updates of the params
+ * whose gradient a GEMM finishes fused into it (emit_stepfuse.c); written
+ * only when it fuses one (e->nfused). Not with --check-finite or loops. */
+static void step_backward(Emit *e, StrBuf *fns)
+{
+    const Graph *g = e->g;
+    e->fused = arena_alloc(g->arena, (size_t)g->ngrads + 1);
+    if (e->check || ir_has_op(g, OP_LOOP) || ir_has_op(g, OP_LOOP_BACK))
+        return;
+    StrBuf text = { 0 };
+    e->step_fuse = true;
+    emit_function(e, &text, "backward_step", PH_BACKWARD, NULL, NULL);
+    e->step_fuse = false;
+    e->out = fns;
+    if (e->nfused) {
+        sb_puts(fns, "/* backward for the step: gradients, and the updates fused into the GEMMs that finish them */\n");
+        sb_puts(fns, text.s);
+        em_line(e, "%s", "");
+    }
+    sb_free(&text);
+}
+
 static void emit_source(Emit *e)
 {
     const char *P = e->P;
@@ -555,6 +585,7 @@ static void emit_source(Emit *e)
     em_line(e, "}");
     if (e->g->opt) {
         em_line(e, "%s", "");
+        step_backward(e, &fns);
         em_step_fn(e);
     }
     em_line(e, "%s", "");

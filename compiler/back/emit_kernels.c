@@ -74,6 +74,60 @@ static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, doub
     em_line(e, "}");
 }
 
+/* The local of decl d's param (marks it used; param nodes live in io). */
+static const char *param_ptr(Emit *e, const Decl *d)
+{
+    for (int i = 0; i < e->g->n; i++)
+        if (e->g->nodes[i]->op == OP_PARAM && &e->g->decls[e->g->nodes[i]->decl] == d)
+            return em_ptr(e, e->g->nodes[i]);
+    return arena_printf(e->g->arena, "io->%s", d->name);
+}
+
+/* P_step's form of the fusion C = c X + op(A) op(B) (+ epilogue) that finishes
+ * param d's gradient (emit_stepfuse.c): the GEMM in blocks of 64 rows of C
+ * (8 when k is 1; the last block to the end), each followed by the optimizer
+ * on the same rows of d, while they are in cache; P_mmu on the host's threads. Each element is
+ * computed as by gemm_call then P_upd: bit-identical to P_grad + P_update. */
+static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, double c, int gi)
+{
+    const Decl *d = &e->g->decls[e->g->grads[gi].decl];
+    GemmArgs g = gemm_args(e, f->kernel);
+    const char *bias = f->bias ? em_ptr(e, f->bias) : "NULL", *mask = f->mask ? em_ptr(e, f->mask) : "NULL";
+    const char *pm = e->g->opt != OPT_SGD ? arena_printf(e->g->arena, "io->%s_m", d->name) : "NULL";
+    const char *pv = e->g->opt == OPT_ADAM ? arena_printf(e->g->arena, "io->%s_v", d->name) : "NULL";
+    const char *pp = param_ptr(e, d);
+    em_line(e, "/* and the update of %s, 64 rows at a time */", d->name);
+    em_line(e, "if (%s_mmu_tasks(io->bp_par, %s, %s, %s) < 2) {", e->P, g.m, g.n, g.k);
+    em_line(e, "    /* 64 rows (8 at depth 1: an outer product, elementwise, whose three passes then stay in L1),");
+    em_line(e, "     * the last block first: the end of the param is what the forward pass read last */");
+    em_line(e, "    const int64_t bp_rows = %s == 1 ? 8 : 64, bp_nblk = %s / bp_rows > 1 ? %s / bp_rows : 1;", g.k, g.m, g.m);
+    em_line(e, "    for (int64_t bp_blk = bp_nblk - 1; bp_blk >= 0; bp_blk--) {");
+    e->indent += 2;
+    em_line(e, "const int64_t bp_i0 = bp_blk * bp_rows, bp_mb = bp_blk + 1 == bp_nblk ? %s - bp_i0 : bp_rows;", g.m);
+    em_line(e, "%s *bp_cb = %s + bp_i0 * %s;", e->real, C, g.n);
+    if (x)
+        em_line(e, "%s(bp_mb * %s, bp_cb, %s, %s + bp_i0 * %s);", em_kernel(e, "scale"), g.n, em_lit(e, c), x, g.n);
+    em_line(e, "%s_gemm(%d, %d, bp_mb, %s, %s, 1, %s + bp_i0 * %s, %s, %s, %s, %d, bp_cb, %s);", e->P, g.ta, g.tb, g.n, g.k, g.a,
+            g.ta ? "1" : g.lda, g.lda, g.b, g.ldb, x != NULL, g.n);
+    if (f->bias || f->relu || f->mask)
+        em_line(e, "%s(bp_mb, %s, bp_cb, %s, %s, %d, %s%s, %s, NULL);", em_kernel(e, "epilogue"), g.n, g.n, bias, f->relu, mask,
+                f->mask ? arena_printf(e->g->arena, " + bp_i0 * %s", g.n) : "", g.n);
+    em_line(e, "%s", em_upd_call(e, arena_printf(e->g->arena, "bp_mb * %s", g.n),
+                                 arena_printf(e->g->arena, "%s + bp_i0 * %s", pp, g.n),
+                                 arena_printf(e->g->arena, "%s + bp_i0 * %s", pm, g.n),
+                                 arena_printf(e->g->arena, "%s + bp_i0 * %s", pv, g.n), "bp_cb", "bp_hyp"));
+    e->indent -= 2;
+    em_line(e, "    }");
+    em_line(e, "} else {");
+    em_line(e, "    %s_mmu(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, bp_hyp);", e->P,
+            g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : "0", x ? x : "NULL", C, bias, f->relu,
+            mask, pp, pm, pv);
+    em_line(e, "}");
+    e->mmu = true;
+    e->fused[gi] = true;
+    e->nfused++;
+}
+
 void em_bmatmul(Emit *e, Node *n);   /* emit_bmm.c */
 
 void em_matmul(Emit *e, Node *n)
@@ -113,6 +167,11 @@ void em_fusion(Emit *e, const Fusion *f)
      * of a weight's gradient), any other E into C first */
     double c = 0;
     const char *x = f->addend ? em_scaled(e, f->addend, &c) : NULL;
+    const int gi = em_step_upd(e, f, !f->addend || x);
+    if (gi >= 0) {
+        gemm_update(e, f, C, x, c, gi);
+        return;
+    }
     if (f->addend && !x)
         em_fill(e, C, f->addend);
     gemm_call(e, f->kernel, C, x, c, f->addend != NULL, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,

@@ -94,10 +94,21 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "}");
 }
 
+const char *em_upd_call(Emit *e, const char *count, const char *p, const char *m, const char *v, const char *g,
+                        const char *h)
+{
+    Arena *a = e->g->arena;
+    if (e->g->opt == OPT_SGD)
+        return arena_printf(a, "%s(%s, %s, %s, %s[0]);", em_kernel(e, "sgd"), count, p, g, h);
+    if (e->g->opt == OPT_MOMENTUM)
+        return arena_printf(a, "%s(%s, %s, %s, %s, %s[0], %s[1]);", em_kernel(e, "momentum"), count, p, m, g, h, h);
+    return arena_printf(a, "%s(%s, %s, %s, %s, %s, %s[0], %s[1], %s[2], %s[3], %s[4], %s[5]);", em_kernel(e, "adam"), count,
+                        p, m, v, g, h, h, h, h, h, h);
+}
+
 /* The optimizer's update of n values of one param, split into ranges. */
 static void upd(Emit *e, const char *P, const char *R)
 {
-    const int opt = e->g->opt;
     em_line(e, "typedef struct %s_upd_job {", P);
     em_line(e, "    int64_t n, unit;");
     em_line(e, "    int tasks;");
@@ -110,13 +121,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "    const %s_upd_job *j = (const %s_upd_job *)arg;", P, P);
     em_line(e, "    const int64_t lo = j->n / j->unit * t / j->tasks * j->unit;");
     em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->n : j->n / j->unit * (t + 1) / j->tasks * j->unit;");
-    if (opt == OPT_SGD)
-        em_line(e, "    %s(hi - lo, j->p + lo, j->g + lo, j->h[0]);", em_kernel(e, "sgd"));
-    else if (opt == OPT_MOMENTUM)
-        em_line(e, "    %s(hi - lo, j->p + lo, j->m + lo, j->g + lo, j->h[0], j->h[1]);", em_kernel(e, "momentum"));
-    else
-        em_line(e, "    %s(hi - lo, j->p + lo, j->m + lo, j->v + lo, j->g + lo, j->h[0], j->h[1], j->h[2], j->h[3], j->h[4], j->h[5]);",
-                em_kernel(e, "adam"));
+    em_line(e, "    %s", em_upd_call(e, "hi - lo", "j->p + lo", "j->m + lo", "j->v + lo", "j->g + lo", "j->h"));
     em_line(e, "}");
     em_line(e, "/* p updated from its gradient g (and state m, v); h: the hyperparameters in the kernel's order */");
     em_line(e, "static void %s_upd(const bp_parallel *par, int64_t n, %s *p, %s *m, %s *v, const %s *g, const double *h)", P, R, R, R, R);
@@ -125,7 +130,10 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "    j.n = n, j.unit = 4096, j.p = p, j.m = m, j.v = v, j.g = g;");
     em_line(e, "    for (int q = 0; q < 6; q++)");
     em_line(e, "        j.h[q] = h[q];");
-    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && n >= 65536 ? 2 * par->threads : 1;");
+    em_line(e, "    /* memory-bound: split only when its traffic (about 3 values of n, 4 for momentum, 5 for adam)");
+    em_line(e, "     * is past 4 MiB, beyond a core's L2, so that a second core adds bandwidth rather than");
+    em_line(e, "     * pulling the other core's cached lines over (batch 1 ran 1.35x slower with 2 threads) */");
+    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && (double)n * sizeof *p >= 1398101.0 ? 2 * par->threads : 1;");
     em_line(e, "    if (j.tasks > n / j.unit)");
     em_line(e, "        j.tasks = (int)(n / j.unit);");
     em_line(e, "    if (j.tasks < 2) {");
@@ -133,6 +141,52 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "        %s_upd_task(&j, 0);", P);
     em_line(e, "    } else");
     em_line(e, "        par->run(par->ctx, j.tasks, %s_upd_task, &j);", P);
+    em_line(e, "}");
+}
+
+/* P_step's GEMM that finishes a param's gradient, with the param's update
+ * (emit_stepfuse.c): tasks of whole 64-row blocks (the last block to the end
+ * of C, as in the serial loop at the call site), each block's product and
+ * epilogue (P_mm_part) followed by the update of the same rows. */
+static void mmu(Emit *e, const char *P, const char *R)
+{
+    em_line(e, "typedef struct %s_mmu_job {", P);
+    em_line(e, "    %s_mm_job mm;", P);
+    em_line(e, "    %s *p, *m, *v;", R);
+    em_line(e, "    const double *h;");
+    em_line(e, "} %s_mmu_job;", P);
+    em_line(e, "static void %s_mmu_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_mmu_job *u = (const %s_mmu_job *)arg;", P, P);
+    em_line(e, "    const int64_t nb = u->mm.blocks, n = u->mm.n;");
+    em_line(e, "    for (int64_t b = nb * t / u->mm.tasks; b < nb * (t + 1) / u->mm.tasks; b++) {");
+    em_line(e, "        const int64_t i0 = b * 64, mb = b + 1 == nb ? u->mm.m - i0 : 64;");
+    em_line(e, "        const %s *g = u->mm.C + i0 * n;", R);
+    em_line(e, "        %s_mm_part(&u->mm, i0, mb, 0, n, NULL);", P);
+    em_line(e, "        %s", em_upd_call(e, "mb * n", "u->p + i0 * n", "u->m + i0 * n", "u->v + i0 * n", "g", "u->h"));
+    em_line(e, "    }");
+    em_line(e, "}");
+    em_line(e, "/* the tasks of P_mmu: 1 (the call site's serial loop) without threads, under 2 blocks of");
+    em_line(e, " * 64 rows or under 2^20 multiply-adds (as P_mm); else up to two per thread */");
+    em_line(e, "static int %s_mmu_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k)", P);
+    em_line(e, "{");
+    em_line(e, "    if (!par || !par->run || par->threads < 2 || m / 64 < 2 || (double)m * (double)n * (double)k < 1048576.0)");
+    em_line(e, "        return 1;");
+    em_line(e, "    return 2 * par->threads < m / 64 ? 2 * par->threads : (int)(m / 64);");
+    em_line(e, "}");
+    em_line(e, "/* P_mm without column sums (C is ldc = n wide), then p (with m, v) updated from C by rows;");
+    em_line(e, " * only called when %s_mmu_tasks allows threads */", P);
+    em_line(e, "static void %s_mmu(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, const %s *A,", P, R);
+    em_line(e, "                   int64_t lda, const %s *B, int64_t ldb, %s beta, const %s *E, %s *C, const %s *bias,", R, R, R, R, R);
+    em_line(e, "                   int relu, const %s *mask, %s *p, %s *pm, %s *pv, const double *h)", R, R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s_mmu_job u;", P);
+    em_line(e, "    u.mm.ta = ta, u.mm.tb = tb, u.mm.relu = relu, u.mm.m = m, u.mm.n = n, u.mm.k = k, u.mm.lda = lda;");
+    em_line(e, "    u.mm.ldb = ldb, u.mm.ldc = n, u.mm.ldm = n, u.mm.A = A, u.mm.B = B, u.mm.E = E, u.mm.bias = bias;");
+    em_line(e, "    u.mm.mask = mask, u.mm.beta = beta, u.mm.C = C, u.mm.colsum = NULL, u.mm.by_rows = 1;");
+    em_line(e, "    u.mm.blocks = m / 64, u.mm.tasks = %s_mmu_tasks(par, m, n, k);", P);
+    em_line(e, "    u.p = p, u.m = pm, u.v = pv, u.h = h;");
+    em_line(e, "    par->run(par->ctx, u.mm.tasks, %s_mmu_task, &u);", P);
     em_line(e, "}");
 }
 
@@ -159,5 +213,9 @@ void em_parallel(Emit *e)
     if (e->g->opt) {
         em_line(e, "%s", "");
         upd(e, P, R);
+    }
+    if (mm && e->mmu) {
+        em_line(e, "%s", "");
+        mmu(e, P, R);
     }
 }

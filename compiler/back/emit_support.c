@@ -259,21 +259,13 @@ static void update_param(Emit *e, const Decl *d, const char *gfield)
         em_line(e, "%s_upd(io->bp_par, %s, io->%s, io->%s_m, io->%s_v, io->%s, h);", e->P, n, name, name, name, gfield);
 }
 
-/* P_update: the optimizer on every param from the NAME_grad fields as they
- * are (what P_grad left there, or gradients averaged across processes by the
- * caller); every check before anything is written. ws is not read (it may be
- * NULL); it is there so every entry point takes (io, ws). */
-static void update_fn(Emit *e)
+/* The lines P_update and the fused P_step share: the checks of the params
+ * and their gradient fields, the dims, the hyperparameters and h[6] (the
+ * update kernels' order); t: adam's step count ("++io->step" in P_update;
+ * P_step stores it after the pass that reads io->step). */
+static void update_prologue(Emit *e, const char *t)
 {
     const Graph *g = e->g;
-    static const char *const names[] = { "", "sgd", "momentum", "adam" };
-    em_line(e, "/* the %s update of every param from the gradient fields */", names[g->opt]);
-    em_line(e, "int %s_update(%s_io *io, void *ws)", e->P, e->P);
-    em_line(e, "{");
-    e->indent++;
-    em_line(e, "(void)ws;");
-    em_line(e, "if (!io) return BP_ENULL;");
-    em_line(e, "if (%s_dims_check(io) != BP_OK) return BP_EDIM;", e->P);
     step_checks(e);
     for (int i = 0; i < g->ngrads; i++) {
         const Decl *d = &g->decls[g->grads[i].decl];
@@ -289,7 +281,7 @@ static void update_fn(Emit *e)
         em_line(e, "const double mu = %s;", hyper(e, g->mu));
     if (g->opt == OPT_ADAM) {
         em_line(e, "const double beta1 = %s, beta2 = %s, eps = %s;", hyper(e, g->beta1), hyper(e, g->beta2), hyper(e, g->eps));
-        em_line(e, "const int64_t t = ++io->step;");
+        em_line(e, "const int64_t t = %s;", t);
         em_line(e, "const double c1 = 1 - pow(beta1, (double)t), c2 = 1 - pow(beta2, (double)t);");
     }
     static const char *const kernel[] = { "", "sgd", "momentum", "adam" }, *const hs[] = {
@@ -297,6 +289,24 @@ static void update_fn(Emit *e)
     };
     em_kernel(e, kernel[g->opt]);   /* P_upd calls it */
     em_line(e, "const double h[6] = %s;", hs[g->opt]);
+}
+
+/* P_update: the optimizer on every param from the NAME_grad fields as they
+ * are (what P_grad left there, or gradients averaged across processes by the
+ * caller); every check before anything is written. ws is not read (it may be
+ * NULL); it is there so every entry point takes (io, ws). */
+static void update_fn(Emit *e)
+{
+    const Graph *g = e->g;
+    static const char *const names[] = { "", "sgd", "momentum", "adam" };
+    em_line(e, "/* the %s update of every param from the gradient fields */", names[g->opt]);
+    em_line(e, "int %s_update(%s_io *io, void *ws)", e->P, e->P);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "(void)ws;");
+    em_line(e, "if (!io) return BP_ENULL;");
+    em_line(e, "if (%s_dims_check(io) != BP_OK) return BP_EDIM;", e->P);
+    update_prologue(e, "++io->step");
     for (int i = 0; i < g->ngrads; i++) {
         const Decl *d = &g->decls[g->grads[i].decl];
         if (d->kind == DECL_PARAM)
@@ -307,6 +317,34 @@ static void update_fn(Emit *e)
     for (int i = 0; e->check && i < g->ngrads; i++)   /* --check-finite: the params updated */
         if (g->decls[g->grads[i].decl].kind == DECL_PARAM)
             em_check_param(e, &g->decls[g->grads[i].decl], arena_printf(g->arena, " after the %s update", names[g->opt]));
+    em_line(e, "return BP_OK;");
+    e->indent--;
+    em_line(e, "}");
+}
+
+/* P_step's body when the backward pass fuses updates (e->nfused): every
+ * check of P_grad and P_update first, forward, the step's backward pass (its
+ * fused updates), the other params' updates, then io->step as P_update leaves
+ * it: the same values as P_grad then P_update. */
+static void fused_step(Emit *e)
+{
+    const Graph *g = e->g;
+    em_line(e, "int rc = %s_forward_check(io, ws);", e->P);
+    em_line(e, "if (rc == BP_OK) rc = %s_backward_check(io, ws);", e->P);
+    em_line(e, "if (rc != BP_OK) return rc;");
+    em_line(e, "if (%s_dims_check(io) != BP_OK) return BP_EDIM;", e->P);
+    update_prologue(e, "io->step + 1");
+    em_line(e, "%s_forward_run(io, ws);", e->P);
+    em_line(e, "%s_backward_step_run(io, ws, h);", e->P);
+    for (int i = 0; i < g->ngrads; i++) {
+        const Decl *d = &g->decls[g->grads[i].decl];
+        if (d->kind == DECL_PARAM && !e->fused[i])
+            update_param(e, d, plan_grad_field(g, i));
+    }
+    if (g->opt == OPT_ADAM)
+        em_line(e, "io->step = t;");
+    else if (ir_has_op(g, OP_DROPOUT))
+        em_line(e, "io->step++;   /* the next step draws new dropout masks */");
     em_line(e, "return BP_OK;");
     e->indent--;
     em_line(e, "}");
@@ -324,6 +362,10 @@ void em_step_fn(Emit *e)
     em_line(e, "{");
     e->indent++;
     em_line(e, "if (!io) return BP_ENULL;");
+    if (e->nfused) {
+        fused_step(e);
+        return;
+    }
     step_checks(e);
     em_line(e, "int rc = %s_grad(io, ws);", e->P);
     em_line(e, "return rc != BP_OK ? rc : %s_update(io, ws);", e->P);

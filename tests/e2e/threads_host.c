@@ -6,7 +6,8 @@
  * Fills params and inputs with fixed values, runs STEPS steps (P_grad when
  * the model has no step, -DNO_STEP) with THREADS threads (1: bp_par NULL),
  * and prints every float of every param, output and gradient in hex (%a),
- * then "runs N": how many times the model called the hook. */
+ * then "runs N": how many times the model called the hook. With
+ * -DGRAD_UPDATE each step is P_grad then P_update (what P_step must equal). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,8 +115,12 @@ int main(int argc, char **argv)
     size_t wsz = M(_workspace_size)(&io);
     void *ws = malloc(wsz ? wsz : 1);
     for (int s = 0; s < steps; s++) {
-#ifdef NO_STEP
+#if defined(NO_STEP)
         int rc = M(_grad)(&io, ws);
+#elif defined(GRAD_UPDATE)
+        int rc = M(_grad)(&io, ws);
+        if (rc == BP_OK)
+            rc = M(_update)(&io, ws);
 #else
         int rc = M(_step)(&io, ws);
 #endif

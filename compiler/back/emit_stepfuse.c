@@ -1,0 +1,110 @@
+/* emit_stepfuse: which GEMMs of P_step's backward pass also update the param
+ * whose gradient they finish (issue 11: a step reads each parameter once).
+ *
+ * P_step = P_grad then P_update (SPEC §3). When the statement that writes a
+ * param's NAME_grad is a GEMM fusion (C = c X + op(A) op(B), epilogue), and
+ * nothing after that statement reads the param or its gradient, the step's
+ * copy of the backward pass (P_backward_step_run) computes the gradient in
+ * blocks of 64 rows and applies the optimizer to the same rows of the param
+ * right after each block, while they are in cache (emit_kernels.c's
+ * gemm_update, emit_parallel.c's P_mmu). Each gradient element is computed
+ * by the same operations as in P_grad and each param element updated by the
+ * same kernel as in P_update, so the result is bit-identical to them. */
+#include <string.h>
+#include "emit.h"
+
+/* The statement position (node id in its pass) at which r is computed:
+ * its own statement, its fusion's root, or -1 when r is computed inline
+ * wherever it is read. */
+static int stmt_pos(const Plan *p, const Node *r)
+{
+    if (p->fusion_of[r->id] >= 0)
+        return r->id;
+    for (int i = 0; i < p->nfusions; i++)
+        if (p->fusions[i].kernel == r || p->fusions[i].colsum == r)
+            return p->fusions[i].root->id;
+    if (p->mat[r->id] && !p->in_fusion[r->id])
+        return r->id;
+    return -1;
+}
+
+static bool reads(const Node *u, const Node *x)
+{
+    for (int k = 0; k < u->nin; k++)
+        if (u->in[k] == x)
+            return true;
+    return false;
+}
+
+/* true when the value of x may be read after the backward statement at
+ * `at`: by a later statement of the pass, by a node computed inline in one,
+ * or by a copy at the pass's end. seen (by id): nodes already looked at,
+ * whose answer was false (each node once: linear in the graph). */
+static bool used_after(const Plan *p, const Node *x, int at, bool *seen)
+{
+    const Graph *g = p->g;
+    if (seen[x->id])
+        return false;
+    seen[x->id] = true;
+    for (int i = 0; i < p->ncopies; i++)
+        if (p->copies[i].node == x && p->copies[i].phase == PH_BACKWARD)
+            return true;
+    for (int i = 0; i < g->n; i++) {
+        const Node *u = g->nodes[i];
+        if (!p->live[i] || !reads(u, x))
+            continue;
+        const int pos = stmt_pos(p, u);
+        if (pos >= 0 ? u->phase == PH_BACKWARD && pos > at : used_after(p, u, at, seen))
+            return true;
+    }
+    return false;
+}
+
+/* true when n is the param node of decl d or computed inline from it
+ * (seen: nodes already found not to be; each node once) */
+static bool from_param(const Plan *p, const Node *n, int d, bool *seen)
+{
+    if (!n || seen[n->id])
+        return false;
+    seen[n->id] = true;
+    if (n->op == OP_PARAM)
+        return n->decl == d;
+    if (p->mat[n->id] && stmt_pos(p, n) >= 0)
+        return false;
+    for (int k = 0; k < n->nin; k++)
+        if (from_param(p, n->in[k], d, seen))
+            return true;
+    return false;
+}
+
+/* The gradient index i (g->grads) whose param update P_step fuses into the
+ * GEMM fusion f, or -1. scaled: f's addend is c X over a whole buffer (or
+ * there is none), the form the blocked GEMM writes block by block. */
+int em_step_upd(Emit *e, const Fusion *f, bool scaled)
+{
+    const Plan *p = e->p;
+    const Graph *g = e->g;
+    if (!e->step_fuse || f->kernel->op != OP_MATMUL || f->colsum || !scaled || p->home[f->root->id] != HOME_IO ||
+        f->root->phase != PH_BACKWARD || f->kernel->in[0]->shape.rank > 2 || f->kernel->in[1]->shape.rank > 2)
+        return -1;
+    int gi = -1;
+    for (int i = 0; i < g->ngrads; i++)
+        if (g->decls[g->grads[i].decl].kind == DECL_PARAM && !strcmp(p->field[f->root->id], plan_grad_field(g, i)))
+            gi = i;
+    if (gi < 0)
+        return -1;
+    const int d = g->grads[gi].decl, at = f->root->id;
+    bool *seen = arena_alloc(g->arena, (size_t)g->n + 1);
+    /* the GEMM's operands, bias and mask must not be the param (its rows change block by block) */
+    const Node *ins[] = { f->kernel->in[0], f->kernel->in[1], f->bias, f->mask };
+    for (size_t k = 0; k < sizeof ins / sizeof *ins; k++)
+        if (from_param(p, ins[k], d, seen))
+            return -1;
+    memset(seen, 0, (size_t)g->n + 1);
+    if (used_after(p, f->root, at, seen))
+        return -1;
+    for (int i = 0; i < g->n; i++)
+        if (g->nodes[i]->op == OP_PARAM && g->nodes[i]->decl == d && used_after(p, g->nodes[i], at, seen))
+            return -1;
+    return gi;
+}

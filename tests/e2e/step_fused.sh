@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# P_step with the optimizer update fused into the GEMM that finishes a
+# param's gradient (emit_stepfuse.c): it computes bit for bit what P_grad
+# then P_update compute (every param, state, output and *_grad field), for
+# sgd, momentum and adam, with L2 terms in the loss, at batch 1, 7 and 150,
+# serially and on 2 and 3 threads, float and double, portable and runtime
+# GEMM; and the fusion really happens where it may (W1) and not where the
+# param is read after its gradient (W2) or multiplies into its own gradient.
+# usage: step_fused.sh BPC SRC LIBBPRT
+. "$(dirname "$0")/lib.sh"
+RT=$3
+cd "$WORK"
+SAN=()
+nm "$RT" 2>/dev/null | grep -q '__asan_\|__ubsan_' && SAN=(-fsanitize=address,undefined)
+CFLAGS="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
+cp "$SRC/examples/mlp.bp" mlp_sgd.bp
+sed 's/sgd(lr = 0.1)/momentum(lr = 0.05, mu = 0.9)/' "$SRC/examples/mlp.bp" >mlp_momentum.bp
+sed 's/sgd(lr = 0.1)/adam(lr = 0.01)/' "$SRC/examples/mlp.bp" >mlp_adam.bp
+sed 's/sgd(lr = 0.1)/adam(lr = 0.001)/' "$SRC/bench/mlp_deep.bp" >deep_adam.bp
+cat >tied.bp <<'BP'
+dim N
+dim D = 70
+input x[N, D]
+input y[N] : int
+param W[D, D] ~ he
+param V[D, 5] ~ he
+h = relu(x @ W)
+s = (h @ W) @ V
+loss = cross_entropy(s, y) + 1e-3 * sum(W * W) + 2e-3 * sum(V * V)
+grad loss
+optimize loss with momentum(lr = 0.01, mu = 0.5)
+BP
+
+same_as_grad_update() {   # MODEL.bp BATCH MODE...: step = grad + update, 1, 2 and 3 threads
+    local m=$1 b=$2; shift 2
+    "$BPC" "$m" --name tm -o tm.c "$@" || return 1
+    local extra=()
+    case " $* " in *" runtime "*) extra=("$RT" -lpthread) ;; esac
+    for v in step split; do
+        local flags=()
+        [ $v = split ] && flags=(-DGRAD_UPDATE)
+        gcc $CFLAGS "${SAN[@]}" "${flags[@]}" -DMODEL_H='"tm.h"' -DP=tm -I. -o $v "$SRC/tests/e2e/threads_host.c" tm.c \
+            "${extra[@]}" -lm -lpthread || return 1
+    done
+    for t in 1 2 3; do
+        ./step "$b" 3 $t | grep -v '^runs' >a$t && ./split "$b" 3 $t | grep -v '^runs' >b$t || return 1
+        [ -s a$t ] && cmp a$t b$t || return 1
+    done
+}
+for opt in sgd momentum adam; do
+    for b in 1 7 150; do
+        check "mlp $opt batch $b: step = grad + update" same_as_grad_update mlp_$opt.bp $b
+    done
+    check "mlp $opt --gemm runtime batch 150: step = grad + update" same_as_grad_update mlp_$opt.bp 150 --gemm runtime
+    check "mlp $opt f64 batch 7: step = grad + update" same_as_grad_update mlp_$opt.bp 7 --dtype f64
+done
+check "784-1024-1024-10 adam batch 70: step = grad + update" same_as_grad_update deep_adam.bp 70
+check "784-1024-1024-10 adam --gemm runtime batch 1: step = grad + update" same_as_grad_update deep_adam.bp 1 --gemm runtime
+check "tied weights batch 9: step = grad + update" same_as_grad_update tied.bp 9
+fused() {   # MODEL.bp: the params whose update the step's backward pass makes, in order
+    "$BPC" "$1" --name tm -o f.c && sed -n '/backward_step_run(const/,/^}/p' f.c |
+        sed -n 's|.*/\* and the update of \([A-Za-z0-9_]*\),.*|\1|p' | tr '\n' ' '
+}
+mlp_fuses_w1() { [ "$(fused mlp_sgd.bp)" = "W1 " ]; }
+tied_not_w() { case " $(fused tied.bp)" in *" W "*) return 1 ;; esac; }
+check "mlp: W1's update is fused, W2's (read by dh after its gradient) is not" mlp_fuses_w1
+check "tied weights: W (read after / inside its own gradient's GEMM) is not fused" tied_not_w
+finish
