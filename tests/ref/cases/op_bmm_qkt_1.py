@@ -1,27 +1,4 @@
-import torch
+# op_bmm_qkt at N = T = 1: the same reference
+from op_bmm_qkt import reference  # noqa: F401
 
-F = torch.nn.functional
 SET = {"N": 1, "T": 1}
-
-
-def causal(s):
-    T = s.shape[-1]
-    above = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-    return s.masked_fill(above, float("-inf"))
-
-
-def heads(a, N, T):
-    return a.reshape(N, T, 2, 3).transpose(1, 2)
-
-
-def reference(t):
-    x = t["x"]
-    N, T = x.shape[0], x.shape[1]
-    q = heads(x @ t["Wq"], N, T)
-    k = heads(x @ t["Wk"], N, T)
-    att = F.softmax(causal(q @ k.transpose(2, 3) * 0.5), dim=-1)
-    b = t["P"].transpose(2, 3) @ q.transpose(2, 3)
-    c = q @ t["R"].transpose(1, 2)
-    y = att @ k
-    loss = (y * y).sum() + (b * att).sum() + (c * c).sum() * 0.1
-    return {"att": att, "b": b, "c": c, "loss": loss}
