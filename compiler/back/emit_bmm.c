@@ -210,7 +210,8 @@ void em_softmax_ax_grad(Emit *e, Node *n)
     line_open(e, n->in[0], em_buf(e, n), outer, len, inner);
     em_line(e, "const %s *dy = %s + i0 * %s * %s + i1;", e->real, em_ptr(e, n->in[1]), len, inner);
     em_line(e, "double sum = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += (double)dy[j * %s] * row[j * %s];", len, inner, inner);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += (double)dy[j * %s] * %s;", len, inner,
+            em_widen(e, arena_printf(e->g->arena, "row[j * %s]", inner)));
     em_line(e, "const %s s = (%s)sum;", e->real, e->real);
     em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = row[j * %s] * (dy[j * %s] - s);", len, inner, inner, inner);
     line_close(e);
@@ -315,9 +316,7 @@ void em_bmm_parallel(Emit *e)
     em_line(e, " * without threads or under 2^20 multiply-adds in all; up to two per thread */");
     em_line(e, "static int %s_bmm_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int64_t cnt)", P);
     em_line(e, "{");
-    em_line(e, "    if (!par || !par->run || par->threads < 2 || cnt < 2 || (double)m * (double)n * (double)k * (double)cnt < 1048576.0)");
-    em_line(e, "        return 1;");
-    em_line(e, "    return 2 * par->threads < cnt ? 2 * par->threads : (int)cnt;");
+    em_line(e, "    return %s_tasks(par, cnt, (double)m * (double)n * (double)k * (double)cnt >= 1048576.0);", P);
     em_line(e, "}");
     em_line(e, "static void %s_bmm(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, int64_t d0, int64_t d1,", P);
     em_line(e, "                   const %s *A, int64_t lda, int64_t sa0, int64_t sa1, const %s *B, int64_t ldb, int64_t sb0,", R, R);

@@ -60,7 +60,7 @@ static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, doub
     em_line(e, "if (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", e->P, g.m, g.n, g.k, strcmp(colsum, "NULL") != 0);
     e->indent++;
     if (x)
-        em_line(e, "%s(%s * %s, %s, %s, %s);", em_kernel(e, "scale"), g.m, g.n, C, em_lit(e, c), x);
+        em_line(e, "%s(%s * %s, %s, %s, %s);", em_kernel(e, "scale"), g.m, g.n, C, em_widen(e, em_lit(e, c)), x);
     em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda,
             g.b, g.ldb, x || beta, C, g.n);
     if (epi)
@@ -106,7 +106,7 @@ static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, 
     em_line(e, "const int64_t bp_i0 = bp_blk * bp_rows, bp_mb = bp_blk + 1 == bp_nblk ? %s - bp_i0 : bp_rows;", g.m);
     em_line(e, "%s *bp_cb = %s + bp_i0 * %s;", e->real, C, g.n);
     if (x)
-        em_line(e, "%s(bp_mb * %s, bp_cb, %s, %s + bp_i0 * %s);", em_kernel(e, "scale"), g.n, em_lit(e, c), x, g.n);
+        em_line(e, "%s(bp_mb * %s, bp_cb, %s, %s + bp_i0 * %s);", em_kernel(e, "scale"), g.n, em_widen(e, em_lit(e, c)), x, g.n);
     em_line(e, "%s_gemm(%d, %d, bp_mb, %s, %s, 1, %s + bp_i0 * %s, %s, %s, %s, %d, bp_cb, %s);", e->P, g.ta, g.tb, g.n, g.k, g.a,
             g.ta ? "1" : g.lda, g.lda, g.b, g.ldb, x != NULL, g.n);
     if (f->bias || f->relu || f->mask)

@@ -338,7 +338,7 @@ void em_reduce(Emit *e, Node *n)
     if (n->shape.rank == 0) {
         em_line(e, "{");
         e->indent++;
-        em_line(e, "double acc = %s;", init);
+        em_line(e, "double acc = %s;", n->op == OP_SUM ? "0" : "-(double)INFINITY");
         loop(e, n->in[0]->shape, n, NULL, reduce_body, true);
         em_line(e, "%s[0] = (%s)acc;", out, e->real);
         e->indent--;
@@ -392,7 +392,7 @@ void em_fill(Emit *e, const char *dst, Node *src)
     double c;
     const char *x = em_scaled(e, src, &c);
     if (x)
-        em_line(e, "%s(%s, %s, %s, %s);", em_kernel(e, "scale"), em_numel(e, src->shape), dst, em_lit(e, c), x);
+        em_line(e, "%s(%s, %s, %s, %s);", em_kernel(e, "scale"), em_numel(e, src->shape), dst, em_widen(e, em_lit(e, c)), x);
     else
         loop(e, src->shape, src, dst, store_body, true);
 }

@@ -1,8 +1,11 @@
 /* emit_parallel: the model's entry to the host's threads (io->bp_par, the
- * bp_parallel hook of bp_common.h). Two helpers, emitted when used:
- *   P_mm   a GEMM and its epilogue (bias, relu, mask, column sums), split
- *          into blocks of 64 or more columns of C (rows when C is narrow);
- *   P_upd  the optimizer update of one param, split into ranges.
+ * bp_parallel hook of bp_common.h). Helpers, emitted when used:
+ *   P_tasks  how many tasks a split makes (one rule for all of them);
+ *   P_mm     a GEMM and its epilogue (bias, relu, mask, column sums), split
+ *            into blocks of 64 or more columns of C (rows when C is narrow);
+ *   P_bmm    a batched product, split into whole slices (emit_bmm.c);
+ *   P_upd    the optimizer update of one param, split into ranges;
+ *   P_mmu    P_step's GEMM that finishes a gradient, with the param's update.
  * Each task writes its own block of the output, and each element is computed
  * by the same operations in the same order as in the serial call: the GEMM
  * never splits k, a block is never narrower than 64 (so the runtime GEMM
@@ -61,9 +64,7 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "static int %s_mm_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int colsum)", P);
     em_line(e, "{");
     em_line(e, "    const int64_t blocks = n / 64 < 2 || (!colsum && m / 64 > n / 64) ? m / 64 : n / 64;");
-    em_line(e, "    if (!par || !par->run || par->threads < 2 || blocks < 2 || (double)m * (double)n * (double)k < 1048576.0)");
-    em_line(e, "        return 1;");
-    em_line(e, "    return 2 * par->threads < blocks ? 2 * par->threads : (int)blocks;");
+    em_line(e, "    return %s_tasks(par, blocks, (double)m * (double)n * (double)k >= 1048576.0);", P);
     em_line(e, "}");
     em_line(e, "/* C = op(A) op(B) + beta C (+ beta E instead when E: C and E both ldc apart), then epilogue(C)");
     em_line(e, " * (bias, relu, mask, colsum: NULL/0 for none);");
@@ -133,9 +134,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "    /* memory-bound: split only when its traffic (about 3 values of n, 4 for momentum, 5 for adam)");
     em_line(e, "     * is past 4 MiB, beyond a core's L2, so that a second core adds bandwidth rather than");
     em_line(e, "     * pulling the other core's cached lines over (batch 1 ran 1.35x slower with 2 threads) */");
-    em_line(e, "    j.tasks = par && par->run && par->threads > 1 && (double)n * sizeof *p >= 1398101.0 ? 2 * par->threads : 1;");
-    em_line(e, "    if (j.tasks > n / j.unit)");
-    em_line(e, "        j.tasks = (int)(n / j.unit);");
+    em_line(e, "    j.tasks = %s_tasks(par, n / j.unit, (double)n * sizeof *p >= 1398101.0);", P);
     em_line(e, "    if (j.tasks < 2) {");
     em_line(e, "        j.tasks = 1;");
     em_line(e, "        %s_upd_task(&j, 0);", P);
@@ -170,9 +169,7 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, " * 64 rows or under 2^20 multiply-adds (as P_mm); else up to two per thread */");
     em_line(e, "static int %s_mmu_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k)", P);
     em_line(e, "{");
-    em_line(e, "    if (!par || !par->run || par->threads < 2 || m / 64 < 2 || (double)m * (double)n * (double)k < 1048576.0)");
-    em_line(e, "        return 1;");
-    em_line(e, "    return 2 * par->threads < m / 64 ? 2 * par->threads : (int)(m / 64);");
+    em_line(e, "    return %s_tasks(par, m / 64, (double)m * (double)n * (double)k >= 1048576.0);", P);
     em_line(e, "}");
     em_line(e, "/* P_mm without column sums (C is ldc = n wide), then p (with m, v) updated from C by rows;");
     em_line(e, " * only called when %s_mmu_tasks allows threads */", P);
@@ -190,13 +187,35 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "}");
 }
 
+/* How many tasks a split makes, for every helper below: 1 (the serial call)
+ * without threads, under 2 units (whole blocks, slices or ranges) or when the
+ * work would not pay for a second core; else up to two per thread. */
+static void tasks_fn(Emit *e, const char *P)
+{
+    em_line(e, "/* the tasks a split of units makes: 1 (serial) without threads, under 2 units or unless it");
+    em_line(e, " * pays (each caller's own size test); else up to two per thread */");
+    em_line(e, "static int %s_tasks(const bp_parallel *par, int64_t units, int pays)", P);
+    em_line(e, "{");
+    em_line(e, "    if (!pays || !par || !par->run || par->threads < 2 || units < 2)");
+    em_line(e, "        return 1;");
+    em_line(e, "    return 2 * par->threads < units ? 2 * par->threads : (int)units;");
+    em_line(e, "}");
+}
+
 void em_parallel(Emit *e)
 {
     const char *P = e->P, *R = e->real;
     bool mm = false;   /* gemm_call (emit_kernels.c) marks the epilogue it calls P_mm with; a
                         * model whose GEMMs are all batched or convolutions never calls P_mm */
-    for (int i = 0; i < e->nkernels; i++)
+    bool bmm = false;
+    for (int i = 0; i < e->nkernels; i++) {
         mm |= strcmp(e->kernels[i], "epilogue") == 0;
+        bmm |= strcmp(e->kernels[i], "bmm") == 0;
+    }
+    if (mm || bmm || e->g->opt) {
+        em_line(e, "%s", "");
+        tasks_fn(e, P);
+    }
     if (mm) {
         em_line(e, "%s", "");
         em_line(e, "/* Products and updates on the host's threads (io->bp_par; bp_common.h): each task writes");
@@ -204,12 +223,11 @@ void em_parallel(Emit *e)
         mm_job(e, P, R);
         mm_entry(e, P, R);
     }
-    for (int i = 0; i < e->nkernels; i++)
-        if (strcmp(e->kernels[i], "bmm") == 0) {
-            em_line(e, "%s", "");
-            em_line(e, "/* Batched products on the host's threads: whole slices per task, bit-identical results. */");
-            em_bmm_parallel(e);
-        }
+    if (bmm) {
+        em_line(e, "%s", "");
+        em_line(e, "/* Batched products on the host's threads: whole slices per task, bit-identical results. */");
+        em_bmm_parallel(e);
+    }
     if (e->g->opt) {
         em_line(e, "%s", "");
         upd(e, P, R);
