@@ -326,10 +326,6 @@ void em_bmm_parallel(Emit *e)
     em_line(e, "    j.ta = ta, j.tb = tb, j.m = m, j.n = n, j.k = k, j.d0 = d0, j.d1 = d1, j.A = A, j.lda = lda, j.sa0 = sa0;");
     em_line(e, "    j.sa1 = sa1, j.B = B, j.ldb = ldb, j.sb0 = sb0, j.sb1 = sb1, j.C = C, j.ldc = ldc, j.sc0 = sc0, j.sc1 = sc1;");
     em_line(e, "    j.tasks = %s_bmm_tasks(par, m, n, k, d0 * d1);", P);
-    em_line(e, "    if (j.tasks < 2) {");
-    em_line(e, "        j.tasks = 1;");
-    em_line(e, "        %s_bmm_task(&j, 0);", P);
-    em_line(e, "    } else");
-    em_line(e, "        par->run(par->ctx, j.tasks, %s_bmm_task, &j);", P);
+    em_line(e, "    %s_run(par, j.tasks, %s_bmm_task, &j);", P, P);
     em_line(e, "}");
 }

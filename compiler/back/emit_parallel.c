@@ -1,6 +1,7 @@
 /* emit_parallel: the model's entry to the host's threads (io->bp_par, the
  * bp_parallel hook of bp_common.h). Helpers, emitted when used:
- *   P_tasks  how many tasks a split makes (one rule for all of them);
+ *   P_tasks  how many tasks a split makes (one rule for all of them), and
+ *   P_run    runs them on the host's threads, or task 0 inline;
  *   P_mm     a GEMM and its epilogue (bias, relu, mask, column sums), split
  *            into blocks of 64 or more columns of C (rows when C is narrow);
  *   P_bmm    a batched product, split into whole slices (emit_bmm.c);
@@ -135,11 +136,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "     * is past 4 MiB, beyond a core's L2, so that a second core adds bandwidth rather than");
     em_line(e, "     * pulling the other core's cached lines over (batch 1 ran 1.35x slower with 2 threads) */");
     em_line(e, "    j.tasks = %s_tasks(par, n / j.unit, (double)n * sizeof *p >= 1398101.0);", P);
-    em_line(e, "    if (j.tasks < 2) {");
-    em_line(e, "        j.tasks = 1;");
-    em_line(e, "        %s_upd_task(&j, 0);", P);
-    em_line(e, "    } else");
-    em_line(e, "        par->run(par->ctx, j.tasks, %s_upd_task, &j);", P);
+    em_line(e, "    %s_run(par, j.tasks, %s_upd_task, &j);", P, P);
     em_line(e, "}");
 }
 
@@ -190,7 +187,7 @@ static void mmu(Emit *e, const char *P, const char *R)
 /* How many tasks a split makes, for every helper below: 1 (the serial call)
  * without threads, under 2 units (whole blocks, slices or ranges) or when the
  * work would not pay for a second core; else up to two per thread. */
-static void tasks_fn(Emit *e, const char *P)
+static void tasks_fn(Emit *e, const char *P, bool run)
 {
     em_line(e, "/* the tasks a split of units makes: 1 (serial) without threads, under 2 units or unless it");
     em_line(e, " * pays (each caller's own size test); else up to two per thread */");
@@ -199,6 +196,16 @@ static void tasks_fn(Emit *e, const char *P)
     em_line(e, "    if (!pays || !par || !par->run || par->threads < 2 || units < 2)");
     em_line(e, "        return 1;");
     em_line(e, "    return 2 * par->threads < units ? 2 * par->threads : (int)units;");
+    em_line(e, "}");
+    if (!run)
+        return;
+    em_line(e, "/* the job's tasks (a count from %s_tasks) on the host's threads, or task 0 here when 1 */", P);
+    em_line(e, "static void %s_run(const bp_parallel *par, int tasks, void (*task)(void *, int), void *job)", P);
+    em_line(e, "{");
+    em_line(e, "    if (tasks < 2)");
+    em_line(e, "        task(job, 0);");
+    em_line(e, "    else");
+    em_line(e, "        par->run(par->ctx, tasks, task, job);");
     em_line(e, "}");
 }
 
@@ -214,7 +221,7 @@ void em_parallel(Emit *e)
     }
     if (mm || bmm || e->g->opt) {
         em_line(e, "%s", "");
-        tasks_fn(e, P);
+        tasks_fn(e, P, bmm || e->g->opt);   /* P_run: P_bmm's and P_upd's */
     }
     if (mm) {
         em_line(e, "%s", "");
