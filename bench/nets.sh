@@ -22,21 +22,13 @@ echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "cc: $($CC --version | head -1)"
 echo "torch: $($PY -c 'import torch; print(torch.__version__, "mkldnn", torch.backends.mkldnn.is_available())' 2>&1)"
 
-build_one() {   # build_one MODEL EXTRA-CFLAGS: $work/MODEL, the AOT driver over the model
-    "$build/bpc" "$here/$1.bp" -o "$work/$1.c" --name bm --gemm=runtime
-    $CC -O3 -march=native $2 -DMODEL_H="\"$1.h\"" -DP=bm -I"$work" -I"$src/runtime" -I"$src/include" \
-        "$here/aot_driver.c" "$work/$1.c" "$build/runtime/libbprt.a" -lm -lpthread -o "$work/$1"
-}
+. "$here/nets_lib.sh"
+build_one() { aot_build "$build" "$1" "$work/$1" "$2"; }   # build_one MODEL EXTRA-CFLAGS: $work/MODEL
 build_one convnet ""
 build_one conv_fwd1 -DBENCH_NO_STEP
 build_one conv_fwd -DBENCH_NO_STEP
 build_one transformer_block ""
 
-declare -A res
-run() {   # run KEY CMD...: append the number the command prints to res[KEY]
-    local key=$1; shift
-    res[$key]="${res[$key]:-} $("$@")"
-}
 for r in $(seq 1 "$rounds"); do
     for v in $(seq 0 5 | awk -v r="$r" '{print ($1 + r) % 6}'); do
         case $v in
@@ -54,8 +46,6 @@ for r in $(seq 1 "$rounds"); do
         esac
     done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-m() { echo "${res[$1]}" | median; }
 printf '%-34s %10s %10s %8s\n' "ms (median of $rounds rounds)" "bpc AOT" "PyTorch" "ratio"
 row() { printf '%-34s %10.3f %10.3f %8.2f\n' "$1" "$2" "$3" "$(echo "$3 / $2" | bc -l)"; }
 row "train step [64,1,28,28]" "$(m bpc_step)" "$(m torch_step)"

@@ -16,21 +16,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 echo "command: bench/nets_ab.sh $* (rounds $rounds, budget $budget s)"
+. "$here/nets_lib.sh"
 build_one() {   # build_one TAG BUILD MODEL: $work/TAG_MODEL
     mkdir -p "$work/$1"
-    "$2/bpc" "$here/$3.bp" -o "$work/$1/$3.c" --name bm --gemm=runtime
-    $CC -O3 -march=native -DMODEL_H="\"$3.h\"" -DP=bm -I"$work/$1" -I"$src/runtime" -I"$src/include" \
-        "$here/aot_driver.c" "$work/$1/$3.c" "$2/runtime/libbprt.a" -lm -lpthread -o "$work/$1_$3"
+    aot_build "$2" "$3" "$work/$1/$3"
+    mv "$work/$1/$3" "$work/$1_$3"
 }
 for m in transformer_block convnet; do
     build_one old "$old" $m
     build_one new "$new" $m
 done
-declare -A res
-run() {   # run KEY CMD...: append the number the command prints to res[KEY]
-    local key=$1; shift
-    res[$key]="${res[$key]:-} $("$@")"
-}
 for r in $(seq 1 "$rounds"); do
     for t in $( [ $((r % 2)) = 0 ] && echo old new || echo new old); do
         run ${t}_tf_step sh -c "'$work/${t}_transformer_block' 16 --budget $budget | awk '/^step_ms/{print \$2}'"
@@ -38,8 +33,6 @@ for r in $(seq 1 "$rounds"); do
         run ${t}_cv_step sh -c "'$work/${t}_convnet' 64 --budget $budget | awk '/^step_ms/{print \$2}'"
     done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-m() { echo "${res[$1]}" | median; }
 printf '%-34s %10s %10s %8s\n' "ms (median of $rounds rounds)" "old" "new" "old/new"
 row() { printf '%-34s %10.3f %10.3f %8.2f\n' "$1" "$2" "$3" "$(echo "$2 / $3" | bc -l)"; }
 row "transformer block step [16,64,128]" "$(m old_tf_step)" "$(m new_tf_step)"

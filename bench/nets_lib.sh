@@ -1,0 +1,20 @@
+# bench/nets_lib.sh: what bench/nets.sh and bench/nets_ab.sh share (sourced;
+# needs $here, $src, $work and $CC).
+
+# aot_build BUILD MODEL OUT [CFLAGS]: OUT, bench/aot_driver.c over bench/MODEL.bp
+# compiled by BUILD's bpc (AOT, --gemm=runtime, cc -O3 -march=native, BUILD's libbprt)
+aot_build() {
+    local dir
+    dir=$(dirname "$3")
+    "$1/bpc" "$here/$2.bp" -o "$dir/$2.c" --name bm --gemm=runtime
+    $CC -O3 -march=native ${4:-} -DMODEL_H="\"$2.h\"" -DP=bm -I"$dir" -I"$src/runtime" -I"$src/include" \
+        "$here/aot_driver.c" "$dir/$2.c" "$1/runtime/libbprt.a" -lm -lpthread -o "$3"
+}
+
+declare -A res
+run() {   # run KEY CMD...: append the number the command prints to res[KEY]
+    local key=$1; shift
+    res[$key]="${res[$key]:-} $("$@")"
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+m() { echo "${res[$1]}" | median; }   # m KEY: the median of res[KEY]
