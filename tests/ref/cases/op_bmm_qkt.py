@@ -1,13 +1,8 @@
 import torch
+from attention import causal
 
 F = torch.nn.functional
 SET = {"N": 3, "T": 4}
-
-
-def causal(s):
-    T = s.shape[-1]
-    above = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-    return s.masked_fill(above, float("-inf"))
 
 
 def heads(a, N, T):
