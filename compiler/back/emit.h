@@ -24,6 +24,7 @@ struct Emit {
     /* loop generation state */
     bool flat;            /* one flat index i                              */
     bool identity;        /* every access so far used the loop index as is */
+    bool io_only;         /* reading views in a check: only io fields exist */
     StrBuf *temps;        /* per-element temporaries of the loop body      */
     int ntemps;
     const char *kernels[32]; /* support kernels the model calls            */
@@ -81,6 +82,9 @@ void em_comment(Emit *e, const Node *n);
 void em_softmax_lines(Emit *e, Node *n, int mask);
 /* Store src into dst (a pointer variable) elementwise: the copy loops. */
 void em_copy(Emit *e, const char *dst, Node *src);
+/* The check, before a pass runs, that int labels or ids read through a view of
+ * an int input (ids[:, 1:], reshape(y, [-1])) lie in [0, range). */
+void em_view_label_check(Emit *e, Node *labels, const char *range);
 /* The same without the comment line. */
 void em_fill(Emit *e, const char *dst, Node *src);
 /* src as c * X with X a whole contiguous buffer (returned, with c), else NULL. */

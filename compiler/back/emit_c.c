@@ -327,6 +327,10 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
         const Node *n = g->nodes[i];
         if (checks_labels(e, ph, i, only) && !checked_before(e, ph, i, only)) {
             const char *c = em_extent(e, op_label_range(n)), *f = p->field[n->in[1]->id];
+            if (p->home[n->in[1]->id] != HOME_IO) {
+                em_view_label_check(e, n->in[1], c);
+                continue;
+            }
             em_line(e, "for (int64_t i = 0; i < %s; i++)", em_numel(e, n->in[1]->shape));
             em_line(e, "    if (io->%s[i] < 0 || io->%s[i] >= %s) return BP_ELABEL;", f, f, c);
         }

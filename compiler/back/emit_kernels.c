@@ -158,7 +158,7 @@ void em_fusion(Emit *e, const Fusion *f)
         e->indent++;
         const char *scale = em_scalar(e, f->scale);
         em_line(e, "%s(%s, %s, %s, %s, %s, %s, %s);", em_kernel(e, "xent_grad"), rows, cols, em_ptr(e, f->kernel->in[0]),
-                em_buf(e, f->kernel->in[1]), scale, C, sum);
+                em_ptr(e, f->kernel->in[1]), scale, C, sum);
         e->indent--;
         em_line(e, "}");
         return;
@@ -243,7 +243,7 @@ void em_xent(Emit *e, Node *n)
     const char *rows, *cols;
     loss_open(e, n, &rows, &cols);
     row_open(e, n->in[0], NULL, rows, cols);
-    em_line(e, "acc += %s + log(sum) - %s;", em_widen(e, "mx"), em_widen(e, arena_printf(e->g->arena, "row[%s[r]]", em_buf(e, n->in[1]))));
+    em_line(e, "acc += %s + log(sum) - %s;", em_widen(e, "mx"), em_widen(e, arena_printf(e->g->arena, "row[%s[r]]", em_ptr(e, n->in[1]))));
     row_close(e);
     loss_close(e, n, rows);
 }
@@ -255,7 +255,7 @@ void em_xent_grad(Emit *e, Node *n)
     rows_cols(e, n->in[0], &rows, &cols);
     em_comment(e, n);
     em_line(e, "%s(%s, %s, %s, %s, 1, %s, NULL);", em_kernel(e, "xent_grad"), rows, cols, em_ptr(e, n->in[0]),
-            em_buf(e, n->in[1]), em_buf(e, n));
+            em_ptr(e, n->in[1]), em_buf(e, n));
 }
 
 static void svm_row_open(Emit *e, const Node *n, const char *out, const char *rows, const char *cols)
@@ -265,7 +265,7 @@ static void svm_row_open(Emit *e, const Node *n, const char *out, const char *ro
     em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, n->in[0]), cols);
     if (out)
         em_line(e, "%s *o = %s + r * %s;", e->real, out, cols);
-    em_line(e, "const int32_t lab = %s[r];", em_buf(e, n->in[1]));
+    em_line(e, "const int32_t lab = %s[r];", em_ptr(e, n->in[1]));
     em_line(e, "const %s sy = row[lab];", e->real);
 }
 

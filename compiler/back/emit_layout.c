@@ -53,7 +53,7 @@ const char **em_view_index(Emit *e, Node *n, const char *const *idx)
     default: {   /* gather: row ids[p], then the row's own indices */
         const Node *ids = n->in[1];
         int r = ids->shape.rank;
-        in[0] = arena_printf(e->g->arena, "(int64_t)%s[%s]", em_buf(e, ids), lin(e, ids->shape, idx));
+        in[0] = arena_printf(e->g->arena, "(int64_t)%s[%s]", em_ptr(e, ids), lin(e, ids->shape, idx));
         for (int k = 1; k < s.rank; k++)
             in[k] = idx[r + k - 1];
         break;
@@ -116,7 +116,7 @@ void em_concat(Emit *e, Node *n)
 void em_scatter_add(Emit *e, Node *n)
 {
     em_comment(e, n);
-    const char *out = em_buf(e, n), *g = em_ptr(e, n->in[0]), *ids = em_buf(e, n->in[1]);
+    const char *out = em_buf(e, n), *g = em_ptr(e, n->in[0]), *ids = em_ptr(e, n->in[1]);
     Shape row = n->shape;
     row.rank--;
     memmove(row.d, row.d + 1, sizeof(Extent) * (size_t)row.rank);

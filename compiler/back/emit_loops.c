@@ -28,7 +28,7 @@ static const char *linear(Emit *e, Shape s, const char *const *idx)
 
 static bool has_buffer(Emit *e, const Node *n)
 {
-    return e->p->mat[n->id] || e->p->home[n->id] == HOME_IO;
+    return (e->p->mat[n->id] && !e->io_only) || e->p->home[n->id] == HOME_IO;
 }
 
 static const char *value(Emit *e, Node *n, const char *const *idx);
@@ -110,6 +110,21 @@ static const char *load_once(Emit *e, const char *v)
     return t;
 }
 
+/* The indices in shape s of row-major position lin (a view of a view: only
+ * label checks read a reshape whose input has no buffer of its own). */
+static const char **unflatten(Emit *e, Shape s, const char *lin)
+{
+    const char **idx = arena_alloc(e->g->arena, sizeof(char *) * MAX_RANK);
+    const char *stride = NULL;   /* of axis k: the product of the extents after it */
+    for (int k = s.rank - 1; k >= 0; k--) {
+        const char *q = stride ? arena_printf(e->g->arena, "(%s) / (%s)", lin, stride) : arena_printf(e->g->arena, "(%s)", lin);
+        idx[k] = k == 0 ? q : arena_printf(e->g->arena, "(%s %% %s)", q, em_extent(e, s.d[k]));
+        stride = stride ? arena_printf(e->g->arena, "%s * %s", stride, em_extent(e, s.d[k])) : em_extent(e, s.d[k]);
+    }
+    e->identity = false;
+    return idx;
+}
+
 /* The value of n at idx, computed from its inputs. */
 static const char *value(Emit *e, Node *n, const char *const *idx)
 {
@@ -122,10 +137,12 @@ static const char *value(Emit *e, Node *n, const char *const *idx)
     case OP_SLICE:
     case OP_GATHER: return access(e, n->in[0], view_index(e, n, idx));
     case OP_RESHAPE: {
-        const Node *b = n->in[0];
+        Node *b = n->in[0];
         while (b->op == OP_RESHAPE)
             b = b->in[0];
-        return arena_printf(e->g->arena, "%s[%s]", em_buf(e, b), linear(e, n->shape, idx));
+        if (has_buffer(e, b))
+            return arena_printf(e->g->arena, "%s[%s]", em_buf(e, b), linear(e, n->shape, idx));
+        return access(e, b, unflatten(e, b->shape, linear(e, n->shape, idx)));
     }
     default: break;
     }
@@ -208,6 +225,36 @@ void em_loop(Emit *e, Node *n)
 {
     em_comment(e, n);
     loop(e, n->shape, n, NULL, store_body, true);
+}
+
+void em_view_label_check(Emit *e, Node *labels, const char *range)
+{
+    const Node *root = labels;
+    while (root->nin == 1 && op_info[root->op].kind == K_VIEW)
+        root = root->in[0];
+    const Node *shown = labels;
+    while (shown->op == OP_RESHAPE)
+        shown = shown->in[0];
+    em_line(e, "{   /* %s%s in [0, %s) */", em_render(e, shown, 0), shown != labels ? ", reshaped," : "", range);
+    e->indent++;
+    const char *name = e->p->cname[root->id];   /* not em_buf: the pass's own locals are unaffected */
+    em_line(e, "const int32_t *%s = io->%s;", name, e->p->field[root->id]);
+    em_line(e, "if (!%s) return BP_ENULL;", name);
+    e->io_only = true;
+    e->flat = false;
+    e->identity = true;
+    const bool was_used = e->used[root->id];
+    const char *v = value(e, labels, ivar);
+    e->used[root->id] = was_used;
+    e->io_only = false;
+    if (labels->shape.rank > 0)
+        open_loops(e, labels->shape);
+    em_line(e, "const int32_t lab = %s;", v);
+    em_line(e, "if (lab < 0 || lab >= %s) return BP_ELABEL;", range);
+    if (labels->shape.rank > 0)
+        close_loops(e, labels->shape);
+    e->indent--;
+    em_line(e, "}");
 }
 
 void em_copy(Emit *e, const char *dst, Node *src)

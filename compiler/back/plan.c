@@ -91,6 +91,8 @@ static void decide_buffers(Plan *p)
         if (op_info[n->op].kind == K_KERNEL)
             for (int j = 0; j < n->nin; j++)
                 need_buffer(p, n->in[j]);
+        if (op_has(n->op, F_GATHER))   /* its ids (a slice of int ids, say) are read by position */
+            need_buffer(p, n->in[1]);
         if (n->op == OP_RESHAPE)
             need_buffer(p, n->in[0]);
     }

@@ -62,4 +62,7 @@ bool lower_is_loop_index(const Lower *l, const Ast *a);
 Node *lower_loop_index(Lower *l, const Ast *a);
 /* Notes "in expansion of 'f'" for each active def call. */
 void lower_def_notes(Lower *l);
+/* What int labels are for, the end of every error that refuses one elsewhere. */
+#define LOWER_INT_USE "int labels are only read by cross_entropy, svm and gathers (slices and reshapes of them are labels too)"
+
 #endif

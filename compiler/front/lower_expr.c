@@ -84,7 +84,7 @@ static Node *elementwise2(Lower *l, OpKind op, Node *a, Node *b, Span s, const A
     Node *nodes[2] = { a, b };
     ShapeErr err;
     if (a->is_int || b->is_int) {
-        snprintf(err.msg, sizeof err.msg, "cannot %s {0} and {1}: {%d} holds int labels, which only cross_entropy and svm take",
+        snprintf(err.msg, sizeof err.msg, "cannot %s {0} and {1}: {%d} holds int labels; " LOWER_INT_USE,
                  verb_of(op), a->is_int ? 0 : 1);
         lower_shape_error(l, s, &err, args, nodes, 2);
         return NULL;
@@ -108,7 +108,7 @@ static Node *unary_checked(Lower *l, OpKind op, Node *x, double attr, Span s, co
 {
     if (x->is_int) {
         ShapeErr err;
-        snprintf(err.msg, sizeof err.msg, "%s of {0}: int labels are only taken by cross_entropy and svm", op_info[op].name);
+        snprintf(err.msg, sizeof err.msg, "%s of {0}: " LOWER_INT_USE, op_info[op].name);
         lower_shape_error(l, s, &err, &ax, &x, 1);
         return NULL;
     }
@@ -277,7 +277,7 @@ static Node *reduce(Lower *l, const Ast *c, Args *a, OpKind op, bool mean)
     int mask;
     if (x->is_int) {
         ShapeErr err;
-        snprintf(err.msg, sizeof err.msg, "cannot reduce {0}: int labels are only taken by cross_entropy and svm");
+        snprintf(err.msg, sizeof err.msg, "cannot reduce {0}: " LOWER_INT_USE);
         lower_shape_error(l, c->span, &err, a->ast, a->t, 1);
         return NULL;
     }
@@ -389,8 +389,8 @@ static Node *bi_transpose(Lower *l, const Ast *c, Args *a, OpKind op)
 
 static Node *bi_reshape(Lower *l, const Ast *c, Args *a, OpKind op)
 {
-    (void)op;
-    return lower_reshape(l, c, a->t[0], a->ast[0], a->ast[1]);
+    (void)op, (void)c;
+    return lower_reshape(l, a->t[0], a->ast[0], a->ast[1]);
 }
 
 static Node *bi_concat(Lower *l, const Ast *c, Args *a, OpKind op)

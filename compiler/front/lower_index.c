@@ -188,11 +188,6 @@ Node *lower_index(Lower *l, const Ast *a)
     Node *x = lower_expr(l, a->lhs);
     if (!x)
         return NULL;
-    if (x->is_int) {
-        error_at(l, a->span, arena_printf(l->arena, "cannot index %s: int labels are read whole",
-                                          lower_describe(l, a->lhs, x)));
-        return NULL;
-    }
     if (a->nidx > x->shape.rank) {
         int k = x->shape.rank;
         error_at(l, a->idx[k].span, arena_printf(l->arena, "too many indices for %s: %d given, rank %d",

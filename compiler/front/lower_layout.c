@@ -27,7 +27,7 @@ static bool float_operand(Lower *l, const Ast *at, const char *fn, const Ast *xa
 {
     if (!x->is_int)
         return true;
-    error_at(l, at, arena_printf(l->arena, "%s of %s: int labels are only taken by cross_entropy, svm and gathers",
+    error_at(l, at, arena_printf(l->arena, "%s of %s: " LOWER_INT_USE,
                                  fn, lower_describe(l, xa, x)));
     return false;
 }
@@ -134,10 +134,8 @@ static bool as_extent(Lower *l, const Ast *at, DimPoly p, Extent *out)
     return false;
 }
 
-Node *lower_reshape(Lower *l, const Ast *call, Node *x, const Ast *xa, const Ast *list)
+Node *lower_reshape(Lower *l, Node *x, const Ast *xa, const Ast *list)
 {
-    if (!float_operand(l, call, "reshape", xa, x))
-        return NULL;
     if (list->kind != AST_LIST) {
         error_at(l, list, "reshape's extents are a list: reshape(x, [e1, e2, ...])");
         return NULL;

@@ -8,7 +8,7 @@
 /* transpose(x, a, b): swap axes a and b (negative from the end) of x, rank 2..4. */
 Node *lower_transpose(Lower *l, const Ast *call, Node *x, const Ast *xa, const double *ab, const Ast *const *aab);
 /* reshape(x, [e1, ...]): list the AST_LIST of extents. */
-Node *lower_reshape(Lower *l, const Ast *call, Node *x, const Ast *xa, const Ast *list);
+Node *lower_reshape(Lower *l, Node *x, const Ast *xa, const Ast *list);
 /* concat(a, b, ..., axis=k): reads the call's arguments itself. */
 Node *lower_concat(Lower *l, const Ast *call);
 /* x[...]: constant slices and indices, or E[ids] with int ids (AST_INDEX). */

@@ -88,6 +88,8 @@ Node *ir_make(Graph *g, const Node *proto, ShapeErr *err)
 {
     Node tmp = *proto;
     tmp.loop = g->cur_loop;   /* a loop's nodes never merge with those outside it */
+    if (op_info[tmp.op].kind == K_VIEW && tmp.nin == 1 && tmp.in[0]->is_int)
+        tmp.is_int = true;    /* a slice or reshape of int labels holds int labels */
     ShapeErr local;
     if (!op_info[tmp.op].shape(g, &tmp, &tmp.shape, err ? err : &local))
         return NULL;

@@ -9,7 +9,7 @@ compiler/ops.def, the builtins of compiler/lower_expr.c): every elementwise op a
 builtin, broadcasting on either side and with extent-1 axes (a literal 1 or a dim
 of value 1), symbolic and constant dims (symbolic ones bound to 1..4), the four
 `@` forms with `.T` / `ᵀ` transposes, reductions with and without axis= (negative
-axes too), softmax / log_softmax, cross_entropy / svm (margin=) / mse, `def`s,
+axes too), softmax / log_softmax, cross_entropy / svm (margin=; labels an int input or a column of an int table) / mse, `def`s,
 batched `@` on rank 3-4 (broadcast batch axes, vectors against stacks), keepdims
 on sum / mean / max / var, var, softmax / log_softmax axis=k, softmax after causal,
 `**` with constant exponents, bindings reused several times, outputs, and one of:
@@ -72,6 +72,15 @@ MACROS = ["NULL", "INT64_MAX", "SIZE_MAX", "HUGE_VAL", "FP_NAN", "INFINITY", "NA
 
 
 # ---------------------------------------------------------------- expression trees
+
+def label_bp(a):
+    """The labels of a loss in .bp: an int input, or its column a["col"]."""
+    return a["labels"] if a.get("col") is None else "%s[:, %d]" % (a["labels"], a["col"])
+
+
+def label_py(a):
+    return "t[%r]" % a["labels"] if a.get("col") is None else "t[%r][:, %d]" % (a["labels"], a["col"])
+
 
 class Node:
     """op: leaf num un bin matmul T red softmax log_softmax xent svm mse call.
@@ -179,9 +188,9 @@ def bp_of(n, P):
     if n.op in ("softmax", "log_softmax"):
         return "%s(%s)" % (n.op, k[0])
     if n.op == "xent":
-        return "cross_entropy(%s, %s)" % (k[0], a["labels"])
+        return "cross_entropy(%s, %s)" % (k[0], label_bp(a))
     if n.op == "svm":
-        return "svm(%s, %s%s)" % (k[0], a["labels"], "" if a["margin"] is None else ", margin=%s" % fmt_num(a["margin"]))
+        return "svm(%s, %s%s)" % (k[0], label_bp(a), "" if a["margin"] is None else ", margin=%s" % fmt_num(a["margin"]))
     if n.op == "mse":
         return "mse(%s, %s)" % (k[0], k[1])
     if n.op == "call":
@@ -225,9 +234,9 @@ def py_of(n, P, env):
     if n.op == "log_softmax":
         return "torch.log_softmax(%s, dim=-1)" % k[0]
     if n.op == "xent":
-        return "xent(%s, t[%r])" % (k[0], a["labels"])
+        return "xent(%s, %s)" % (k[0], label_py(a))
     if n.op == "svm":
-        return "svm(%s, t[%r], %r)" % (k[0], a["labels"], 1.0 if a["margin"] is None else float(a["margin"]))
+        return "svm(%s, %s, %r)" % (k[0], label_py(a), 1.0 if a["margin"] is None else float(a["margin"]))
     if n.op == "mse":
         return "((%s - %s) ** 2).mean()" % (k[0], k[1])
     if n.op == "call":
@@ -869,12 +878,15 @@ class Gen(BmmGen, ConvGen):
             return Node("mse", (), [a, b] if r.random() < 0.5 else [b, a])
         rows = self.extent()
         cls = r.choice([e for e in self.P.dims if self.P.dims[e][0] >= 2] or [self.extent()])
-        labels = [nm for nm, (k, sh, _) in self.P.decls.items() if k == "label" and sh == (rows,)]
-        lab = labels[0] if labels and r.random() < 0.7 else self.decl((rows,), "label")
+        # the labels: an int input, or a column of an int table (a slice of int labels)
+        col = r.choice([0, 1, -1]) if r.random() < 0.25 else None
+        lshape = (rows,) if col is None else (rows, 2)
+        labels = [nm for nm, (k, sh, _) in self.P.decls.items() if k == "label" and sh == lshape]
+        lab = labels[0] if labels and r.random() < 0.7 else self.decl(lshape, "label")
         scores = self.maybe_T((rows, cls), d)
         if kind == "xent":
-            return Node("xent", (), [scores], labels=lab)
-        return Node("svm", (), [scores], labels=lab, margin=r.choice([None, 1, 0.5, 2]))
+            return Node("xent", (), [scores], labels=lab, col=col)
+        return Node("svm", (), [scores], labels=lab, col=col, margin=r.choice([None, 1, 0.5, 2]))
 
     def defs_for(self, S):
         return [df for df in self.P.defs if True]
