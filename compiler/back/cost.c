@@ -2,8 +2,10 @@
  * .bp line, an estimate of its floating-point operations and the bytes it
  * must move (every buffer it reads and writes, once: compulsory traffic),
  * the totals of each pass, and the workspace against the naive sum of every
- * intermediate. Symbolic dims are taken as COST_DIM. */
+ * intermediate. Symbolic dims are taken as COST_DIM, and a derived dim
+ * (N*T, N-1) as its polynomial at that value. */
 #include <string.h>
+#include "dims.h"
 #include "emit.h"
 #include "model.h"
 
@@ -16,11 +18,27 @@ typedef struct Cost {
     double flops, bytes;
 } Cost;
 
-static double numel(Shape s)
+/* Extent e with every symbolic dim at COST_DIM (at least 1). */
+static double extent_value(const Graph *g, Extent e)
+{
+    if (e > 0)
+        return (double)e;
+    DimPoly p = dims_poly(g, e);
+    double v = 0;
+    for (int i = 0; i < p.n; i++) {
+        double t = (double)p.t[i].c;
+        for (int j = 0; j < p.t[i].n; j++)
+            t *= COST_DIM;
+        v += t;
+    }
+    return v >= 1 ? v : 1;
+}
+
+static double numel(const Graph *g, Shape s)
 {
     double c = 1;
     for (int k = 0; k < s.rank; k++)
-        c *= (double)(s.d[k] > 0 ? s.d[k] : COST_DIM);
+        c *= extent_value(g, s.d[k]);
     return c;
 }
 
@@ -32,7 +50,7 @@ static void touch(Cost *c, const Node *n)
     if (c->seen[n->id] || (op_info[n->op].kind == K_LEAF && !op_has(n->op, F_DATA)))
         return;
     c->seen[n->id] = true;
-    c->bytes += numel(n->shape) * (double)(n->is_int ? 4 : c->elem);
+    c->bytes += numel(c->p->g, n->shape) * (double)(n->is_int ? 4 : c->elem);
 }
 
 /* The elementwise ops of n's fused expression, per element; its buffers read. */
@@ -49,17 +67,17 @@ static double fused_ops(Cost *c, const Node *n, bool top, int depth)
 }
 
 /* k of a matrix product: the inner extent. */
-static double inner(const Node *mm)
+static double inner(const Graph *g, const Node *mm)
 {
     Shape a = mm->in[0]->shape;
     if (a.rank == 1)
-        return numel(a);
-    Extent k = a.d[mm->ta ? a.rank - 2 : a.rank - 1];
-    return (double)(k > 0 ? k : COST_DIM);
+        return numel(g, a);
+    return extent_value(g, a.d[mm->ta ? a.rank - 2 : a.rank - 1]);
 }
 
 static void statement_cost(Cost *c, const Node *n)
 {
+    const Graph *g = c->p->g;
     const Plan *p = c->p;
     OpClass kind = op_info[n->op].kind;
     if (p->fusion_of[n->id] >= 0) {
@@ -71,21 +89,21 @@ static void statement_cost(Cost *c, const Node *n)
         for (int k = 0; k < 6; k++)
             if (extra[k])
                 touch(c, extra[k]), per += k < 5;
-        c->flops += f->kernel->op == OP_MATMUL ? 2 * numel(f->kernel->shape) * inner(f->kernel) + per * numel(n->shape)
-                                               : 6 * numel(f->kernel->in[0]->shape);
+        c->flops += f->kernel->op == OP_MATMUL ? 2 * numel(g, f->kernel->shape) * inner(g, f->kernel) + per * numel(g, n->shape)
+                                               : 6 * numel(g, f->kernel->in[0]->shape);
     } else if (n->op == OP_MATMUL) {
         touch(c, n->in[0]), touch(c, n->in[1]), touch(c, n);
-        c->flops += 2 * numel(n->shape) * inner(n);
+        c->flops += 2 * numel(g, n->shape) * inner(g, n);
     } else if (kind == K_REDUCE) {
-        c->flops += numel(n->in[0]->shape) * (1 + fused_ops(c, n->in[0], is_buffer(p, n->in[0]) ? false : true, 0));
+        c->flops += numel(g, n->in[0]->shape) * (1 + fused_ops(c, n->in[0], is_buffer(p, n->in[0]) ? false : true, 0));
         touch(c, n);
     } else if (kind == K_KERNEL) {   /* softmax, losses, ...: about five operations an element */
         for (int k = 0; k < n->nin; k++)
             touch(c, n->in[k]);
         touch(c, n);
-        c->flops += 5 * numel(n->in[0]->shape);
+        c->flops += 5 * numel(g, n->in[0]->shape);
     } else {
-        c->flops += numel(n->shape) * fused_ops(c, n, true, 0);
+        c->flops += numel(g, n->shape) * fused_ops(c, n, true, 0);
         touch(c, n);
     }
 }
@@ -141,7 +159,7 @@ static void workspace(const Plan *p, const Graph *g, size_t elem, FILE *out)
         double big = 0;
         for (int k = 0; k < p->regions[r].n; k++) {
             const Node *n = g->nodes[p->regions[r].members[k]];
-            double b = numel(n->shape) * (double)(n->is_int ? 4 : elem);
+            double b = numel(g, n->shape) * (double)(n->is_int ? 4 : elem);
             naive += b;
             big = b > big ? b : big;
         }

@@ -75,4 +75,16 @@ done
 check "cost: h's GEMM" grep -Eq '^ +7  h = x @ W .* 4096 ' cost.out
 check "cost: totals" sh -c "grep -q 'total forward' cost.out && grep -q 'total backward' cost.out"
 check "cost: workspace against the sum" grep -q '^workspace: .*the intermediates sum to' cost.out
+# a derived dim is its polynomial at 64: N*T rows are 4096, so 2*4096*4*8 FLOPs (it counted 64 rows)
+cat > dd.bp <<'BP'
+dim N, T
+dim D = 4, E = 8
+input x[N, T, D]
+param W[D, E]
+h = reshape(x, [N * T, D]) @ W
+loss = sum(h * h)
+grad loss
+BP
+"$BPC" explain --cost dd.bp >cost_dd.out 2>&1
+check "cost: a derived dim N*T is 64*64" grep -Eq '^ +5  h = .* 262k ' cost_dd.out
 finish
