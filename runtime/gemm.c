@@ -313,16 +313,19 @@ static void run_threads(gemm_job *job, int nt, size_t esz)
 #define SFX(x) x##_s
 #define PFIELD s
 #define PUBNAME bp_sgemm
+#define VECNAME bp_s_gemm_vec
 #include __FILE__
 #undef T
 #undef SFX
 #undef PFIELD
 #undef PUBNAME
+#undef VECNAME
 
 #define T double
 #define SFX(x) x##_d
 #define PFIELD d
 #define PUBNAME bp_dgemm
+#define VECNAME bp_d_gemm_vec
 #include __FILE__
 
 static void *job_run(void *arg)
@@ -542,38 +545,6 @@ static int SFX(want_transposed)(const gemm_params *kp, int64_t m, int64_t n)
     return n < w && m >= 2 * w && kp->nr > 1;
 }
 
-/* Vector shapes, memory-bound: no packing, one pass each, cloned per ISA.
- * A 1-row product (x @ W at batch 1) is a sum of scaled rows of B; a depth-1
- * product (the outer product x^T @ g) scales b by each a_i. */
-GEMM_CLONES static void SFX(row_times_b)(int ta, int64_t n, int64_t k, T alpha, const T *A, int64_t lda,
-                                         const T *B, int64_t ldb, T beta, T *C)
-{
-    SFX(scale_c)(1, n, beta, C, n);
-    for (int64_t p = 0; p < k; p++) {
-        const T a = alpha * (ta ? A[p * lda] : A[p]), *b = B + p * ldb;
-        for (int64_t j = 0; j < n; j++)
-            C[j] += a * b[j];
-    }
-}
-
-GEMM_CLONES static void SFX(outer)(int ta, int tb, int64_t m, int64_t n, T alpha, const T *A, int64_t lda,
-                                   const T *B, int64_t ldb, T beta, T *C, int64_t ldc)
-{
-    for (int64_t i = 0; i < m; i++) {
-        const T a = alpha * (ta ? A[i] : A[i * lda]);
-        T *c = C + i * ldc;
-        if (tb && ldb != 1)
-            for (int64_t j = 0; j < n; j++)
-                c[j] = a * B[j * ldb] + (beta != 0 ? beta * c[j] : 0);
-        else if (beta != 0)
-            for (int64_t j = 0; j < n; j++)
-                c[j] = a * B[j] + beta * c[j];
-        else
-            for (int64_t j = 0; j < n; j++)
-                c[j] = a * B[j];
-    }
-}
-
 static void SFX(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k,
                       T alpha, const T *A, int64_t lda, const T *B,
                       int64_t ldb, T beta, T *C, int64_t ldc)
@@ -584,12 +555,12 @@ static void SFX(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k,
         SFX(scale_c)(m, n, beta, C, ldc);
         return;
     }
-    if (m == 1 && !tb && n >= 64) {
-        SFX(row_times_b)(ta, n, k, alpha, A, lda, B, ldb, beta, C);
-        return;
-    }
-    if (k == 1 && n >= 16) {
-        SFX(outer)(ta, tb, m, n, alpha, A, lda, B, ldb, beta, C, ldc);
+    /* A row times op(B) (batch 1) or an outer product: memory-bound, no packing;
+     * bp_kernels.inc's gemm_vec, the code portable models carry, so both GEMM modes
+     * compute them alike (n == 1 keeps the packed path: its dots down op(A)'s
+     * columns would stride) */
+    if (m == 1 || k == 1) {
+        VECNAME(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
     const gemm_params *kp = &impl_get()->PFIELD;

@@ -54,6 +54,17 @@ for opt in sgd momentum adam; do
     check "mlp $opt --gemm runtime batch 150: step = grad + update" same_as_grad_update mlp_$opt.bp 150 --gemm runtime
     check "mlp $opt f64 batch 7: step = grad + update" same_as_grad_update mlp_$opt.bp 7 --dtype f64
 done
+# batch 1 (depth-1 products, gemm_vec's k == 1 path in both GEMM modes): float and
+# double, with and without the L2 term (the gradient's scale pass), and under gcc's
+# default (GNU C: multiply-adds contracted, fast fmaf) as well as -std=c99
+sed 's/ + 1e-4 \* (sum(W1 \* W1) + sum(W2 \* W2))//' mlp_adam.bp >mlp_nol2.bp
+gnu_same() { CFLAGS="-O3 -march=native -Wall -Wextra -Werror" same_as_grad_update "$@"; }
+for opt in sgd momentum adam nol2; do
+    check "mlp $opt --gemm runtime batch 1: step = grad + update" same_as_grad_update mlp_$opt.bp 1 --gemm runtime
+    check "mlp $opt f64 batch 1: step = grad + update" same_as_grad_update mlp_$opt.bp 1 --dtype f64
+    check "mlp $opt gcc -O3 -march=native batch 1: step = grad + update" gnu_same mlp_$opt.bp 1
+done
+check "mlp nol2 batch 1: step = grad + update" same_as_grad_update mlp_nol2.bp 1
 check "784-1024-1024-10 adam batch 70: step = grad + update" same_as_grad_update deep_adam.bp 70
 check "784-1024-1024-10 adam --gemm runtime batch 1: step = grad + update" same_as_grad_update deep_adam.bp 1 --gemm runtime
 check "tied weights batch 9: step = grad + update" same_as_grad_update tied.bp 9
