@@ -157,7 +157,8 @@ void em_fusion(Emit *e, const Fusion *f)
         em_line(e, "{");
         e->indent++;
         const char *scale = em_scalar(e, f->scale);
-        em_line(e, "%s(%s, %s, %s, %s, %s, %s, %s);", em_kernel(e, "xent_grad"), rows, cols, em_ptr(e, f->kernel->in[0]),
+        em_kernel(e, "xent_grad");   /* P_pxent (emit_parallel.c) calls it */
+        em_line(e, "%s_pxent(io->bp_par, %s, %s, %s, %s, %s, %s, %s);", e->P, rows, cols, em_ptr(e, f->kernel->in[0]),
                 em_ptr(e, f->kernel->in[1]), scale, C, sum);
         e->indent--;
         em_line(e, "}");
@@ -254,7 +255,8 @@ void em_xent_grad(Emit *e, Node *n)
     const char *rows, *cols;
     rows_cols(e, n->in[0], &rows, &cols);
     em_comment(e, n);
-    em_line(e, "%s(%s, %s, %s, %s, 1, %s, NULL);", em_kernel(e, "xent_grad"), rows, cols, em_ptr(e, n->in[0]),
+    em_kernel(e, "xent_grad");   /* P_pxent (emit_parallel.c) calls it */
+    em_line(e, "%s_pxent(io->bp_par, %s, %s, %s, %s, 1, %s, NULL);", e->P, rows, cols, em_ptr(e, n->in[0]),
             em_ptr(e, n->in[1]), em_buf(e, n));
 }
 

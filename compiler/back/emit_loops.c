@@ -359,7 +359,7 @@ static const char *whole_buffer(Emit *e, const Node *x, Shape s)
 }
 
 /* sum(a * b) or sum(a²) over whole buffers: the dot kernel (a BLAS-1 call,
- * fast in every JIT tier). */
+ * fast in every JIT tier), through P_pdot (big ones in blocks on the host's threads). */
 static bool sum_as_dot(Emit *e, Node *n, const char *out)
 {
     Node *x = n->in[0];
@@ -369,7 +369,8 @@ static bool sum_as_dot(Emit *e, Node *n, const char *out)
     const char *b = whole_buffer(e, x->in[x->nin - 1], x->shape);
     if (!a || !b)
         return false;
-    em_line(e, "%s[0] = (%s)%s(%s, %s, %s);", out, e->real, em_kernel(e, "dot"), em_numel(e, x->shape), a, b);
+    em_kernel(e, "dot");   /* P_pdot (emit_parallel.c) calls it */
+    em_line(e, "%s[0] = (%s)%s_pdot(io->bp_par, %s, %s, %s);", out, e->real, e->P, em_numel(e, x->shape), a, b);
     return true;
 }
 

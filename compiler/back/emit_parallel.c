@@ -6,7 +6,10 @@
  *            into blocks of 64 or more columns of C (rows when C is narrow);
  *   P_bmm    a batched product, split into whole slices (emit_bmm.c);
  *   P_upd    the optimizer update of one param, split into ranges;
- *   P_mmu    P_step's GEMM that finishes a gradient, with the param's update.
+ *   P_mmu    P_step's GEMM that finishes a gradient, with the param's update;
+ *   P_pdot   a big sum(a * b), in fixed blocks added in block order;
+ *   P_pxent  the softmax cross-entropy gradient by rows, its column sums by
+ *            columns (each column over the rows in row order).
  * Each task writes its own block of the output, and each element is computed
  * by the same operations in the same order as in the serial call: the GEMM
  * never splits k, a block is never narrower than 64 (so the runtime GEMM
@@ -184,6 +187,100 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "}");
 }
 
+/* A full sum(a * b) (emit_loops.c): under 2^16 values the dot kernel's own
+ * sum; else fixed blocks (from n only: at most 32, each a multiple of 64
+ * long, the last to the end), each block's dot (on the host's threads when
+ * an operand is past 1 MiB) and the blocks added in block order, so every
+ * thread count gives the same sum. */
+static void dot(Emit *e, const char *P, const char *R)
+{
+    const char *k = em_kernel(e, "dot");
+    em_line(e, "typedef struct %s_pdot_job {", P);
+    em_line(e, "    int64_t n, len;");
+    em_line(e, "    int blocks, tasks;");
+    em_line(e, "    const %s *a, *b;", R);
+    em_line(e, "    double *part;");
+    em_line(e, "} %s_pdot_job;", P);
+    em_line(e, "static void %s_pdot_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_pdot_job *j = (const %s_pdot_job *)arg;", P, P);
+    em_line(e, "    for (int q = j->blocks * t / j->tasks; q < j->blocks * (t + 1) / j->tasks; q++) {");
+    em_line(e, "        const int64_t lo = q * j->len, hi = q + 1 == j->blocks ? j->n : lo + j->len;");
+    em_line(e, "        j->part[q] = %s(hi - lo, j->a + lo, j->b + lo);", k);
+    em_line(e, "    }");
+    em_line(e, "}");
+    em_line(e, "/* sum over i < n of a[i] b[i], in double; the same for every thread count */");
+    em_line(e, "static double %s_pdot(const bp_parallel *par, int64_t n, const %s *a, const %s *b)", P, R, R);
+    em_line(e, "{");
+    em_line(e, "    if (n < 65536)");
+    em_line(e, "        return %s(n, a, b);", k);
+    em_line(e, "    double part[32], acc = 0;");
+    em_line(e, "    %s_pdot_job j;", P);
+    em_line(e, "    j.n = n, j.a = a, j.b = b, j.part = part;");
+    em_line(e, "    j.blocks = n / 32768 < 32 ? (int)(n / 32768) : 32;");
+    em_line(e, "    j.len = n / j.blocks / 64 * 64;");
+    em_line(e, "    /* memory-bound: on the host's threads only past 1 MiB an operand, beyond a core's L2 (as P_upd;");
+    em_line(e, "     * split, the 784-256-10 MLP's L2 term ran 1.25x slower at batch 1 with 2 threads) */");
+    em_line(e, "    j.tasks = %s_tasks(par, j.blocks, (double)n * sizeof *a >= 1048576.0);", P);
+    em_line(e, "    %s_run(par, j.tasks, %s_pdot_task, &j);", P, P);
+    em_line(e, "    for (int q = 0; q < j.blocks; q++)");
+    em_line(e, "        acc += part[q];");
+    em_line(e, "    return acc;");
+    em_line(e, "}");
+}
+
+/* The softmax cross-entropy gradient (emit_kernels.c) split by rows, and its
+ * column sums split by columns, each column summed over the rows in row order
+ * as the kernel does: the same values for every thread count. */
+static void xent(Emit *e, const char *P, const char *R)
+{
+    const char *k = em_kernel(e, "xent_grad");
+    em_line(e, "typedef struct %s_pxent_job {", P);
+    em_line(e, "    int64_t rows, cols;");
+    em_line(e, "    int tasks;");
+    em_line(e, "    const %s *s;", R);
+    em_line(e, "    const int32_t *y;");
+    em_line(e, "    %s scale, *out, *colsum;", R);
+    em_line(e, "} %s_pxent_job;", P);
+    em_line(e, "static void %s_pxent_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_pxent_job *j = (const %s_pxent_job *)arg;", P, P);
+    em_line(e, "    const int64_t lo = j->rows * t / j->tasks, hi = j->rows * (t + 1) / j->tasks;");
+    em_line(e, "    %s(hi - lo, j->cols, j->s + lo * j->cols, j->y + lo, j->scale, j->out + lo * j->cols, NULL);", k);
+    em_line(e, "}");
+    em_line(e, "/* columns [64 b, ...) of task t's blocks (the last task to the end): colsum = sum of out's rows */");
+    em_line(e, "static void %s_pxent_colsum(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_pxent_job *j = (const %s_pxent_job *)arg;", P, P);
+    em_line(e, "    const int64_t nb = j->cols / 64, lo = nb * t / j->tasks * 64;");
+    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->cols : nb * (t + 1) / j->tasks * 64;");
+    em_line(e, "    for (int64_t q = lo; q < hi; q++)");
+    em_line(e, "        j->colsum[q] = 0;");
+    em_line(e, "    for (int64_t r = 0; r < j->rows; r++)");
+    em_line(e, "        for (int64_t q = lo; q < hi; q++)");
+    em_line(e, "            j->colsum[q] += j->out[r * j->cols + q];");
+    em_line(e, "}");
+    em_line(e, "/* out = (softmax(s) - onehot(y)) * scale by rows, colsum (NULL: none) = its column sums;");
+    em_line(e, " * on the host's threads from 2^15 values (the exps pay for a second core) */");
+    em_line(e, "static void %s_pxent(const bp_parallel *par, int64_t rows, int64_t cols, const %s *s, const int32_t *y,", P, R);
+    em_line(e, "                    %s scale, %s *out, %s *colsum)", R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s_pxent_job j;", P);
+    em_line(e, "    const int pays = (double)rows * (double)cols >= 32768.0;");
+    em_line(e, "    j.rows = rows, j.cols = cols, j.s = s, j.y = y, j.scale = scale, j.out = out, j.colsum = colsum;");
+    em_line(e, "    j.tasks = %s_tasks(par, rows / 8, pays);", P);
+    em_line(e, "    if (j.tasks < 2) {");
+    em_line(e, "        %s(rows, cols, s, y, scale, out, colsum);", k);
+    em_line(e, "        return;");
+    em_line(e, "    }");
+    em_line(e, "    par->run(par->ctx, j.tasks, %s_pxent_task, &j);", P);
+    em_line(e, "    if (!colsum)");
+    em_line(e, "        return;");
+    em_line(e, "    j.tasks = %s_tasks(par, cols / 64, pays);", P);
+    em_line(e, "    %s_run(par, j.tasks, %s_pxent_colsum, &j);", P, P);
+    em_line(e, "}");
+}
+
 /* How many tasks a split makes, for every helper below: 1 (the serial call)
  * without threads, under 2 units (whole blocks, slices or ranges) or when the
  * work would not pay for a second core; else up to two per thread. */
@@ -214,14 +311,16 @@ void em_parallel(Emit *e)
     const char *P = e->P, *R = e->real;
     bool mm = false;   /* gemm_call (emit_kernels.c) marks the epilogue it calls P_mm with; a
                         * model whose GEMMs are all batched or convolutions never calls P_mm */
-    bool bmm = false;
+    bool bmm = false, dt = false, xg = false;   /* P_pdot: emit_loops.c's sum(a * b); P_pxent: every xent_grad */
     for (int i = 0; i < e->nkernels; i++) {
         mm |= strcmp(e->kernels[i], "epilogue") == 0;
         bmm |= strcmp(e->kernels[i], "bmm") == 0;
+        dt |= strcmp(e->kernels[i], "dot") == 0;
+        xg |= strcmp(e->kernels[i], "xent_grad") == 0;
     }
-    if (mm || bmm || e->g->opt) {
+    if (mm || bmm || dt || xg || e->g->opt) {
         em_line(e, "%s", "");
-        tasks_fn(e, P, bmm || e->g->opt);   /* P_run: P_bmm's and P_upd's */
+        tasks_fn(e, P, bmm || dt || xg || e->g->opt);   /* P_run: P_bmm's, P_pdot's, P_pxent's and P_upd's */
     }
     if (mm) {
         em_line(e, "%s", "");
@@ -238,6 +337,14 @@ void em_parallel(Emit *e)
     if (e->g->opt) {
         em_line(e, "%s", "");
         upd(e, P, R);
+    }
+    if (dt) {
+        em_line(e, "%s", "");
+        dot(e, P, R);
+    }
+    if (xg) {
+        em_line(e, "%s", "");
+        xent(e, P, R);
     }
     if (mm && e->mmu) {
         em_line(e, "%s", "");
