@@ -186,18 +186,21 @@ void em_bn_stats(Emit *e, Node *n)
     channels_open(e, d, NULL, 0);
     em_line(e, "double sum = 0, acc = 0;");
     elems_open(e, d, IN(0), NULL, NULL);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += row[j];", d.inner);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", d.inner, em_widen(e, "row[j]"));
     block_close(e);
     em_line(e, "sum /= count;");
     elems_open(e, d, IN(0), NULL, NULL);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (row[j] - sum) * (row[j] - sum);", d.inner);
+    const char *xw = em_widen(e, "row[j]");
+    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (%s - sum) * (%s - sum);", d.inner, xw, xw);
     block_close(e);
     em_line(e, "acc /= count;");
     em_line(e, "%s[k] = (%s)sum;", st, e->real);
     em_line(e, "%s[%s + k] = (%s)acc;", st, d.c, e->real);
     const char *m = em_double(e, n->f);
-    em_line(e, "%s[k] = (%s)((1 - %s) * %s[k] + %s * sum);", rm, e->real, m, rm, m);
-    em_line(e, "%s[k] = (%s)((1 - %s) * %s[k] + %s * (count > 1 ? acc * count / (count - 1) : acc));", rv, e->real, m, rv, m);
+    const char *rmk = em_widen(e, arena_printf(e->g->arena, "%s[k]", rm));
+    const char *rvk = em_widen(e, arena_printf(e->g->arena, "%s[k]", rv));
+    em_line(e, "%s[k] = (%s)((1 - %s) * %s + %s * sum);", rm, e->real, m, rmk, m);
+    em_line(e, "%s[k] = (%s)((1 - %s) * %s + %s * (count > 1 ? acc * count / (count - 1) : acc));", rv, e->real, m, rvk, m);
     block_close(e);
 }
 
@@ -236,15 +239,16 @@ void em_bn_grad(Emit *e, Node *n)
     em_line(e, "double sum = 0, acc = 0;");
     elems_open(e, d, IN(1), IN(0), NULL);
     em_line(e, "for (int64_t j = 0; j < %s; j++) {", d.inner);
-    em_line(e, "    sum += u[j] * s;");
-    em_line(e, "    acc += u[j] * s * ((row[j] - mx) * inv);");
+    const char *uw = em_widen(e, "u[j]"), *xh = em_widen(e, "((row[j] - mx) * inv)");
+    em_line(e, "    sum += %s * s;", uw);
+    em_line(e, "    acc += %s * s * %s;", uw, xh);
     em_line(e, "}");
     block_close(e);
     em_line(e, "sum /= count;");
     em_line(e, "acc /= count;");
     elems_open(e, d, IN(1), IN(0), em_buf(e, n));
     em_line(e, "for (int64_t j = 0; j < %s; j++)", d.inner);
-    em_line(e, "    o[j] = (%s)(inv * (u[j] * s - sum - (row[j] - mx) * inv * acc));", e->real);
+    em_line(e, "    o[j] = (%s)(%s * (%s * s - sum - %s * acc));", e->real, em_widen(e, "inv"), uw, xh);
     block_close(e);
     block_close(e);
 }
