@@ -159,6 +159,8 @@ void em_parallel(Emit *e);
 void em_bmm_parallel(Emit *e);
 /* the fused softmax(causal(s * scale)) of plan_fuse (emit_bmm.c) */
 void em_causal_softmax(Emit *e, const Fusion *f);
+/* the fused causal_grad(softmax_axis_grad(y, g)) * scale of plan_fuse (emit_bmm.c) */
+void em_causal_softmax_grad(Emit *e, const Fusion *f);
 /* The optimizer kernel's call on count values: param p, state m and v
  * (momentum, adam), gradient g, hyperparameters h (a double array). */
 const char *em_upd_call(Emit *e, const char *count, const char *p, const char *m, const char *v, const char *g,

@@ -259,6 +259,28 @@ void em_causal_softmax(Emit *e, const Fusion *f)
     em_line(e, "    }");
 }
 
+/* root = causal_grad(softmax_axis_grad(y, g)) [* scale] (plan_fuse): per row i of each
+ * [T, T] matrix, s = Σ_j g y over the whole row (a lane reduction, as the unfused
+ * gradient), then y (g - s) [* scale] at j <= i and 0 above the diagonal */
+void em_causal_softmax_grad(Emit *e, const Fusion *f)
+{
+    const Node *sg = f->kernel;
+    const char *c = f->scale ? arena_printf(e->g->arena, " * %s", em_scalar(e, f->scale)) : "";
+    Shape sh = f->root->shape;
+    const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
+    em_line(e, "for (int64_t b = 0; b < %s; b++)", em_numel(e, lead_of(sh, 2)));
+    em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
+    e->indent += 2;
+    em_line(e, "const int64_t d = (b * %s + i0) * %s;", T, T);
+    em_line(e, "const %s *row = %s + d, *u = %s + d;", R, em_ptr(e, sg->in[0]), em_ptr(e, sg->in[1]));
+    em_line(e, "%s *o = %s + d;", R, em_buf(e, f->root));
+    em_lane_reduce(e, "sum", '+', T, "u[j] * row[j]");
+    em_line(e, "for (int64_t j = 0; j <= i0; j++) o[j] = row[j] * (u[j] - sum)%s;", c);
+    em_line(e, "for (int64_t j = i0 + 1; j < %s; j++) o[j] = 0;", T);
+    e->indent -= 2;
+    em_line(e, "    }");
+}
+
 /* causal: entries above the diagonal of each [T, T] matrix become -inf (its
  * gradient: 0 there); the rest is copied */
 void em_causal(Emit *e, Node *n)
