@@ -78,6 +78,11 @@ const char *em_ptr(Emit *e, const Node *n);
 const char *em_render(Emit *e, const Node *n, int depth);
 /* The comment over a loop: what it computes. */
 void em_comment(Emit *e, const Node *n);
+/* Declares the real NAME = the sum (op '+') or the max (op '>') over j < len of term (an
+ * expression of j), in the model's real type and vectorisable: 16 partial results, one
+ * per j % 16 (whole blocks of 16, then the rest), combined in lane order; a max's
+ * partials start at -INFINITY. Uses part, whole, i, j inside a block (emit_norm.c). */
+void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term);
 /* softmax of n's input along the axes of mask, one exp per entry (emit_bmm.c) */
 void em_softmax_lines(Emit *e, Node *n, int mask);
 /* Store src into dst (a pointer variable) elementwise: the copy loops. */
@@ -158,6 +163,8 @@ void em_parallel(Emit *e);
 void em_bmm_parallel(Emit *e);
 /* the fused softmax(causal(s * scale)) of plan_fuse (emit_bmm.c) */
 void em_causal_softmax(Emit *e, const Fusion *f);
+/* the fused causal_grad(softmax_axis_grad(y, g)) * scale of plan_fuse (emit_bmm.c) */
+void em_causal_softmax_grad(Emit *e, const Fusion *f);
 /* The optimizer kernel's call on count values: param p, state m and v
  * (momentum, adam), gradient g, hyperparameters h (a double array). */
 const char *em_upd_call(Emit *e, const char *count, const char *p, const char *m, const char *v, const char *g,

@@ -162,28 +162,25 @@ static void line_close(Emit *e)
 }
 
 /* softmax: y = exp(x - max) / Σ exp(x - max); log_softmax: y = x - max - log Σ exp(x - max),
- * along axis k (stride: the extents after k); exp(-inf - max) = 0 for masked entries */
+ * along axis k (stride: the extents after k); exp(-inf - max) = 0 for masked entries; max
+ * and sum as lane reductions in the model's real type (em_lane_reduce) */
 static void softmax_axis(Emit *e, Node *n, bool log_form)
 {
-    const char *outer, *len, *inner;
+    const char *outer, *len, *inner, *R = e->real;
     split_axes(e, n->shape, n->axes, &outer, &len, &inner);
     em_comment(e, n);
     line_open(e, n->in[0], em_buf(e, n), outer, len, inner);
-    em_line(e, "%s mx = row[0];", e->real);
-    em_line(e, "for (int64_t j = 1; j < %s; j++) if (row[j * %s] > mx) mx = row[j * %s];", len, inner, inner);
-    em_line(e, "double sum = 0;");
+    const char *xj = arena_printf(e->g->arena, "row[j * %s]", inner);
+    em_lane_reduce(e, "mx", '>', len, xj);
     if (log_form) {
-        const char *ex = arena_printf(e->g->arena, "%s(row[j * %s] - mx)", em_math(e, "exp"), inner);
-        em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", len, em_widen(e, ex));
-        em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
-        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = row[j * %s] - lse;", len, inner, inner);
+        em_lane_reduce(e, "sum", '+', len, arena_printf(e->g->arena, "%s(%s - mx)", em_math(e, "exp"), xj));
+        em_line(e, "const %s lse = mx + %s(sum);", R, em_math(e, "log"));
+        em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = %s - lse;", len, inner, xj);
     } else {   /* each exp once, kept in o; a masked (-inf) entry's is 0 without a call */
-        em_line(e, "for (int64_t j = 0; j < %s; j++) {", len);
-        em_line(e, "    const %s ex = row[j * %s] == -INFINITY ? 0 : %s(row[j * %s] - mx);", e->real, inner, em_math(e, "exp"), inner);
-        em_line(e, "    o[j * %s] = ex;", inner);
-        em_line(e, "    sum += %s;", em_widen(e, "ex"));
-        em_line(e, "}");
-        em_line(e, "const %s inv = (%s)(1 / sum);", e->real, e->real);
+        em_line(e, "for (int64_t j = 0; j < %s; j++)", len);
+        em_line(e, "    o[j * %s] = %s == -INFINITY ? 0 : %s(%s - mx);", inner, xj, em_math(e, "exp"), xj);
+        em_lane_reduce(e, "sum", '+', len, arena_printf(e->g->arena, "o[j * %s]", inner));
+        em_line(e, "const %s inv = 1 / sum;", R);
         em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] *= inv;", len, inner);
     }
     line_close(e);
@@ -200,8 +197,8 @@ void em_softmax_lines(Emit *e, Node *n, int mask)
 void em_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, false); }
 void em_log_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, true); }
 
-/* softmax's gradient in one pass over each line: o = y * (g - Σ g y), the sum
- * in double (y = in[0], g = in[1]; o may be either's buffer) */
+/* softmax's gradient over each line: o = y * (g - Σ g y), the sum a lane reduction in the
+ * model's real type (y = in[0], g = in[1]; o may be either's buffer) */
 void em_softmax_ax_grad(Emit *e, Node *n)
 {
     const char *outer, *len, *inner;
@@ -209,10 +206,8 @@ void em_softmax_ax_grad(Emit *e, Node *n)
     em_comment(e, n);
     line_open(e, n->in[0], em_buf(e, n), outer, len, inner);
     em_line(e, "const %s *dy = %s + i0 * %s * %s + i1;", e->real, em_ptr(e, n->in[1]), len, inner);
-    em_line(e, "double sum = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += (double)dy[j * %s] * %s;", len, inner,
-            em_widen(e, arena_printf(e->g->arena, "row[j * %s]", inner)));
-    em_line(e, "const %s s = (%s)sum;", e->real, e->real);
+    em_lane_reduce(e, "sum", '+', len, arena_printf(e->g->arena, "dy[j * %s] * row[j * %s]", inner, inner));
+    em_line(e, "const %s s = sum;", e->real);
     em_line(e, "for (int64_t j = 0; j < %s; j++) o[j * %s] = row[j * %s] * (dy[j * %s] - s);", len, inner, inner, inner);
     line_close(e);
 }
@@ -235,7 +230,7 @@ void em_var(Emit *e, Node *n)
 
 /* root = softmax(causal(s * scale)) (plan_fuse): per row i of each [T, T]
  * matrix, the entries j <= i as the unfused ops compute them (the scaled
- * score, its max, each exp once, the sum in double), 0 above the diagonal */
+ * score, its max, each exp once, the sum a lane reduction), 0 above the diagonal */
 void em_causal_softmax(Emit *e, const Fusion *f)
 {
     const Node *x = f->kernel->in[0], *s = x;
@@ -254,19 +249,33 @@ void em_causal_softmax(Emit *e, const Fusion *f)
     e->indent += 2;
     em_line(e, "const %s *row = %s + (b * %s + i0) * %s;", R, em_ptr(e, s), T, T);
     em_line(e, "%s *o = %s + (b * %s + i0) * %s;", R, em_buf(e, f->root), T, T);
-    em_line(e, "%s mx = row[0]%s;", R, c);
-    em_line(e, "for (int64_t j = 1; j <= i0; j++) {");
-    em_line(e, "    const %s v = row[j]%s;", R, c);
-    em_line(e, "    if (v > mx) mx = v;");
-    em_line(e, "}");
-    em_line(e, "double sum = 0;");
-    em_line(e, "for (int64_t j = 0; j <= i0; j++) {");
-    em_line(e, "    const %s v = row[j]%s, ex = %s(v - mx);", R, c, em_math(e, "exp"));
-    em_line(e, "    o[j] = ex;");
-    em_line(e, "    sum += %s;", em_widen(e, "ex"));
-    em_line(e, "}");
-    em_line(e, "const %s inv = (%s)(1 / sum);", R, R);
+    em_lane_reduce(e, "mx", '>', "i0 + 1", arena_printf(e->g->arena, "row[j]%s", c));
+    em_line(e, "for (int64_t j = 0; j <= i0; j++) o[j] = %s(row[j]%s - mx);", em_math(e, "exp"), c);
+    em_lane_reduce(e, "sum", '+', "i0 + 1", "o[j]");
+    em_line(e, "const %s inv = 1 / sum;", R);
     em_line(e, "for (int64_t j = 0; j <= i0; j++) o[j] *= inv;");
+    em_line(e, "for (int64_t j = i0 + 1; j < %s; j++) o[j] = 0;", T);
+    e->indent -= 2;
+    em_line(e, "    }");
+}
+
+/* root = causal_grad(softmax_axis_grad(y, g)) [* scale] (plan_fuse): per row i of each
+ * [T, T] matrix, s = Σ_j g y over the whole row (a lane reduction, as the unfused
+ * gradient), then y (g - s) [* scale] at j <= i and 0 above the diagonal */
+void em_causal_softmax_grad(Emit *e, const Fusion *f)
+{
+    const Node *sg = f->kernel;
+    const char *c = f->scale ? arena_printf(e->g->arena, " * %s", em_scalar(e, f->scale)) : "";
+    Shape sh = f->root->shape;
+    const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
+    em_line(e, "for (int64_t b = 0; b < %s; b++)", em_numel(e, lead_of(sh, 2)));
+    em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
+    e->indent += 2;
+    em_line(e, "const int64_t d = (b * %s + i0) * %s;", T, T);
+    em_line(e, "const %s *row = %s + d, *u = %s + d;", R, em_ptr(e, sg->in[0]), em_ptr(e, sg->in[1]));
+    em_line(e, "%s *o = %s + d;", R, em_buf(e, f->root));
+    em_lane_reduce(e, "sum", '+', T, "u[j] * row[j]");
+    em_line(e, "for (int64_t j = 0; j <= i0; j++) o[j] = row[j] * (u[j] - sum)%s;", c);
     em_line(e, "for (int64_t j = i0 + 1; j < %s; j++) o[j] = 0;", T);
     e->indent -= 2;
     em_line(e, "    }");

@@ -151,6 +151,10 @@ void em_fusion(Emit *e, const Fusion *f)
         em_causal_softmax(e, f);
         return;
     }
+    if (f->kernel->op == OP_SOFTMAX_AX_GRAD) {
+        em_causal_softmax_grad(e, f);
+        return;
+    }
     if (f->kernel->op == OP_XENT_GRAD) {
         const char *rows, *cols;
         rows_cols(e, f->kernel->in[0], &rows, &cols);

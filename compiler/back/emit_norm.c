@@ -1,6 +1,7 @@
 /* emit_norm: the kernels of layernorm, batchnorm and dropout (ops.def,
  * "normalization and dropout"), the NULL checks of batchnorm's state fields
- * and their initial values. Sums are accumulated in double; each kernel
+ * and their initial values, and em_lane_reduce, the vectorisable row sums and
+ * maxima they and the softmax family use. Each kernel
  * opens a block and declares only names the planner reserves (plan.c), so
  * no buffer named by the model is shadowed. A mode op (F_MODE) reads
  * e->mode: 0 training (P_forward, P_backward), 1 inference (P_predict). */
@@ -18,6 +19,31 @@ static void comment(Emit *e, const Node *n, const char *extra)
     em_line(e, "/* %s = %s(%s%s)   %s */", e->p->cname[n->id], op_info[n->op].name, b.s ? b.s : "", extra,
             shape_str(e->g, n->shape));
     sb_free(&b);
+}
+
+/* dst updated with term: "dst += term" (op '+') or "dst = max(dst, term)" (op '>') */
+static const char *lane_update(Emit *e, char op, const char *dst, const char *term)
+{
+    if (op == '+')
+        return arena_printf(e->g->arena, "%s += %s", dst, term);
+    return arena_printf(e->g->arena, "%s = %s > %s ? %s : %s", dst, term, dst, term, dst);
+}
+
+void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term)
+{
+    const char *init = op == '+' ? "0" : "-INFINITY";
+    em_line(e, "%s %s = %s;", e->real, name, init);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "%s part[16];", e->real);
+    em_line(e, "for (int64_t i = 0; i < 16; i++) part[i] = %s;", init);
+    em_line(e, "const int64_t whole = (%s) / 16 * 16;", len);
+    em_line(e, "for (int64_t i = 0; i < whole; i += 16)");
+    em_line(e, "    for (int64_t j = i; j < i + 16; j++) %s;", lane_update(e, op, "part[j - i]", term));
+    em_line(e, "for (int64_t j = whole; j < %s; j++) %s;", len, lane_update(e, op, "part[j - whole]", term));
+    em_line(e, "for (int64_t i = 0; i < 16; i++) %s;", lane_update(e, op, name, "part[i]"));
+    e->indent--;
+    em_line(e, "}");
 }
 
 /* ---- layernorm: rows of the last axis; stats[r] = (mean, rstd) ---- */
@@ -42,18 +68,18 @@ static void block_close(Emit *e)
 
 static const char *cols_of(Emit *e, const Node *x) { return em_extent(e, x->shape.d[x->shape.rank - 1]); }
 
-/* stats: mean and 1/sqrt(biased variance + eps) of each row (two passes) */
+/* stats: mean and 1/sqrt(biased variance + eps) of each row (two passes, lane sums in the
+ * model's real type) */
 void em_ln_stats(Emit *e, Node *n)
 {
-    const char *cols = cols_of(e, n->in[0]), *st = em_buf(e, n);
+    const char *cols = cols_of(e, n->in[0]), *st = em_buf(e, n), *R = e->real;
     comment(e, n, arena_printf(e->g->arena, ", eps=%g", n->f));
     rows_open(e, n->in[0], NULL);
-    em_line(e, "double sum = 0, acc = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += row[j];", cols);
-    em_line(e, "sum /= (double)%s;", cols);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (row[j] - sum) * (row[j] - sum);", cols);
-    em_line(e, "%s[2 * r] = (%s)sum;", st, e->real);
-    em_line(e, "%s[2 * r + 1] = (%s)(1 / sqrt(acc / (double)%s + %s));", st, e->real, cols, em_double(e, n->f));
+    em_lane_reduce(e, "sum", '+', cols, "row[j]");
+    em_line(e, "const %s mx = sum / (%s)%s;", R, R, cols);
+    em_lane_reduce(e, "acc", '+', cols, "(row[j] - mx) * (row[j] - mx)");
+    em_line(e, "%s[2 * r] = mx;", st);
+    em_line(e, "%s[2 * r + 1] = 1 / %s(acc / (%s)%s + %s);", st, em_math(e, "sqrt"), R, cols, em_lit(e, n->f));
     block_close(e);
 }
 
@@ -79,25 +105,22 @@ void em_ln_xhat(Emit *e, Node *n)
     block_close(e);
 }
 
-/* dx = rstd * (ĝ - mean(ĝ) - x̂ * mean(ĝ x̂)), ĝ = g * gamma, per row */
+/* dx = rstd * (ĝ - mean(ĝ) - x̂ * mean(ĝ x̂)), ĝ = g * gamma, per row (lane sums in the
+ * model's real type) */
 void em_ln_grad(Emit *e, Node *n)
 {
     const Node *x = n->in[1];
-    const char *cols = cols_of(e, x), *gm = IN(3);
+    const char *cols = cols_of(e, x), *gm = IN(3), *R = e->real;
     comment(e, n, "");
     rows_open(e, x, IN(2));
-    em_line(e, "const %s *u = %s + r * %s;", e->real, IN(0), cols);
-    em_line(e, "%s *o = %s + r * %s;", e->real, em_buf(e, n), cols);
-    em_line(e, "double sum = 0, acc = 0;");
-    em_line(e, "for (int64_t j = 0; j < %s; j++) {", cols);
-    em_line(e, "    const double s = (double)u[j] * %s[j];", gm);
-    em_line(e, "    sum += s;");
-    em_line(e, "    acc += s * ((row[j] - mx) * inv);");
-    em_line(e, "}");
-    em_line(e, "sum /= (double)%s;", cols);
-    em_line(e, "acc /= (double)%s;", cols);
+    em_line(e, "const %s *u = %s + r * %s;", R, IN(0), cols);
+    em_line(e, "%s *o = %s + r * %s;", R, em_buf(e, n), cols);
+    em_lane_reduce(e, "sum", '+', cols, arena_printf(e->g->arena, "u[j] * %s[j]", gm));
+    em_lane_reduce(e, "acc", '+', cols, arena_printf(e->g->arena, "u[j] * %s[j] * ((row[j] - mx) * inv)", gm));
+    em_line(e, "sum /= (%s)%s;", R, cols);
+    em_line(e, "acc /= (%s)%s;", R, cols);
     em_line(e, "for (int64_t j = 0; j < %s; j++)", cols);
-    em_line(e, "    o[j] = (%s)(inv * ((double)u[j] * %s[j] - sum - (row[j] - mx) * inv * acc));", e->real, gm);
+    em_line(e, "    o[j] = inv * (u[j] * %s[j] - sum - (row[j] - mx) * inv * acc);", gm);
     block_close(e);
 }
 
@@ -163,18 +186,21 @@ void em_bn_stats(Emit *e, Node *n)
     channels_open(e, d, NULL, 0);
     em_line(e, "double sum = 0, acc = 0;");
     elems_open(e, d, IN(0), NULL, NULL);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += row[j];", d.inner);
+    em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", d.inner, em_widen(e, "row[j]"));
     block_close(e);
     em_line(e, "sum /= count;");
     elems_open(e, d, IN(0), NULL, NULL);
-    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (row[j] - sum) * (row[j] - sum);", d.inner);
+    const char *xw = em_widen(e, "row[j]");
+    em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (%s - sum) * (%s - sum);", d.inner, xw, xw);
     block_close(e);
     em_line(e, "acc /= count;");
     em_line(e, "%s[k] = (%s)sum;", st, e->real);
     em_line(e, "%s[%s + k] = (%s)acc;", st, d.c, e->real);
     const char *m = em_double(e, n->f);
-    em_line(e, "%s[k] = (%s)((1 - %s) * %s[k] + %s * sum);", rm, e->real, m, rm, m);
-    em_line(e, "%s[k] = (%s)((1 - %s) * %s[k] + %s * (count > 1 ? acc * count / (count - 1) : acc));", rv, e->real, m, rv, m);
+    const char *rmk = em_widen(e, arena_printf(e->g->arena, "%s[k]", rm));
+    const char *rvk = em_widen(e, arena_printf(e->g->arena, "%s[k]", rv));
+    em_line(e, "%s[k] = (%s)((1 - %s) * %s + %s * sum);", rm, e->real, m, rmk, m);
+    em_line(e, "%s[k] = (%s)((1 - %s) * %s + %s * (count > 1 ? acc * count / (count - 1) : acc));", rv, e->real, m, rvk, m);
     block_close(e);
 }
 
@@ -213,15 +239,16 @@ void em_bn_grad(Emit *e, Node *n)
     em_line(e, "double sum = 0, acc = 0;");
     elems_open(e, d, IN(1), IN(0), NULL);
     em_line(e, "for (int64_t j = 0; j < %s; j++) {", d.inner);
-    em_line(e, "    sum += u[j] * s;");
-    em_line(e, "    acc += u[j] * s * ((row[j] - mx) * inv);");
+    const char *uw = em_widen(e, "u[j]"), *xh = em_widen(e, "((row[j] - mx) * inv)");
+    em_line(e, "    sum += %s * s;", uw);
+    em_line(e, "    acc += %s * s * %s;", uw, xh);
     em_line(e, "}");
     block_close(e);
     em_line(e, "sum /= count;");
     em_line(e, "acc /= count;");
     elems_open(e, d, IN(1), IN(0), em_buf(e, n));
     em_line(e, "for (int64_t j = 0; j < %s; j++)", d.inner);
-    em_line(e, "    o[j] = (%s)(inv * (u[j] * s - sum - (row[j] - mx) * inv * acc));", e->real);
+    em_line(e, "    o[j] = (%s)(%s * (%s * s - sum - %s * acc));", e->real, em_widen(e, "inv"), uw, xh);
     block_close(e);
     block_close(e);
 }

@@ -1,7 +1,8 @@
 /* plan_fuse: kernels that finish their result in one pass — the GEMM
  * epilogue (bias, relu, the relu mask of backward, accumulation into an
  * addend) and the scaled softmax cross-entropy gradient — each optionally
- * summing its result's columns (a bias gradient) on the way. */
+ * summing its result's columns (a bias gradient) on the way — and the causal
+ * softmax (scaled scores) with its gradient, a pass per row. */
 #include "plan.h"
 
 static bool live_same_phase(const Plan *p, const Node *a, const Node *b)
@@ -152,6 +153,36 @@ static void fuse_causal_softmax(Plan *p, Node *cm, const int *consumer)
         add_fusion(p, f);
 }
 
+/* The rank-0 factor of c = x * scale (either side, through broadcasts), or NULL. */
+static Node *scale_of(const Node *c, const Node *x)
+{
+    if (c->op != OP_MUL || !shape_eq(x->shape, c->shape))
+        return NULL;
+    Node *s = other(c, x);
+    while (s->op == OP_BCAST)
+        s = s->in[0];
+    return s->shape.rank == 0 && s != x ? s : NULL;
+}
+
+/* root = causal_grad(softmax_axis_grad(y, g)) * scale, or without the factor, over the
+ * last axis, y and g buffers: one pass over each row (emit_bmm.c), the backward of
+ * fuse_causal_softmax */
+static void fuse_causal_softmax_grad(Plan *p, Node *sg, const int *consumer)
+{
+    Node *cg = sole_consumer(p, sg, consumer);
+    if (sg->axes != 1 << (sg->shape.rank - 1) || !cg || cg->op != OP_CAUSAL_GRAD || p->fusion_of[cg->id] >= 0 ||
+        p->in_fusion[cg->id] || !has_pointer(p, sg->in[0]) || !has_pointer(p, sg->in[1]))
+        return;
+    Fusion f = { .root = cg, .kernel = sg };
+    Node *c = sole_consumer(p, cg, consumer);
+    if (c && p->fusion_of[c->id] < 0 && !p->in_fusion[c->id] && (f.scale = scale_of(c, cg))) {
+        f.root = c;
+        p->in_fusion[cg->id] = true;   /* computed inside the pass, no buffer */
+        p->mat[cg->id] = false;
+    }
+    add_fusion(p, f);
+}
+
 void plan_fuse(Plan *p, const int *consumer)
 {
     Graph *g = p->g;
@@ -171,5 +202,7 @@ void plan_fuse(Plan *p, const int *consumer)
             fuse_xent_grad(p, n, consumer);
         else if (n->op == OP_CAUSAL)
             fuse_causal_softmax(p, n, consumer);
+        else if (n->op == OP_SOFTMAX_AX_GRAD)
+            fuse_causal_softmax_grad(p, n, consumer);
     }
 }

@@ -22,6 +22,11 @@ done
 "$BPC" "$SRC/tests/models/ewise_f32.bp" -o ewise_f32.c >/dev/null
 check "ewise_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o
 if command -v clang >/dev/null; then check "ewise_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o; fi
+# ...and layernorm's, batchnorm's and the softmaxes' row sums (norm_f32: lanes in float or
+# explicitly widened double accumulators)
+"$BPC" "$SRC/tests/models/norm_f32.bp" -o norm_f32.c >/dev/null
+check "norm_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o
+if command -v clang >/dev/null; then check "norm_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o; fi
 # Hostile file names never inject C: the model's path reaches a comment
 # (star-slash, newline, backslash and ?? are escaped), the header's name
 # reaches #include (which has no escapes: a name it cannot spell is replaced
