@@ -9,7 +9,8 @@
 # prints, per shape, the ratios against the fastest OpenBLAS run.
 # OLD=dir: also time the portable GEMM of dir/runtime/bp_kernels.inc (another
 # tree, e.g. a worktree of main) interleaved, in the column "old"; default:
-# this tree's. TYPES="Cooperlake": only these OpenBLAS core types.
+# this tree's. TYPES="Cooperlake": only these OpenBLAS core types. PFLAGS: more
+# flags for the (new) portable GEMM, e.g. -DBPK_GEMM_KB=1024 to try other blocks.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -19,7 +20,7 @@ lib="$build/runtime/libbprt.a"
 [ -f "$lib" ] || { echo "no $lib: build the runtime first" >&2; exit 1; }
 exe=$(mktemp /tmp/gemm_bench.XXXXXX)
 trap 'rm -f "$exe" "$exe".*' EXIT
-${CC:-gcc} -O3 -march=native -DGEMM_BENCH_PORTABLE -c -o "$exe.o" "$here/gemm_bench.c" -I"$root/runtime"
+${CC:-gcc} -O3 -march=native ${PFLAGS:-} -DGEMM_BENCH_PORTABLE -c -o "$exe.o" "$here/gemm_bench.c" -I"$root/runtime"
 ${CC:-gcc} -O3 -march=native -DGEMM_BENCH_PORTABLE -DGEMM_BENCH_OLD -c -o "$exe.old.o" "$here/gemm_bench.c" \
     -I"${OLD:-$root}/runtime"
 gcc -O2 -o "$exe" "$here/gemm_bench.c" "$exe.o" "$exe.old.o" -I"$root/runtime" -I"$root/include" \
