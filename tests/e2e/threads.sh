@@ -19,7 +19,7 @@ same_for_threads() {   # same_for_threads MODEL.bp BATCH MODE...: 1, 2 and 3 thr
     local extra=() flags=()
     case " $* " in *" runtime "*) extra=("$RT" -lpthread) ;; esac
     grep -q 'int    tm_step' tm.h || flags=(-DNO_STEP)
-    gcc $CFLAGS "${SAN[@]}" "${flags[@]}" -DMODEL_H='"tm.h"' -DP=tm -I. -o host "$SRC/tests/e2e/threads_host.c" tm.c "${extra[@]}" -lm -lpthread ||
+    gcc $CFLAGS ${XFLAGS:-} "${SAN[@]}" "${flags[@]}" -DMODEL_H='"tm.h"' -DP=tm -I. -o host "$SRC/tests/e2e/threads_host.c" tm.c "${extra[@]}" -lm -lpthread ||
         return 1
     ./host "$b" 3 1 >t1 && ./host "$b" 3 2 >t2 && ./host "$b" 3 3 >t3 || return 1
     grep -q '^runs 0$' t1 || return 1
@@ -65,6 +65,13 @@ check "wide softmax f64 --gemm runtime batch 150: 2 and 3 threads = 1 thread" sa
 check "wide softmax -O0 batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 -O0
 check "784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 70
 check "784-1024-1024-10 momentum f64 batch 1: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 1 --dtype f64
+# built for this CPU (-march=native: on AVX-512, the portable GEMM's zmm tile): the same
+native() { XFLAGS=-march=native same_for_threads "$@"; }
+for mode in "" "--dtype f64"; do
+    check "-march=native: mlp ${mode:-default} batch 150: 2 and 3 threads = 1 thread" native "$SRC/examples/mlp.bp" 150 $mode
+    check "-march=native: transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" native "$SRC/bench/transformer_block.bp" 5 $mode
+done
+check "-march=native: 784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" native deep_momentum.bp 70
 
 # bpc train and bpc run: the same numbers with 1, 2 and 3 threads
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then

@@ -179,6 +179,26 @@ static void sweep(int quick)
             }
 }
 
+/* Edge tiles: odd m, n (1..33) and 14, 16, 28, 32, at depths 1, 7, 33, each
+ * transpose pair, beta 0 / 1 / 0.25, padded leading dimensions. */
+static void sweep_edges(void)
+{
+    static const int64_t ks[] = {1, 7, 33}, even[] = {14, 16, 28, 32};
+    static const ab cs[] = {{1, 0}, {1, 1}, {-1.5, 0.25}};
+    uint64_t seed = 5;
+    for (int64_t mi = 0; mi < 21; mi++)
+        for (int64_t ni = 0; ni < 21; ni++)
+            for (int ki = 0; ki < 3; ki++)
+                for (int t = 0; t < 4; t++) {
+                    shape sh = {mi < 17 ? 2 * mi + 1 : even[mi - 17], ni < 17 ? 2 * ni + 1 : even[ni - 17], ks[ki]};
+                    prob p;
+                    prob_init(&p, sh, t >> 1, t & 1, cs[(mi + ni + ki + t) % 3], seed++);
+                    run_f32(&p);
+                    run_f64(&p);
+                    prob_free(&p);
+                }
+}
+
 static void test_kernel(const char *name)
 {
     if (bp__gemm_force_kernel(name) != 0) {
@@ -187,6 +207,7 @@ static void test_kernel(const char *name)
     }
     assert_string_equal(bp_gemm_kernel_name(), name);
     sweep(0);
+    sweep_edges();
 }
 
 static void test_portable(void **st) { (void)st; test_kernel("portable"); }

@@ -92,12 +92,45 @@ typedef void dgemm_fn(int, int, int64_t, int64_t, int64_t, double, const double 
                       double, double *, int64_t);
 typedef struct variant { const char *name; sgemm_fn *s; dgemm_fn *d; } variant;
 
+/* The runtime's build of the same text for AVX-512 (gemm_avx512.c): the
+ * zmm micro-kernel models built with -march=native on such a CPU carry. */
+#if defined(__x86_64__) && defined(__GNUC__)
+void bp__gemm_portable_avx512_s(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+                                int64_t, float, float *, int64_t);
+void bp__gemm_portable_avx512_d(int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                                const double *, int64_t, double, double *, int64_t);
+#define HAVE_AVX512_BUILD 1
+#endif
+
 static const variant variants[] = {
     {"runtime bp_s_gemm/bp_d_gemm", bp_s_gemm, bp_d_gemm},
     {"tile 8 x 128 B", v1s_gemm, v1d_gemm},
     {"tile 6 x 64 B, small blocks", v2s_gemm, v2d_gemm},
     {"tile 5 x 24 B, tiny blocks", v3s_gemm, v3d_gemm},
+#ifdef HAVE_AVX512_BUILD
+    {"AVX-512 tile 14 x 2 zmm", bp__gemm_portable_avx512_s, bp__gemm_portable_avx512_d},
+#endif
 };
+enum { NVARIANTS = sizeof variants / sizeof *variants };
+
+/* Can this CPU run variant v? (The AVX-512 one needs the extensions gemm.c checks.) */
+static int variant_runs(const variant *v)
+{
+#ifdef HAVE_AVX512_BUILD
+    if (v->s == bp__gemm_portable_avx512_s) {
+        __builtin_cpu_init();
+        if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("fma"))) {
+            printf("  %s: not on this CPU, skipped\n", v->name);
+            return 0;
+        }
+    }
+#else
+    (void)v;
+#endif
+    return 1;
+}
 
 #define SENTINEL 12345.0
 
@@ -253,6 +286,83 @@ static void test_gemm_runtime(void **st) { (void)st; sweep(&variants[0]); }
 static void test_gemm_tile_avx512(void **st) { (void)st; sweep(&variants[1]); }
 static void test_gemm_tile_avx(void **st) { (void)st; sweep(&variants[2]); }
 static void test_gemm_tile_odd(void **st) { (void)st; sweep(&variants[3]); }
+static void test_gemm_zmm(void **st)
+{
+    (void)st;
+    for (int v = 4; v < NVARIANTS; v++)
+        if (variant_runs(&variants[v]))
+            sweep(&variants[v]);
+}
+
+/* Edge tiles: odd m, n (1..33) at depths 1, 7, 33 (and m, n = 14, 16, 28, 32), each
+ * transpose pair, beta 0 / 1 / 0.25, padded leading dimensions: every variant. */
+static void test_gemm_edges(void **st)
+{
+    (void)st;
+    static const int64_t ks[] = {1, 7, 33}, even[] = {14, 16, 28, 32};
+    static const ab cs[] = {{1, 0}, {1, 1}, {-1.5, 0.25}};
+    uint64_t seed = 5;
+    for (int v = 0; v < NVARIANTS; v++) {
+        if (!variant_runs(&variants[v]))
+            continue;
+        for (int64_t mi = 0; mi < 21; mi++)
+            for (int64_t ni = 0; ni < 21; ni++)
+                for (int ki = 0; ki < 3; ki++)
+                    for (int t = 0; t < 4; t++) {
+                        const int64_t m = mi < 17 ? 2 * mi + 1 : even[mi - 17];
+                        const int64_t n = ni < 17 ? 2 * ni + 1 : even[ni - 17];
+                        shape sh = {m, n, ks[ki], 0};
+                        prob p;
+                        prob_init(&p, sh, t >> 1, t & 1, cs[(mi + ni + ki + t) % 3], seed++);
+                        run_f32(&variants[v], &p);
+                        run_f64(&variants[v], &p);
+                        prob_free(&p);
+                    }
+    }
+}
+
+/* The threads of a generated model each compute a block of C (P_mm): every
+ * element must come out bit for bit the same whichever block it falls in. */
+static void test_gemm_blocks_agree(void **st)
+{
+    (void)st;
+    static const shape sh[] = {{64, 10, 256, 0}, {256, 10, 64, 0}, {64, 256, 784, 0}, {45, 77, 129, 0}, {10, 97, 31, 0}};
+    static const int64_t cut[][2] = {{32, 0}, {0, 5}, {7, 0}, {0, 17}, {29, 33}};
+    uint64_t seed = 9;
+    for (int v = 0; v < NVARIANTS; v++) {
+        if (!variant_runs(&variants[v]))
+            continue;
+        for (size_t s = 0; s < sizeof sh / sizeof *sh; s++)
+            for (int t = 0; t < 4; t++)
+                for (size_t c = 0; c < sizeof cut / sizeof *cut; c++) {
+                    prob p;
+                    prob_init(&p, sh[s], t >> 1, t & 1, abs_[c % 2 ? 3 : 0], seed++);
+                    float *A = malloc(sizeof(float) * (size_t)p.na), *B = malloc(sizeof(float) * (size_t)p.nb);
+                    float *C1 = malloc(sizeof(float) * (size_t)p.nc), *C2 = malloc(sizeof(float) * (size_t)p.nc);
+                    for (int64_t i = 0; i < p.na; i++)
+                        A[i] = (float)p.A[i];
+                    for (int64_t i = 0; i < p.nb; i++)
+                        B[i] = (float)p.B[i];
+                    for (int64_t i = 0; i < p.nc; i++)
+                        C1[i] = C2[i] = (float)p.C0[i];
+                    const float al = (float)p.alpha, be = (float)p.beta;
+                    variants[v].s(p.ta, p.tb, p.m, p.n, p.k, al, A, p.lda, B, p.ldb, be, C1, p.ldc);
+                    const int64_t r = cut[c][0] < p.m ? cut[c][0] : 0, q = cut[c][1] < p.n ? cut[c][1] : 0;
+                    for (int blk = 0; blk < 4; blk++) { /* rows [0, r) and [r, m) x columns [0, q) and [q, n) */
+                        const int64_t i0 = blk & 1 ? r : 0, i1 = blk & 1 ? p.m : r;
+                        const int64_t j0 = blk & 2 ? q : 0, j1 = blk & 2 ? p.n : q;
+                        if (i1 > i0 && j1 > j0)
+                            variants[v].s(p.ta, p.tb, i1 - i0, j1 - j0, p.k, al, A + (p.ta ? i0 : i0 * p.lda), p.lda,
+                                          B + (p.tb ? j0 * p.ldb : j0), p.ldb, be, C2 + i0 * p.ldc + j0, p.ldc);
+                    }
+                    if (memcmp(C1, C2, sizeof(float) * (size_t)p.nc))
+                        fail_msg("%s: ta=%d tb=%d %ldx%ldx%ld cut at row %ld, column %ld: blocks differ from the whole",
+                                 variants[v].name, p.ta, p.tb, (long)p.m, (long)p.n, (long)p.k, (long)r, (long)q);
+                    free(A), free(B), free(C1), free(C2);
+                    prob_free(&p);
+                }
+    }
+}
 
 /* m == 0 or n == 0 touches nothing; NULL-free calls with k == 0 scale C. */
 static void test_gemm_empty(void **st)
@@ -460,6 +570,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_runtime),   cmocka_unit_test(test_gemm_tile_avx512),
         cmocka_unit_test(test_gemm_tile_avx),  cmocka_unit_test(test_gemm_tile_odd),
+        cmocka_unit_test(test_gemm_zmm),       cmocka_unit_test(test_gemm_edges),
+        cmocka_unit_test(test_gemm_blocks_agree),
         cmocka_unit_test(test_gemm_empty),     cmocka_unit_test(test_epilogue_float),
         cmocka_unit_test(test_epilogue_double), cmocka_unit_test(test_xent_grad_float),
         cmocka_unit_test(test_xent_grad_double), cmocka_unit_test(test_optimizers_float),
