@@ -2,11 +2,12 @@
 # needs $here, $src, $work and $CC).
 
 # aot_build BUILD MODEL OUT [CFLAGS]: OUT, bench/aot_driver.c over bench/MODEL.bp
-# compiled by BUILD's bpc (AOT, --gemm=runtime, cc -O3 -march=native, BUILD's libbprt)
+# compiled by BUILD's bpc (AOT, --gemm=$BENCH_GEMM: runtime by default, or portable;
+# cc -O3 -march=native, BUILD's libbprt)
 aot_build() {
     local dir
     dir=$(dirname "$3")
-    "$1/bpc" "$here/$2.bp" -o "$dir/$2.c" --name bm --gemm=runtime
+    "$1/bpc" "$here/$2.bp" -o "$dir/$2.c" --name bm --gemm="${BENCH_GEMM:-runtime}"
     $CC -O3 -march=native ${4:-} -DMODEL_H="\"$2.h\"" -DP=bm -I"$dir" -I"$src/runtime" -I"$src/include" \
         "$here/aot_driver.c" "$dir/$2.c" "$1/runtime/libbprt.a" -lm -lpthread -o "$3"
 }
