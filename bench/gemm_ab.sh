@@ -11,15 +11,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
-old=$(cd "$1" && pwd)
-new=$(cd "$2" && pwd)
-rounds=${3:-5}
-budget=${BENCH_BUDGET:-0.3}
-CC=${CC:-cc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-echo "command: bench/gemm_ab.sh $* (rounds $rounds, budget $budget s)"
+. "$here/nets_lib.sh"
+ab_setup gemm_ab.sh "$@"
 models="mlp=$src/examples/mlp.bp deep=$here/mlp_deep.bp tf=$here/transformer_block.bp"
 for tag in old new; do
     b=$old; [ $tag = new ] && b=$new
@@ -34,7 +27,6 @@ for tag in old new; do
     done
 done
 configs="mlp/64 mlp/256 deep/128 tf/16"
-declare -A res
 for r in $(seq 1 "$rounds"); do
     for c in $configs; do
         for g in portable runtime; do
@@ -45,7 +37,6 @@ for r in $(seq 1 "$rounds"); do
         done
     done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 fastest() { tr ' ' '\n' | grep -v '^$' | sort -g | head -1; }
 printf '%-22s %9s %9s %8s %9s %9s %8s\n' "step ms ($rounds rounds)" "old med" "new med" "old/new" "old min" "new min" "old/new"
 for c in $configs; do

@@ -7,16 +7,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
-old=$(cd "$1" && pwd)
-new=$(cd "$2" && pwd)
-rounds=${3:-5}
-budget=${BENCH_BUDGET:-0.3}
-CC=${CC:-cc}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-echo "command: bench/nets_ab.sh $* (rounds $rounds, budget $budget s)"
 . "$here/nets_lib.sh"
+ab_setup nets_ab.sh "$@"
 build_one() {   # build_one TAG BUILD MODEL: $work/TAG_MODEL
     mkdir -p "$work/$1"
     aot_build "$2" "$3" "$work/$1/$3"
