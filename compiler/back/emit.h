@@ -81,7 +81,7 @@ void em_comment(Emit *e, const Node *n);
 /* Declares the real NAME = the sum (op '+') or the max (op '>') over j < len of term (an
  * expression of j), in the model's real type and vectorisable: 16 partial results, one
  * per j % 16 (whole blocks of 16, then the rest), combined in lane order; a max's
- * partials start at -INFINITY. Uses part, whole, i, j inside a block (emit_norm.c). */
+ * partials start at -INFINITY. Uses part, whole, i, j inside a block (emit_loops.c). */
 void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term);
 /* softmax of n's input along the axes of mask, one exp per entry (emit_bmm.c) */
 void em_softmax_lines(Emit *e, Node *n, int mask);

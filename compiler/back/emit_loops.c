@@ -292,6 +292,31 @@ static void reduce_body(Emit *e, Node *n, const char *dst, const char *const *id
 
 enum { SUM_LANES = 16 };   /* independent partial sums: the loop vectorises without reassociation */
 
+/* dst updated with term: "dst += term" (op '+') or "dst = max(dst, term)" (op '>') */
+static const char *lane_update(Emit *e, char op, const char *dst, const char *term)
+{
+    if (op == '+')
+        return arena_printf(e->g->arena, "%s += %s", dst, term);
+    return arena_printf(e->g->arena, "%s = %s > %s ? %s : %s", dst, term, dst, term, dst);
+}
+
+void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term)
+{
+    const char *init = op == '+' ? "0" : "-INFINITY";
+    em_line(e, "%s %s = %s;", e->real, name, init);
+    em_line(e, "{");
+    e->indent++;
+    em_line(e, "%s part[%d];", e->real, SUM_LANES);
+    em_line(e, "for (int64_t i = 0; i < %d; i++) part[i] = %s;", SUM_LANES, init);
+    em_line(e, "const int64_t whole = (%s) / %d * %d;", len, SUM_LANES, SUM_LANES);
+    em_line(e, "for (int64_t i = 0; i < whole; i += %d)", SUM_LANES);
+    em_line(e, "    for (int64_t j = i; j < i + %d; j++) %s;", SUM_LANES, lane_update(e, op, "part[j - i]", term));
+    em_line(e, "for (int64_t j = whole; j < %s; j++) %s;", len, lane_update(e, op, "part[j - whole]", term));
+    em_line(e, "for (int64_t i = 0; i < %d; i++) %s;", SUM_LANES, lane_update(e, op, name, "part[i]"));
+    e->indent--;
+    em_line(e, "}");
+}
+
 static void lane_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)
 {
     (void)dst;

@@ -1,7 +1,7 @@
 /* emit_norm: the kernels of layernorm, batchnorm and dropout (ops.def,
  * "normalization and dropout"), the NULL checks of batchnorm's state fields
- * and their initial values, and em_lane_reduce, the vectorisable row sums and
- * maxima they and the softmax family use. Each kernel
+ * and their initial values. Row sums and maxima are em_lane_reduce's
+ * (emit_loops.c). Each kernel
  * opens a block and declares only names the planner reserves (plan.c), so
  * no buffer named by the model is shadowed. A mode op (F_MODE) reads
  * e->mode: 0 training (P_forward, P_backward), 1 inference (P_predict). */
@@ -19,31 +19,6 @@ static void comment(Emit *e, const Node *n, const char *extra)
     em_line(e, "/* %s = %s(%s%s)   %s */", e->p->cname[n->id], op_info[n->op].name, b.s ? b.s : "", extra,
             shape_str(e->g, n->shape));
     sb_free(&b);
-}
-
-/* dst updated with term: "dst += term" (op '+') or "dst = max(dst, term)" (op '>') */
-static const char *lane_update(Emit *e, char op, const char *dst, const char *term)
-{
-    if (op == '+')
-        return arena_printf(e->g->arena, "%s += %s", dst, term);
-    return arena_printf(e->g->arena, "%s = %s > %s ? %s : %s", dst, term, dst, term, dst);
-}
-
-void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term)
-{
-    const char *init = op == '+' ? "0" : "-INFINITY";
-    em_line(e, "%s %s = %s;", e->real, name, init);
-    em_line(e, "{");
-    e->indent++;
-    em_line(e, "%s part[16];", e->real);
-    em_line(e, "for (int64_t i = 0; i < 16; i++) part[i] = %s;", init);
-    em_line(e, "const int64_t whole = (%s) / 16 * 16;", len);
-    em_line(e, "for (int64_t i = 0; i < whole; i += 16)");
-    em_line(e, "    for (int64_t j = i; j < i + 16; j++) %s;", lane_update(e, op, "part[j - i]", term));
-    em_line(e, "for (int64_t j = whole; j < %s; j++) %s;", len, lane_update(e, op, "part[j - whole]", term));
-    em_line(e, "for (int64_t i = 0; i < 16; i++) %s;", lane_update(e, op, name, "part[i]"));
-    e->indent--;
-    em_line(e, "}");
 }
 
 /* ---- layernorm: rows of the last axis; stats[r] = (mean, rstd) ---- */

@@ -109,16 +109,22 @@ static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
         add_fusion(p, f);
 }
 
+/* The rank-0 factor of c = x * scale (either side, through broadcasts), or NULL. */
+static Node *scale_of(const Node *c, const Node *x)
+{
+    if (c->op != OP_MUL || !shape_eq(x->shape, c->shape))
+        return NULL;
+    Node *s = other(c, x);
+    while (s->op == OP_BCAST)
+        s = s->in[0];
+    return s->shape.rank == 0 && s != x ? s : NULL;
+}
+
 /* root = xent_grad(s, y) * scale */
 static void fuse_xent_grad(Plan *p, Node *xg, const int *consumer)
 {
-    Node *c = sole_consumer(p, xg, consumer);
-    if (!c || c->op != OP_MUL)
-        return;
-    Node *s = other(c, xg);
-    while (s->op == OP_BCAST)
-        s = s->in[0];
-    if (s->shape.rank == 0)
+    Node *c = sole_consumer(p, xg, consumer), *s = c ? scale_of(c, xg) : NULL;
+    if (s)
         add_fusion(p, (Fusion){ .root = c, .kernel = xg, .scale = s });
 }
 
@@ -137,13 +143,9 @@ static void fuse_causal_softmax(Plan *p, Node *cm, const int *consumer)
         return;
     Fusion f = { .root = c, .kernel = cm };
     if (x->op == OP_MUL && sole_consumer(p, x, consumer) == cm && p->fusion_of[x->id] < 0 && !p->in_fusion[x->id]) {
-        for (int k = 0; k < 2 && !f.scale; k++) {
-            Node *s = x->in[k];
-            while (s->op == OP_BCAST)
-                s = s->in[0];
-            if (s->shape.rank == 0 && shape_eq(x->in[1 - k]->shape, x->shape) && has_pointer(p, x->in[1 - k]))
-                f.scale = s;
-        }
+        for (int k = 0; k < 2 && !f.scale; k++)
+            if (has_pointer(p, x->in[k]))
+                f.scale = scale_of(x, x->in[k]);
         if (f.scale) {   /* computed inside the pass, no buffer */
             p->in_fusion[x->id] = true;
             p->mat[x->id] = false;
@@ -151,17 +153,6 @@ static void fuse_causal_softmax(Plan *p, Node *cm, const int *consumer)
     }
     if (f.scale || has_pointer(p, x))
         add_fusion(p, f);
-}
-
-/* The rank-0 factor of c = x * scale (either side, through broadcasts), or NULL. */
-static Node *scale_of(const Node *c, const Node *x)
-{
-    if (c->op != OP_MUL || !shape_eq(x->shape, c->shape))
-        return NULL;
-    Node *s = other(c, x);
-    while (s->op == OP_BCAST)
-        s = s->in[0];
-    return s->shape.rank == 0 && s != x ? s : NULL;
 }
 
 /* root = causal_grad(softmax_axis_grad(y, g)) * scale, or without the factor, over the
