@@ -528,6 +528,8 @@ class Prog:
         self.grad = None     # ("grad", wrt list or None) | ("optimize", kind, {hyper: number or input name} or None)
         self.style = 0       # seeds restyle()
         self.loopvars = set()  # for-loop variables (no other name may take one)
+        self.given = set()  # every name fresh() returned, bound yet or not (a statement's name
+                            # is chosen before its expression declares the leaves it reads)
 
     def binding_shape(self, name):
         for nm, n in self.stmts:
@@ -687,9 +689,10 @@ class Gen(BmmGen, ConvGen):
             pool += [] if self.avoid and "prefix_names" in KNOWN_BUGS else PREFIXED
             pool += [d + sfx for d in self.P.decls for sfx in ("_grad", "_m", "_v", "_grad_in")]
             taken = set(self.P.decls) | {n for n, _ in self.P.stmts} | set(self.P.dims) | \
-                {n for n, _, _ in self.P.defs} | self.P.loopvars
+                {n for n, _, _ in self.P.defs} | self.P.loopvars | self.P.given
             name = self.r.choice(pool)
             if name not in taken:
+                self.P.given.add(name)
                 return name
         return "%s%d" % (prefix, self.count)
 
