@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         for (int k = 0; k < t->rank; k++)
             n *= t->dims[k] > 0 ? t->dims[k] : sym[-t->dims[k] - 1];
         size_t esz = t->dtype == BP_F64 || t->dtype == BP_I64 ? 8 : 4;
-        void *buf = calloc((size_t)n, esz);   /* zeros: optimizer state, outputs, grads */
+        void *buf = bench_alloc((size_t)n * esz);   /* zeros: optimizer state, outputs, grads */
         if (!buf)
             return fprintf(stderr, "aot_driver: out of memory\n"), 1;
         int which = t->role == BP_PARAM ? param_no++ : -1;

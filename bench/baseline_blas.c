@@ -44,7 +44,7 @@ static float bench_fill(uint64_t which, uint64_t k, float scale)
 
 static float *alloc(size_t n)
 {
-    float *p = calloc(n, sizeof(float));
+    float *p = bench_alloc(n * sizeof(float));
     if (!p)
         fprintf(stderr, "baseline_blas: out of memory\n"), exit(1);
     return p;
