@@ -35,6 +35,7 @@ struct Emit {
     const char **dimc;    /* by symbolic dim: the C name of its local      */
     int mode;             /* F_MODE ops: 0 training, 1 inference (P_predict) */
     bool with_target;     /* an `only` pass (P_evaluate) also writes the target field */
+    const bool *only;     /* by node id: what the current pass computes, or NULL: all of its phase */
     /* debugging the model (emit_check.c) */
     bool check;           /* --check-finite: test each tensor produced      */
     bool lines;           /* --line-directives: #line before each statement */
@@ -100,6 +101,10 @@ const char *em_scalar(Emit *e, Node *n);
 /* The name a support kernel (bp_kernels.inc) has in this model: P_name, or
  * bp_s_name / bp_d_name when the model calls the runtime. */
 const char *em_kernel(Emit *e, const char *name);
+/* A GEMM fusion's sum of squares of its weight, when the current pass computes it (emit_kernels.c). */
+const Node *em_sumsq(const Emit *e, const Fusion *f);
+/* n's product's rows when a fused product of this pass computes n at one row, else NULL. */
+const char *em_sumsq_rows(Emit *e, const Node *n);
 /* The indices into view n's input 0 for indices idx of n: the permute,
  * slice and gather views (emit_layout.c). */
 const char **em_view_index(Emit *e, Node *n, const char *const *idx);

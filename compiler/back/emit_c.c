@@ -403,6 +403,7 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     e->scratch_used = false;
     e->out = &body;
     e->indent = 1;
+    e->only = only;
     int work = 0;   /* statements the pass computes: none, and it reads neither io nor ws */
     for (int i = 0; i < g->n; i++) {
         Node *n = g->nodes[i];

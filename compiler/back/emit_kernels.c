@@ -47,25 +47,70 @@ static GemmArgs gemm_args(Emit *e, const Node *n)
     return g;
 }
 
+/* The fusion's sum of squares of its weight when the current pass computes it, else NULL. */
+const Node *em_sumsq(const Emit *e, const Fusion *f)
+{
+    return f->sumsq && (!e->only || e->only[f->sumsq->id]) ? f->sumsq : NULL;
+}
+
+/* When n is the sum of squares a fused product of this pass computes at one row: the
+ * product's rows (the sum's own statement then runs only at other row counts), else NULL. */
+const char *em_sumsq_rows(Emit *e, const Node *n)
+{
+    for (int i = 0; i < e->p->nfusions; i++) {
+        const Fusion *f = &e->p->fusions[i];
+        if (f->sumsq == n && em_sumsq(e, f) && (!e->only || e->only[f->root->id]))
+            return gemm_args(e, f->kernel).m;
+    }
+    return NULL;
+}
+
+/* The one-row branch of a product C = a @ B (+ its epilogue) fused with ss = sum(B * B):
+ * B in blocks of 16 rows, each multiplied in (P_gemm at m = 1: the same multiply-adds in
+ * the same order as one call) and then its squares summed (P_dot) while in L1. */
+static void gemm_row_sumsq(Emit *e, const GemmArgs *g, const Node *ss, const char *C, const char *epi)
+{
+    em_line(e, "if (%s == 1) {   /* one row: %s's squares summed in the same pass over it (%s) */", g->m, g->b,
+            e->p->cname[ss->id]);
+    e->indent++;
+    em_line(e, "double bp_sq = 0;");
+    em_line(e, "for (int64_t bp_p = 0; bp_p < %s; bp_p += 16) {", g->k);
+    em_line(e, "    const int64_t bp_kb = %s - bp_p < 16 ? %s - bp_p : 16;", g->k, g->k);
+    em_line(e, "    %s_gemm(0, 0, 1, %s, bp_kb, 1, %s + bp_p, %s, %s + bp_p * %s, %s, bp_p > 0, %s, %s);", e->P, g->n, g->a,
+            g->lda, g->b, g->ldb, g->ldb, C, g->n);
+    em_line(e, "    bp_sq += %s(bp_kb * %s, %s + bp_p * %s, %s + bp_p * %s);", em_kernel(e, "dot"), g->ldb, g->b, g->ldb,
+            g->b, g->ldb);
+    em_line(e, "}");
+    em_line(e, "%s[0] = (%s)bp_sq;", em_buf(e, ss), e->real);
+    if (epi)
+        em_line(e, "%s", epi);
+    e->indent--;
+}
+
 /* C = op(A) @ op(B) (+ c X when x, or + C when beta), then the epilogue (bias, relu,
  * mask, colsum: "NULL"/0 for none). Without threads (P_mm_tasks: 1) the call
  * site's own serial code, with its constant sizes (which the portable GEMM is
  * specialised on); else P_mm (emit_parallel.c) on the host's threads.
  * Vectors are 1-row (left) or 1-column (right) matrices. */
 static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, double c, int beta, const char *bias,
-                      int relu, const char *mask, const char *colsum)
+                      int relu, const char *mask, const char *colsum, const Node *sumsq)
 {
     GemmArgs g = gemm_args(e, n);
-    const bool epi = strcmp(bias, "NULL") || relu || strcmp(mask, "NULL") || strcmp(colsum, "NULL");
-    em_line(e, "if (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", e->P, g.m, g.n, g.k, strcmp(colsum, "NULL") != 0);
+    const char *epi = NULL;
+    if (strcmp(bias, "NULL") || relu || strcmp(mask, "NULL") || strcmp(colsum, "NULL"))
+        epi = arena_printf(e->g->arena, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), g.m, g.n, C,
+                           g.n, bias, relu, mask, g.n, colsum);
+    if (sumsq)
+        gemm_row_sumsq(e, &g, sumsq, C, epi);
+    em_line(e, "%sif (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", sumsq ? "} else " : "", e->P, g.m, g.n, g.k,
+            strcmp(colsum, "NULL") != 0);
     e->indent++;
     if (x)
         em_line(e, "%s(%s * %s, %s, %s, %s);", em_kernel(e, "scale"), g.m, g.n, C, em_widen(e, em_lit(e, c)), x);
     em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda,
             g.b, g.ldb, x || beta, C, g.n);
     if (epi)
-        em_line(e, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), g.m, g.n, C, g.n, bias, relu, mask,
-                g.n, colsum);
+        em_line(e, "%s", epi);
     e->indent--;
     em_line(e, "} else {");
     em_line(e, "    %s_mm(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s);", e->P, g.ta,
@@ -137,7 +182,7 @@ void em_matmul(Emit *e, Node *n)
         return;
     }
     em_comment(e, n);
-    gemm_call(e, n, em_buf(e, n), NULL, 0, 0, "NULL", 0, "NULL", "NULL");
+    gemm_call(e, n, em_buf(e, n), NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
 }
 
 /* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
@@ -147,6 +192,8 @@ void em_fusion(Emit *e, const Fusion *f)
     em_comment(e, f->root);
     if (f->colsum)
         em_line(e, "/* and %s = %s */", e->p->cname[f->colsum->id], em_render(e, f->colsum, 0));
+    if (em_sumsq(e, f))
+        em_line(e, "/* and, at one row, %s = %s */", e->p->cname[f->sumsq->id], em_render(e, f->sumsq, 0));
     if (f->kernel->op == OP_CAUSAL) {
         em_causal_softmax(e, f);
         return;
@@ -180,7 +227,7 @@ void em_fusion(Emit *e, const Fusion *f)
     if (f->addend && !x)
         em_fill(e, C, f->addend);
     gemm_call(e, f->kernel, C, x, c, f->addend != NULL, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,
-              f->mask ? em_ptr(e, f->mask) : "NULL", sum);
+              f->mask ? em_ptr(e, f->mask) : "NULL", sum, em_sumsq(e, f));
 }
 
 /* The row loop shared by the softmax family: x row, max subtracted, sum of exps. */

@@ -395,7 +395,11 @@ static bool sum_as_dot(Emit *e, Node *n, const char *out)
     if (!a || !b)
         return false;
     em_kernel(e, "dot");   /* P_pdot (emit_parallel.c) calls it */
-    em_line(e, "%s[0] = (%s)%s_pdot(io->bp_par, %s, %s, %s);", out, e->real, e->P, em_numel(e, x->shape), a, b);
+    const char *rows = em_sumsq_rows(e, n);
+    if (rows)
+        em_line(e, "if (%s != 1)   /* (at one row, the product by %s summed it) */", rows, b);
+    em_line(e, "%s%s[0] = (%s)%s_pdot(io->bp_par, %s, %s, %s);", rows ? "    " : "", out, e->real, e->P,
+            em_numel(e, x->shape), a, b);
     return true;
 }
 

@@ -188,7 +188,7 @@ static void mmu(Emit *e, const char *P, const char *R)
 }
 
 /* A full sum(a * b) (emit_loops.c): under 2^16 values the dot kernel's own
- * sum; else fixed blocks (from n only: at most 32, each a multiple of 64
+ * sum; else fixed blocks (from n only: at most 32, each a multiple of 1024
  * long, the last to the end), each block's dot (on the host's threads when
  * an operand is past 1 MiB) and the blocks added in block order, so every
  * thread count gives the same sum. */
@@ -218,7 +218,7 @@ static void dot(Emit *e, const char *P, const char *R)
     em_line(e, "    %s_pdot_job j;", P);
     em_line(e, "    j.n = n, j.a = a, j.b = b, j.part = part;");
     em_line(e, "    j.blocks = n / 32768 < 32 ? (int)(n / 32768) : 32;");
-    em_line(e, "    j.len = n / j.blocks / 64 * 64;");
+    em_line(e, "    j.len = n / j.blocks / 1024 * 1024;   /* whole blocks of the dot kernel */");
     em_line(e, "    /* memory-bound: on the host's threads only past 1 MiB an operand, beyond a core's L2 (as P_upd;");
     em_line(e, "     * split, the 784-256-10 MLP's L2 term ran 1.25x slower at batch 1 with 2 threads) */");
     em_line(e, "    j.tasks = %s_tasks(par, j.blocks, (double)n * sizeof *a >= 1048576.0);", P);

@@ -226,10 +226,11 @@ static void assign_regions(Plan *p)
     Regions rs = { 0 };
     last_uses(p, last);
     for (int j = 0; j < g->n; j++) {
-        /* a fusion's column sum is written with its root: allocate it there */
+        /* a fusion's column sum and sum of squares are written with its root: allocate them there */
         const Fusion *f = p->fusion_of[j] >= 0 ? &p->fusions[p->fusion_of[j]] : NULL;
-        for (int pass = 0; pass < 2; pass++) {
-            int i = pass == 0 ? j : f && f->colsum ? f->colsum->id : -1;
+        for (int pass = 0; pass < 3; pass++) {
+            const Node *x = pass == 0 || !f ? NULL : pass == 1 ? f->colsum : f->sumsq;
+            int i = pass == 0 ? j : x ? x->id : -1;
             if (i < 0 || (pass == 0 && p->in_fusion[i] && g->nodes[i]->op == OP_SUM))
                 continue;
             allocate(p, i, j, last, &rs);

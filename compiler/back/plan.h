@@ -34,7 +34,8 @@ enum { FUSE_MAX_DEPTH = 24 };   /* longest chain of ops fused into one loop */
  * into the buffer of the node `root` (see plan_fuse.c):
  *   GEMM:       root = mask(relu(A@B + bias))   or  root = E + A@B (E first, then beta = 1)
  *   XENT_GRAD:  root = (softmax(s) - onehot(y)) * scale
- * and, either way, colsum = sum(root, axis=0) in the same pass. */
+ * and, either way, colsum = sum(root, axis=0) in the same pass; a GEMM at one
+ * row (a batch-1 forward) also sums its weight's squares (an L2 term). */
 typedef struct Fusion {
     Node *root;
     Node *kernel;        /* the MATMUL or XENT_GRAD                     */
@@ -44,6 +45,8 @@ typedef struct Fusion {
     Node *addend;        /* E of root = E + A@B (GEMM, beta = 1)        */
     Node *scale;         /* rank-0 factor (XENT_GRAD)                   */
     Node *colsum;        /* SUM over axis 0 of root, or NULL            */
+    Node *sumsq;         /* sum(B * B) of the GEMM's param B, taken in the same pass over B
+                            when A is one row (then the SUM's own statement skips), or NULL */
 } Fusion;
 
 typedef struct Plan {

@@ -68,17 +68,42 @@ static void add_fusion(Plan *p, Fusion f)
     f.colsum = find_colsum(p, f.root);
     ARENA_PUSH(p->g->arena, p->fusions, p->nfusions, p->cfusions, f);
     p->fusion_of[f.root->id] = p->nfusions - 1;
-    p->mat[f.root->id] = true;
     p->mat[f.kernel->id] = false;
-    p->in_fusion[f.kernel->id] = true;
+    p->mat[f.root->id] = true;   /* (the kernel itself when only a sum of squares joins it) */
+    p->in_fusion[f.kernel->id] = f.kernel != f.root;
     if (f.colsum)
         p->in_fusion[f.colsum->id] = true;
+}
+
+/* A full sum(B * B) or sum(B²) over param B, after the product mm = A @ B in its
+ * phase, whose product is fused into the sum's loop, when A can be one row (its rows a
+ * symbolic dim or 1): at batch 1 the GEMM reads B once for both (emit: P_gemm and P_dot
+ * in blocks of B's rows while they are in L1; the L2 term's second pass over W1 was
+ * 15-17 % of the 784-256-10 MLP's step). NULL when there is none, or B is the weight of
+ * an earlier product's sumsq already. */
+static Node *find_sumsq(const Plan *p, const Node *mm)
+{
+    const Node *a = mm->in[0], *b = mm->in[1];
+    if (mm->shape.rank != 2 || a->shape.rank != 2 || mm->ta || mm->tb || b->op != OP_PARAM || mm->loop ||
+        a->shape.d[0] > 1)
+        return NULL;
+    for (int k = 0; k < p->nfusions; k++)
+        if (p->fusions[k].sumsq && p->fusions[k].kernel->in[1] == b)
+            return NULL;
+    const Graph *g = p->g;
+    for (int i = mm->id + 1; i < g->n; i++) {
+        Node *n = g->nodes[i], *x = n->op == OP_SUM ? n->in[0] : NULL;
+        if (x && n->shape.rank == 0 && live_same_phase(p, mm, n) && !p->mat[x->id] && !n->loop &&
+            ((x->op == OP_MUL && x->in[0] == b && x->in[1] == b) || (x->op == OP_SQUARE && x->in[0] == b)))
+            return n;
+    }
+    return NULL;
 }
 
 /* root = mask(relu(A@B + bias)) or E + A@B */
 static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
 {
-    Fusion f = { .root = mm, .kernel = mm };
+    Fusion f = { .root = mm, .kernel = mm, .sumsq = find_sumsq(p, mm) };
     Node *c = one_gemm(mm) ? sole_consumer(p, mm, consumer) : NULL;
     if (c && (p->fusion_of[c->id] >= 0 || p->in_fusion[c->id]))
         return;   /* A@B + C@D: the first product takes the sum, the second is its addend */
@@ -86,6 +111,7 @@ static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
         f.bias = other(c, mm)->in[0];
         f.root = c;
     } else if (c && c->op == OP_ADD && shape_eq(other(c, mm)->shape, mm->shape) && other(c, mm) != mm) {
+        f.sumsq = NULL;   /* C = E + A@B: P_gemm's beta = 1 */
         f.addend = other(c, mm);
         f.root = c;
         add_fusion(p, f);
@@ -105,7 +131,7 @@ static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
         p->in_fusion[bias_add->id] = true;
         p->mat[bias_add->id] = false;
     }
-    if (f.root != mm)
+    if (f.root != mm || f.sumsq)
         add_fusion(p, f);
 }
 

@@ -40,9 +40,10 @@ sed 's/dim N, T, H = 2, E = 3/dim N, T = 64, H = 2, E = 64/; s/x\[N, T, 6\]/x[N,
     "$SRC/tests/ref/cases/op_bmm_qkt.bp" >qkt.bp
 check "op_bmm_qkt T 64 batch 4 (broadcast batches): 2 and 3 threads = 1 thread" same_for_threads qkt.bp 4
 # Row splits: the softmax cross-entropy gradient by rows and its bias-gradient column sums by
-# columns (P_pxent, from 2^15 scores), the L2 term's sum(W * W) in fixed blocks (P_pdot: from 2^16
-# values, split past 1 MiB; 282700: a last block longer than the others); batches that 2 and 3
-# threads do not divide.
+# columns (P_pxent, from 2^15 scores), the L2 terms' sum(W * W) and sum(E * E) in fixed blocks
+# (P_pdot: from 2^16 values, split past 1 MiB; 282700: a last block longer than the others; at
+# batch 1 the product x @ W sums W's squares itself, and only E's go to P_pdot); batches that 2
+# and 3 threads do not divide.
 cat >wide.bp <<'BP'
 dim N
 dim D = 257, C = 1100
@@ -50,8 +51,9 @@ input  x[N, D]
 input  y[N] : int
 param  W[D, C] ~ he
 param  b[C]
+param  E[600, 500] ~ normal(0.01)
 scores = x @ W + b
-loss   = cross_entropy(scores, y) + 1e-4 * sum(W * W)
+loss   = cross_entropy(scores, y) + 1e-4 * sum(W * W) + 1e-4 * sum(E * E)
 output scores
 grad loss
 optimize loss with momentum(lr = 0.01, mu = 0.9)
@@ -59,7 +61,7 @@ BP
 for b in 1 7 150; do
     check "wide softmax (1100 classes) batch $b: 2 and 3 threads = 1 thread" same_for_threads wide.bp $b
 done
-check "wide softmax batch 1 (only P_pdot big enough): the hook is called once a step" sh -c \
+check "wide softmax batch 1 (only E's P_pdot big enough): the hook is called once a step" sh -c \
     "./host 1 2 2 | grep -q '^runs 2$'"   # host: the batch-150 run's build of wide.bp
 check "wide softmax f64 --gemm runtime batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 --dtype f64 --gemm runtime
 # Under ASan+UBSan (SAN) every code path runs once, not every combination: the

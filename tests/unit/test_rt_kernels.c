@@ -559,6 +559,26 @@ static void test_dot_and_scale(void **st)
     }
     assert_true(fabs(bp_s_dot(N, a, b) - want) < 1e-9 * N);
     assert_true(bp_s_dot(0, a, b) == 0 && fabs(bp_s_dot(3, a, b) - ((double)(a[0] * b[0]) + (double)(a[1] * b[1]) + (double)(a[2] * b[2]))) < 1e-12);
+    /* past whole blocks (1024 floats, 512 doubles), whole vectors and single elements: within
+     * 20 ulp of the sum of |a b| of the exact products (each lane sums 16 products in the real type) */
+    enum { M = 3 * 1024 + 5 * 16 + 7 };
+    static float fa[M], fb[M];
+    static double da[M], db[M];
+    double exact = 0, mag = 0, exactd = 0, magd = 0;
+    for (int i = 0; i < M; i++) {
+        fa[i] = (float)sin(0.37 * i) * 3, fb[i] = (float)cos(0.11 * i) - 0.25f;
+        da[i] = sin(0.37 * i) * 3, db[i] = cos(0.11 * i) - 0.25;
+        exact += (double)fa[i] * (double)fb[i], mag += fabs((double)fa[i] * (double)fb[i]);
+        exactd += da[i] * db[i], magd += fabs(da[i] * db[i]);
+    }
+    for (int n = M - 7; n <= M; n += 7) {   /* with and without the single elements */
+        double e = 0, m = 0, ed = 0, md = 0;
+        for (int i = 0; i < n; i++)
+            e += (double)fa[i] * (double)fb[i], m += fabs((double)fa[i] * (double)fb[i]), ed += da[i] * db[i], md += fabs(da[i] * db[i]);
+        assert_true(fabs(bp_s_dot(n, fa, fb) - e) <= 20 * 0x1p-24 * m);
+        assert_true(fabs(bp_d_dot(n, da, db) - ed) <= 20 * 0x1p-53 * md);
+    }
+    assert_true(fabs(bp_s_dot(M, fa, fb) - exact) <= 20 * 0x1p-24 * mag && fabs(bp_d_dot(M, da, db) - exactd) <= 20 * 0x1p-53 * magd);
     bp_s_scale(N, y, 0.5, a);
     bp_d_scale(N, yd, -2, ad);
     for (int i = 0; i < N; i++)
