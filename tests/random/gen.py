@@ -975,6 +975,7 @@ class Gen(BmmGen, ConvGen):
                 loss = Node("bin", (), [loss, t], f=r.choice(["+", "+", "-", "*"]))
             if r.random() < 0.3:
                 loss = Node("bin", (), [loss, self.g_loss((), 2)], f="+")
+            loss = self.l2_terms(loss)
             P.target = self.fresh("loss")
             P.stmts.append((P.target, loss))
         params = [nm for nm, (k, _, _) in P.decls.items() if k == "param" and nm in P.used_names()]
@@ -992,6 +993,24 @@ class Gen(BmmGen, ConvGen):
         if mode == "vjp" and r.random() < 0.5 and P.target not in P.outputs:
             P.outputs.append(P.target)
         return P
+
+    def l2_terms(self, loss):
+        """loss + c * sum(W * W) or c * sum(W ** 2) over params W that are the right
+        operand of a product, sometimes: at N = 1 the product sums W's squares in its
+        own pass over W (plan_fuse's sumsq)."""
+        r, P = self.r, self.P
+        weights = sorted({n.kids[1].a["name"] for _, st in P.stmts for n in st.walk()
+                          if n.op == "matmul" and n.kids[1].op == "leaf" and len(n.kids[1].shape) == 2
+                          and P.decls.get(n.kids[1].a["name"], ("",))[0] == "param"})
+        for w in weights:
+            if r.random() < 0.5:
+                leaf = Node("leaf", P.decls[w][1], name=w)
+                sq = Node("bin", leaf.shape, [leaf, leaf], f="*", c=1) if r.random() < 0.5 else \
+                    Node("un", leaf.shape, [leaf], f="pow2", c=1)
+                term = Node("red", (), [sq], f="sum", axis=None)
+                loss = Node("bin", (), [loss, Node("bin", (), [Node("num", (), v=r.choice([0.001, 0.01])), term], f="*", c=1)],
+                            f="+", c=1)
+        return loss
 
     def optimizer(self):
         r = self.r
