@@ -94,6 +94,11 @@ static void statement_cost(Cost *c, const Node *n)
     } else if (n->op == OP_MATMUL) {
         touch(c, n->in[0]), touch(c, n->in[1]), touch(c, n);
         c->flops += 2 * numel(g, n->shape) * inner(g, n);
+    } else if (n->op == OP_MATMUL_SUM) {
+        /* sum_batch(Aᵀ @ B) = C [m, n]: one GEMM over the batch folded into k, so A's
+         * elements (batch k m) times n multiply-adds */
+        touch(c, n->in[0]), touch(c, n->in[1]), touch(c, n);
+        c->flops += 2 * numel(g, n->in[0]->shape) * extent_value(g, n->shape.d[n->shape.rank - 1]);
     } else if (kind == K_REDUCE) {
         c->flops += numel(g, n->in[0]->shape) * (1 + fused_ops(c, n->in[0], is_buffer(p, n->in[0]) ? false : true, 0));
         touch(c, n);

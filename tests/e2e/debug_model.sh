@@ -87,4 +87,17 @@ grad loss
 BP
 "$BPC" explain --cost dd.bp >cost_dd.out 2>&1
 check "cost: a derived dim N*T is 64*64" grep -Eq '^ +5  h = .* 262k ' cost_dd.out
+# a weight's gradient from a stack, sum_batch(xᵀ @ dh): one GEMM with k = N*T = 4096 rows,
+# 2*4*8*4096 = 262k FLOPs (it counted the [N, 4, 8] products' elements, 2048)
+cat > sb.bp <<'BP'
+dim N
+dim T = 64, D = 4, E = 8
+input x[N, T, D]
+param W[D, E]
+h = x @ W
+loss = sum(h * h)
+grad loss
+BP
+"$BPC" explain --cost sb.bp >cost_sb.out 2>&1
+check "cost: sum_batch(xᵀ @ dh) is a GEMM with k = N*T" grep -Eq '^ +5  W_grad = sum_batch.* 262k ' cost_sb.out
 finish
