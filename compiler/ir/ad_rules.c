@@ -100,11 +100,12 @@ void ad_sigmoid(AdCtx *ad, Node *n, Node *g)
     ad_accum(ad, X, BIN(MUL, g, BIN(MUL, n, BIN(SUB, K(1), n))));
 }
 
-/* d gelu(x) = g * (Φ(x) + x φ(x)): Φ the normal CDF, φ its density */
+/* d gelu(x) = g * (Φ(x) + x φ(x)): Φ the normal CDF, φ its density; Φ(x) = y / x from
+ * the forward's y = gelu(x) (no second erf), near 0 its Taylor line (ops.def GELU_GRAD) */
 void ad_gelu(AdCtx *ad, Node *n, Node *g)
 {
-    RULE("d gelu(x) = g * (Φ(x) + x * φ(x)), Φ the normal CDF, φ its density");
-    ad_accum(ad, X, BIN(MUL, g, UN(GELU_GRAD, X)));
+    RULE("d gelu(x) = g * (Φ(x) + x * φ(x)), Φ the normal CDF, φ its density; Φ(x) = gelu(x) / x");
+    ad_accum(ad, X, BIN(MUL, g, BIN(GELU_GRAD, X, n)));
 }
 
 /* d tanh(x) = g * (1 - y²) */
