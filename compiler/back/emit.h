@@ -84,6 +84,9 @@ void em_comment(Emit *e, const Node *n);
  * per j % 16 (whole blocks of 16, then the rest), combined in lane order; a max's
  * partials start at -INFINITY. Uses part, whole, i, j inside a block (emit_loops.c). */
 void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term);
+/* k sums in one pass over j < len, the same way: name[q] = the sum of term[q], after the
+ * statement prelude (over j; or NULL) each element (layernorm's gradient: Σĝ and Σĝx̂). */
+void em_lane_sums(Emit *e, const char *len, const char *prelude, int k, const char *const *name, const char *const *term);
 /* softmax of n's input along the axes of mask, one exp per entry (emit_bmm.c) */
 void em_softmax_lines(Emit *e, Node *n, int mask);
 /* Store src into dst (a pointer variable) elementwise: the copy loops. */

@@ -300,21 +300,69 @@ static const char *lane_update(Emit *e, char op, const char *dst, const char *te
     return arena_printf(e->g->arena, "%s = %s > %s ? %s : %s", dst, term, dst, term, dst);
 }
 
-void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term)
+/* k reductions over j < len in one pass, each in SUM_LANES partial results (part[q
+ * SUM_LANES + lane]), combined in lane order: name[q] op= term[q], after prelude (a
+ * statement over j, or NULL) */
+static void lanes(Emit *e, char op, const char *len, const char *prelude, int k, const char *const *name,
+                  const char *const *term)
 {
     const char *init = op == '+' ? "0" : "-INFINITY";
-    em_line(e, "%s %s = %s;", e->real, name, init);
+    const bool block = k > 1 || prelude;   /* else one statement on the loop's line */
+    for (int q = 0; q < k; q++)
+        em_line(e, "%s %s = %s;", e->real, name[q], init);
     em_line(e, "{");
     e->indent++;
-    em_line(e, "%s part[%d];", e->real, SUM_LANES);
-    em_line(e, "for (int64_t i = 0; i < %d; i++) part[i] = %s;", SUM_LANES, init);
+    em_line(e, "%s part[%d];", e->real, k * SUM_LANES);
+    em_line(e, "for (int64_t i = 0; i < %d; i++) part[i] = %s;", k * SUM_LANES, init);
     em_line(e, "const int64_t whole = (%s) / %d * %d;", len, SUM_LANES, SUM_LANES);
-    em_line(e, "for (int64_t i = 0; i < whole; i += %d)", SUM_LANES);
-    em_line(e, "    for (int64_t j = i; j < i + %d; j++) %s;", SUM_LANES, lane_update(e, op, "part[j - i]", term));
-    em_line(e, "for (int64_t j = whole; j < %s; j++) %s;", len, lane_update(e, op, "part[j - whole]", term));
-    em_line(e, "for (int64_t i = 0; i < %d; i++) %s;", SUM_LANES, lane_update(e, op, name, "part[i]"));
+    for (int tail = 0; tail < 2; tail++) {
+        const char *lane = tail ? "j - whole" : "j - i";
+        StrBuf head = { 0 };
+        if (!tail)
+            em_line(e, "for (int64_t i = 0; i < whole; i += %d)", SUM_LANES);
+        if (tail)
+            sb_printf(&head, "for (int64_t j = whole; j < %s; j++)", len);
+        else
+            sb_printf(&head, "    for (int64_t j = i; j < i + %d; j++)", SUM_LANES);
+        const char *at = tail ? "" : "    ";
+        if (block) {
+            em_line(e, "%s {", head.s);
+            if (prelude)
+                em_line(e, "%s    %s", at, prelude);
+        }
+        for (int q = 0; q < k; q++) {
+            const char *dst = q ? arena_printf(e->g->arena, "part[%d + %s]", q * SUM_LANES, lane)
+                                : arena_printf(e->g->arena, "part[%s]", lane);
+            if (block)
+                em_line(e, "%s    %s;", at, lane_update(e, op, dst, term[q]));
+            else
+                em_line(e, "%s %s;", head.s, lane_update(e, op, dst, term[q]));
+        }
+        if (block)
+            em_line(e, "%s}", at);
+        sb_free(&head);
+    }
+    const char *all = arena_printf(e->g->arena, "for (int64_t i = 0; i < %d; i++)", SUM_LANES);
+    if (k == 1)
+        em_line(e, "%s %s;", all, lane_update(e, op, name[0], "part[i]"));
+    else {
+        em_line(e, "%s {", all);
+        for (int q = 0; q < k; q++)
+            em_line(e, "    %s;", lane_update(e, op, name[q], q ? arena_printf(e->g->arena, "part[%d + i]", q * SUM_LANES) : "part[i]"));
+        em_line(e, "}");
+    }
     e->indent--;
     em_line(e, "}");
+}
+
+void em_lane_reduce(Emit *e, const char *name, char op, const char *len, const char *term)
+{
+    lanes(e, op, len, NULL, 1, &name, &term);
+}
+
+void em_lane_sums(Emit *e, const char *len, const char *prelude, int k, const char *const *name, const char *const *term)
+{
+    lanes(e, '+', len, prelude, k, name, term);
 }
 
 static void lane_body(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body)

@@ -81,35 +81,11 @@ void em_ln_xhat(Emit *e, Node *n)
 }
 
 /* sum = Σ ĝ and acc = Σ ĝ x̂ over a row in one pass, ĝ = u[j] * gm[j], x̂ = (row[j] - mx) * inv:
- * em_lane_reduce's 16 partial sums each (part[0..15] and part[16..31]), in the model's
- * real type; the names are reserved ones (plan.c) */
+ * em_lane_sums, in the model's real type; s is a name plan.c reserves */
 static void ln_grad_sums(Emit *e, const char *cols, const char *gm)
 {
-    const char *R = e->real;
-    const char *gu = arena_printf(e->g->arena, "const %s s = u[j] * %s[j];", R, gm);
-    em_line(e, "%s sum = 0, acc = 0;", R);
-    em_line(e, "{");
-    e->indent++;
-    em_line(e, "%s part[32];", R);
-    em_line(e, "for (int64_t i = 0; i < 32; i++) part[i] = 0;");
-    em_line(e, "const int64_t whole = (%s) / 16 * 16;", cols);
-    em_line(e, "for (int64_t i = 0; i < whole; i += 16)");
-    em_line(e, "    for (int64_t j = i; j < i + 16; j++) {");
-    em_line(e, "        %s", gu);
-    em_line(e, "        part[j - i] += s;");
-    em_line(e, "        part[16 + j - i] += s * ((row[j] - mx) * inv);");
-    em_line(e, "    }");
-    em_line(e, "for (int64_t j = whole; j < %s; j++) {", cols);
-    em_line(e, "    %s", gu);
-    em_line(e, "    part[j - whole] += s;");
-    em_line(e, "    part[16 + j - whole] += s * ((row[j] - mx) * inv);");
-    em_line(e, "}");
-    em_line(e, "for (int64_t i = 0; i < 16; i++) {");
-    em_line(e, "    sum += part[i];");
-    em_line(e, "    acc += part[16 + i];");
-    em_line(e, "}");
-    e->indent--;
-    em_line(e, "}");
+    static const char *const name[] = { "sum", "acc" }, *const term[] = { "s", "s * ((row[j] - mx) * inv)" };
+    em_lane_sums(e, cols, arena_printf(e->g->arena, "const %s s = u[j] * %s[j];", e->real, gm), 2, name, term);
 }
 
 /* dx = rstd * (ĝ - mean(ĝ) - x̂ * mean(ĝ x̂)), ĝ = g * gamma, per row: two passes over
