@@ -7,7 +7,7 @@
 # every round (order alternating); each cell the median over rounds of the
 # per-run medians (bench/aot_driver.c), and the fastest round (what a
 # machine loaded by others still shows). For before/after numbers of a GEMM
-# change (build both trees Release).
+# change (build both trees Release). AB_CONFIGS="mlp/1 mlp/64 ..." picks the rows.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
@@ -26,7 +26,7 @@ for tag in old new; do
         done
     done
 done
-configs="mlp/64 mlp/256 deep/128 tf/16"
+configs=${AB_CONFIGS:-"mlp/64 mlp/256 deep/128 tf/16"}   # MODEL/BATCH, MODEL one of mlp deep tf
 for r in $(seq 1 "$rounds"); do
     for c in $configs; do
         for g in portable runtime; do

@@ -38,6 +38,10 @@ if command -v clang >/dev/null; then check "ewise_f32: clang -Wdouble-promotion"
 "$BPC" "$SRC/tests/models/norm_f32.bp" -o norm_f32.c >/dev/null
 check "norm_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o
 if command -v clang >/dev/null; then check "norm_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o; fi
+# built for a CPU with fused multiply-adds (FP_FAST_FMAF: the GEMM's fmaf, whose double twin
+# sat in the same conditional and promoted the float one: 6 errors before)
+check "norm_f32: gcc -mfma -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -mfma -c norm_f32.c -o norm_f32.o
+check "norm_f32: gcc -march=native -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -march=native -c norm_f32.c -o norm_f32.o
 # Hostile file names never inject C: the model's path reaches a comment
 # (star-slash, newline, backslash and ?? are escaped), the header's name
 # reaches #include (which has no escapes: a name it cannot spell is replaced
