@@ -579,6 +579,11 @@ static void test_dot_and_scale(void **st)
         assert_true(fabs(bp_d_dot(n, da, db) - ed) <= 20 * 0x1p-53 * md);
     }
     assert_true(fabs(bp_s_dot(M, fa, fb) - exact) <= 20 * 0x1p-24 * mag && fabs(bp_d_dot(M, da, db) - exactd) <= 20 * 0x1p-53 * magd);
+    /* a == b (an L2 term: one stream of loads): the same error bound */
+    double sq = 0, sqd = 0;
+    for (int i = 0; i < M; i++)
+        sq += (double)fa[i] * (double)fa[i], sqd += da[i] * da[i];
+    assert_true(fabs(bp_s_dot(M, fa, fa) - sq) <= 20 * 0x1p-24 * sq && fabs(bp_d_dot(M, da, da) - sqd) <= 20 * 0x1p-53 * sqd);
     bp_s_scale(N, y, 0.5, a);
     bp_d_scale(N, yd, -2, ad);
     for (int i = 0; i < N; i++)
