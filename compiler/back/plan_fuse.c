@@ -65,7 +65,10 @@ static bool one_gemm(const Node *mm)
 
 static void add_fusion(Plan *p, Fusion f)
 {
-    f.colsum = find_colsum(p, f.root);
+    /* a column sum rides along only where the emitter computes it: the GEMM's epilogue and
+     * the cross-entropy gradient (the causal softmax left it unwritten and skipped its own
+     * statement: sum(softmax(causal(x)), axis=0) read garbage) */
+    f.colsum = f.kernel->op == OP_MATMUL || f.kernel->op == OP_XENT_GRAD ? find_colsum(p, f.root) : NULL;
     ARENA_PUSH(p->g->arena, p->fusions, p->nfusions, p->cfusions, f);
     p->fusion_of[f.root->id] = p->nfusions - 1;
     p->mat[f.kernel->id] = false;
