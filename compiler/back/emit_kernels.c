@@ -47,21 +47,21 @@ static GemmArgs gemm_args(Emit *e, const Node *n)
     return g;
 }
 
-/* The fusion's sum of squares of its weight when the current pass computes it, else NULL. */
+/* The fusion's sum of squares of its weight when the current pass computes both it and
+ * the fusion, else NULL. */
 const Node *em_sumsq(const Emit *e, const Fusion *f)
 {
-    return f->sumsq && (!e->only || e->only[f->sumsq->id]) ? f->sumsq : NULL;
+    return f->sumsq && (!e->only || (e->only[f->sumsq->id] && e->only[f->root->id])) ? f->sumsq : NULL;
 }
 
 /* When n is the sum of squares a fused product of this pass computes at one row: the
- * product's rows (the sum's own statement then runs only at other row counts), else NULL. */
+ * product's rows (the sum's own statement then runs only at other row counts; find_sumsq's
+ * product is a plain [m, k] @ [k, n]), else NULL. */
 const char *em_sumsq_rows(Emit *e, const Node *n)
 {
-    for (int i = 0; i < e->p->nfusions; i++) {
-        const Fusion *f = &e->p->fusions[i];
-        if (f->sumsq == n && em_sumsq(e, f) && (!e->only || e->only[f->root->id]))
-            return gemm_args(e, f->kernel).m;
-    }
+    for (int i = 0; i < e->p->nfusions; i++)
+        if (e->p->fusions[i].sumsq == n && em_sumsq(e, &e->p->fusions[i]))
+            return em_extent(e, e->p->fusions[i].kernel->in[0]->shape.d[0]);
     return NULL;
 }
 

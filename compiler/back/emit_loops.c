@@ -316,17 +316,13 @@ static void lanes(Emit *e, char op, const char *len, const char *prelude, int k,
     em_line(e, "for (int64_t i = 0; i < %d; i++) part[i] = %s;", k * SUM_LANES, init);
     em_line(e, "const int64_t whole = (%s) / %d * %d;", len, SUM_LANES, SUM_LANES);
     for (int tail = 0; tail < 2; tail++) {
-        const char *lane = tail ? "j - whole" : "j - i";
-        StrBuf head = { 0 };
+        const char *lane = tail ? "j - whole" : "j - i", *at = tail ? "" : "    ";
+        const char *head = tail ? arena_printf(e->g->arena, "for (int64_t j = whole; j < %s; j++)", len)
+                                : arena_printf(e->g->arena, "    for (int64_t j = i; j < i + %d; j++)", SUM_LANES);
         if (!tail)
             em_line(e, "for (int64_t i = 0; i < whole; i += %d)", SUM_LANES);
-        if (tail)
-            sb_printf(&head, "for (int64_t j = whole; j < %s; j++)", len);
-        else
-            sb_printf(&head, "    for (int64_t j = i; j < i + %d; j++)", SUM_LANES);
-        const char *at = tail ? "" : "    ";
         if (block) {
-            em_line(e, "%s {", head.s);
+            em_line(e, "%s {", head);
             if (prelude)
                 em_line(e, "%s    %s", at, prelude);
         }
@@ -336,11 +332,10 @@ static void lanes(Emit *e, char op, const char *len, const char *prelude, int k,
             if (block)
                 em_line(e, "%s    %s;", at, lane_update(e, op, dst, term[q]));
             else
-                em_line(e, "%s %s;", head.s, lane_update(e, op, dst, term[q]));
+                em_line(e, "%s %s;", head, lane_update(e, op, dst, term[q]));
         }
         if (block)
             em_line(e, "%s}", at);
-        sb_free(&head);
     }
     const char *all = arena_printf(e->g->arena, "for (int64_t i = 0; i < %d; i++)", SUM_LANES);
     if (k == 1)

@@ -228,13 +228,10 @@ static void assign_regions(Plan *p)
     for (int j = 0; j < g->n; j++) {
         /* a fusion's column sum and sum of squares are written with its root: allocate them there */
         const Fusion *f = p->fusion_of[j] >= 0 ? &p->fusions[p->fusion_of[j]] : NULL;
-        for (int pass = 0; pass < 3; pass++) {
-            const Node *x = pass == 0 || !f ? NULL : pass == 1 ? f->colsum : f->sumsq;
-            int i = pass == 0 ? j : x ? x->id : -1;
-            if (i < 0 || (pass == 0 && p->in_fusion[i] && g->nodes[i]->op == OP_SUM))
-                continue;
-            allocate(p, i, j, last, &rs);
-        }
+        const Node *at[] = { g->nodes[j], f ? f->colsum : NULL, f ? f->sumsq : NULL };
+        for (int k = 0; k < 3; k++)
+            if (at[k] && (k > 0 || !p->in_fusion[j] || at[k]->op != OP_SUM))
+                allocate(p, at[k]->id, j, last, &rs);
     }
 }
 

@@ -63,12 +63,13 @@ static bool one_gemm(const Node *mm)
     return mm->shape.rank == 2 || (a->shape.rank > 2 && b->shape.rank == 2 && !mm->ta);
 }
 
-static void add_fusion(Plan *p, Fusion f)
+/* Record fusion f. with_colsum: its emitter also sums the root's columns (the GEMM's
+ * epilogue, the cross-entropy gradient), so a column sum of the root joins it; the
+ * causal-softmax passes compute none (joined, sum(softmax(causal(x)), axis=0) was
+ * skipped and read an unwritten buffer). */
+static void add_fusion(Plan *p, Fusion f, bool with_colsum)
 {
-    /* a column sum rides along only where the emitter computes it: the GEMM's epilogue and
-     * the cross-entropy gradient (the causal softmax left it unwritten and skipped its own
-     * statement: sum(softmax(causal(x)), axis=0) read garbage) */
-    f.colsum = f.kernel->op == OP_MATMUL || f.kernel->op == OP_XENT_GRAD ? find_colsum(p, f.root) : NULL;
+    f.colsum = with_colsum ? find_colsum(p, f.root) : NULL;
     ARENA_PUSH(p->g->arena, p->fusions, p->nfusions, p->cfusions, f);
     p->fusion_of[f.root->id] = p->nfusions - 1;
     p->mat[f.kernel->id] = false;
@@ -117,7 +118,7 @@ static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
         f.sumsq = NULL;   /* C = E + A@B: P_gemm's beta = 1 */
         f.addend = other(c, mm);
         f.root = c;
-        add_fusion(p, f);
+        add_fusion(p, f, true);
         return;
     }
     if (f.root != mm)
@@ -135,7 +136,7 @@ static void fuse_gemm(Plan *p, Node *mm, const int *consumer)
         p->mat[bias_add->id] = false;
     }
     if (f.root != mm || f.sumsq)
-        add_fusion(p, f);
+        add_fusion(p, f, true);
 }
 
 /* The rank-0 factor of c = x * scale (either side, through broadcasts), or NULL. */
@@ -154,7 +155,7 @@ static void fuse_xent_grad(Plan *p, Node *xg, const int *consumer)
 {
     Node *c = sole_consumer(p, xg, consumer), *s = c ? scale_of(c, xg) : NULL;
     if (s)
-        add_fusion(p, (Fusion){ .root = c, .kernel = xg, .scale = s });
+        add_fusion(p, (Fusion){ .root = c, .kernel = xg, .scale = s }, true);
 }
 
 /* A softmax over the last axis of n's result. */
@@ -181,7 +182,7 @@ static void fuse_causal_softmax(Plan *p, Node *cm, const int *consumer)
         }
     }
     if (f.scale || has_pointer(p, x))
-        add_fusion(p, f);
+        add_fusion(p, f, false);
 }
 
 /* root = causal_grad(softmax_axis_grad(y, g)) * scale, or without the factor, over the
@@ -200,7 +201,7 @@ static void fuse_causal_softmax_grad(Plan *p, Node *sg, const int *consumer)
         p->in_fusion[cg->id] = true;   /* computed inside the pass, no buffer */
         p->mat[cg->id] = false;
     }
-    add_fusion(p, f);
+    add_fusion(p, f, false);
 }
 
 void plan_fuse(Plan *p, const int *consumer)
