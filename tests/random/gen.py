@@ -1241,11 +1241,21 @@ def paths_for(seed, mode):
 
 
 def well_conditioned(case, env, work):
-    """The reference on the harness's data is finite and moderate (|v| <= 1e4)."""
+    """The reference on the harness's data is finite and moderate (|v| <= 1e4), and
+    PyTorch in float32 meets the float32 tolerance against it under the harness's own
+    comparison: else rounding alone decides (e.g. the gradient of sum(batchnorm(x)),
+    zero in theory, amplified by 1/sigma of a batch of two: seeds 15822, 17442)."""
     model = harness.Model(case, env.bpc, work)
     data = harness.make_data(case, model, 1)
     ref = harness.reference(case, model, data)
-    return all(np.all(np.isfinite(v)) and np.max(np.abs(v), initial=0) <= 1e4 for v in ref.values())
+    if not all(np.all(np.isfinite(v)) and np.max(np.abs(v), initial=0) <= 1e4 for v in ref.values()):
+        return False
+    try:
+        ref32 = harness.reference(case, model, data, torch.float32)
+    except RuntimeError:   # a reference that cannot run in float32 (mixed dtypes): not judged
+        return True
+    floor = 1e-2 * max([1.0] + [float(np.max(np.abs(v), initial=0)) for v in ref.values()])
+    return all(harness.close(ref32[k], v, case.TOL["f32"], floor)[0] for k, v in ref.items())
 
 
 def pick(seed, env, work):

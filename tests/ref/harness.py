@@ -258,33 +258,34 @@ def is_running(tt):
     return tt.role == "STATE" and (tt.name.endswith("_running_mean") or tt.name.endswith("_running_var"))
 
 
-def reference(case, model, data):
+def reference(case, model, data, dtype=torch.float64):
     """dict name -> numpy float64: outputs, target, grads, the running averages after
     one training-mode forward, 'predict/NAME' outputs in inference mode (when the
-    reference returns them), and (with optimize) 'step/NAME' results."""
+    reference returns them), and (with optimize) 'step/NAME' results. dtype: the
+    precision PyTorch computes in (float32: how far rounding alone moves the result)."""
     t = {}
     for k, v in data.items():
         tt = model.by_name[k]
         if is_running(tt):
-            t[k] = torch.tensor(v, dtype=torch.float64)
+            t[k] = torch.tensor(v, dtype=dtype)
             continue
         if tt.role == "STATE":
             continue
         t[k] = torch.tensor(v, dtype=torch.int64) if v.dtype.kind == "i" else \
-            torch.tensor(v, dtype=torch.float64, requires_grad=True)
+            torch.tensor(v, dtype=dtype, requires_grad=True)
     res = case.reference(dict(t))
     out = {}
     for tt in model.tensors:
         if tt.role in ("OUTPUT", "TARGET"):
             if tt.name not in res:
                 raise HarnessError("the reference returns no '%s'" % tt.name)
-            out[tt.name] = res[tt.name].detach().numpy().reshape(model.shape(tt))
+            out[tt.name] = res[tt.name].detach().double().numpy().reshape(model.shape(tt))
         if is_running(tt):
             if tt.name not in res:
                 raise HarnessError("the reference returns no updated '%s'" % tt.name)
-            out[tt.name] = res[tt.name].detach().numpy().reshape(model.shape(tt))
+            out[tt.name] = res[tt.name].detach().double().numpy().reshape(model.shape(tt))
         if tt.role == "OUTPUT" and "predict/" + tt.name in res:
-            out["predict/" + tt.name] = res["predict/" + tt.name].detach().numpy().reshape(model.shape(tt))
+            out["predict/" + tt.name] = res["predict/" + tt.name].detach().double().numpy().reshape(model.shape(tt))
     grads = [tt for tt in model.tensors if tt.role == "GRAD"]
     if grads:
         T = res[model.target]
@@ -292,7 +293,7 @@ def reference(case, model, data):
         wrt = [t[g.of] for g in grads]
         gs = torch.autograd.grad(T, wrt, grad_outputs=gin if T.dim() else None, allow_unused=True)
         for g, v, w in zip(grads, gs, wrt):
-            out[g.name] = (v if v is not None else torch.zeros_like(w)).detach().numpy()
+            out[g.name] = (v if v is not None else torch.zeros_like(w)).detach().double().numpy()
     if model.optimizer:
         reference_step(model, data, t, out)
     return out
