@@ -7,7 +7,8 @@
  * runtime/bp_kernels.inc (BPK(gemm_tile)), compiled here for AVX-512.
  * bp_gemm_tpack_avx512_{s,d} pack a k-contiguous operand (op(A) rows when
  * !ta, op(B) columns when tb) into R-interleaved micro-panels with 16x16
- * (float) / 8x8 (double) in-register transposes (BPK(gemm_tpack)).
+ * (float) / 8x8 (double) in-register transposes (BPK(gemm_tpack));
+ * bp_gemm_cpack_avx512_{s,d} copy a k-major one (BPK(gemm_cpack)).
  * Compiled with -mavx512f/dq/vl/bw -mfma; gemm.c calls it only after
  * __builtin_cpu_supports says the CPU has those extensions.               */
 #include <immintrin.h>
@@ -52,6 +53,16 @@ void bp_gemm_tpack_avx512_s(int cnt, int R, int64_t kc, const float *src, int64_
 void bp_gemm_tpack_avx512_d(int cnt, int R, int64_t kc, const double *src, int64_t ld, double *dst)
 {
     bp_k512d_gemm_tpack(cnt, R, kc, src, ld, dst);
+}
+
+void bp_gemm_cpack_avx512_s(int cnt, int R, int64_t kc, const float *src, int64_t ld, float *dst)
+{
+    bp_k512s_gemm_cpack(cnt, R, kc, src, ld, dst);
+}
+
+void bp_gemm_cpack_avx512_d(int cnt, int R, int64_t kc, const double *src, int64_t ld, double *dst)
+{
+    bp_k512d_gemm_cpack(cnt, R, kc, src, ld, dst);
 }
 
 void bp__gemm_portable_avx512_s(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *A,
