@@ -75,12 +75,57 @@ static double inner(const Graph *g, const Node *mm)
     return extent_value(g, a.d[mm->ta ? a.rank - 2 : a.rank - 1]);
 }
 
+/* The rules of ops_cost.def: FLOPs of one op node (formulas in the table). */
+static double cost_matmul(const Cost *c, const Node *n) { return 2 * numel(c->p->g, n->shape) * inner(c->p->g, n); }
+
+/* sum_batch(Aᵀ @ B) = C [m, n]: one GEMM over the batch folded into k, so A's
+ * elements (batch k m) times n multiply-adds */
+static double cost_matmul_sum(const Cost *c, const Node *n)
+{
+    return 2 * numel(c->p->g, n->in[0]->shape) * extent_value(c->p->g, n->shape.d[n->shape.rank - 1]);
+}
+
+/* A filter's elements per output channel (C KH KW): filter [F, C, KH, KW]. */
+static double per_channel(const Graph *g, Shape w) { return numel(g, w) / extent_value(g, w.d[0]); }
+
+/* conv2d(x, w) = y [N, F, OH, OW] */
+static double cost_conv2d(const Cost *c, const Node *n)
+{
+    return 2 * numel(c->p->g, n->shape) * per_channel(c->p->g, n->in[1]->shape);
+}
+
+/* conv2d_dw(dy, x) = dw [F, C, KH, KW] */
+static double cost_conv2d_dw(const Cost *c, const Node *n)
+{
+    return 2 * numel(c->p->g, n->in[0]->shape) * per_channel(c->p->g, n->shape);
+}
+
+/* conv2d_dx(dy, w) = dx [N, C, H, W] */
+static double cost_conv2d_dx(const Cost *c, const Node *n)
+{
+    return 2 * numel(c->p->g, n->in[0]->shape) * per_channel(c->p->g, n->in[1]->shape);
+}
+
+typedef double (*CostRule)(const Cost *c, const Node *n);
+static const CostRule op_cost[OP_COUNT_] = {
+#define COST(id, rule) [OP_##id] = rule,
+#include "ops_cost.def"
+#undef COST
+};
+
+/* FLOPs of kernel node n alone: its ops_cost.def rule, else about five
+ * operations an element of its first operand (softmax, losses, ...). */
+static double kernel_flops(const Cost *c, const Node *n)
+{
+    return op_cost[n->op] ? op_cost[n->op](c, n) : 5 * numel(c->p->g, n->in[0]->shape);
+}
+
 static void statement_cost(Cost *c, const Node *n)
 {
     const Graph *g = c->p->g;
     const Plan *p = c->p;
     OpClass kind = op_info[n->op].kind;
-    if (p->fusion_of[n->id] >= 0) {
+    if (p->fusion_of[n->id] >= 0) {   /* the kernel, and one operation an element per fused extra */
         const Fusion *f = &p->fusions[p->fusion_of[n->id]];
         for (int k = 0; k < f->kernel->nin; k++)
             touch(c, f->kernel->in[k]);
@@ -89,24 +134,15 @@ static void statement_cost(Cost *c, const Node *n)
         for (int k = 0; k < 6; k++)
             if (extra[k])
                 touch(c, extra[k]), per += k < 5;
-        c->flops += f->kernel->op == OP_MATMUL ? 2 * numel(g, f->kernel->shape) * inner(g, f->kernel) + per * numel(g, n->shape)
-                                               : 6 * numel(g, f->kernel->in[0]->shape);
-    } else if (n->op == OP_MATMUL) {
-        touch(c, n->in[0]), touch(c, n->in[1]), touch(c, n);
-        c->flops += 2 * numel(g, n->shape) * inner(g, n);
-    } else if (n->op == OP_MATMUL_SUM) {
-        /* sum_batch(Aᵀ @ B) = C [m, n]: one GEMM over the batch folded into k, so A's
-         * elements (batch k m) times n multiply-adds */
-        touch(c, n->in[0]), touch(c, n->in[1]), touch(c, n);
-        c->flops += 2 * numel(g, n->in[0]->shape) * extent_value(g, n->shape.d[n->shape.rank - 1]);
+        c->flops += kernel_flops(c, f->kernel) + per * numel(g, n->shape);
     } else if (kind == K_REDUCE) {
         c->flops += numel(g, n->in[0]->shape) * (1 + fused_ops(c, n->in[0], is_buffer(p, n->in[0]) ? false : true, 0));
         touch(c, n);
-    } else if (kind == K_KERNEL) {   /* softmax, losses, ...: about five operations an element */
+    } else if (kind == K_KERNEL) {
         for (int k = 0; k < n->nin; k++)
             touch(c, n->in[k]);
         touch(c, n);
-        c->flops += 5 * numel(g, n->in[0]->shape);
+        c->flops += kernel_flops(c, n);
     } else {
         c->flops += numel(g, n->shape) * fused_ops(c, n, true, 0);
         touch(c, n);
@@ -182,7 +218,7 @@ void cost_print(bpc_model *m, FILE *out)
     e.used = arena_alloc(g->arena, (size_t)g->n + 1);
     Cost c = { .p = m->plan, .elem = m->opt.dtype == BP_F64 ? 8 : 4 };
     c.seen = arena_alloc(g->arena, (size_t)g->n + 1);
-    fprintf(out, "cost: FLOPs (estimated for kernels other than GEMM) and bytes read + written once, %s",
+    fprintf(out, "cost: FLOPs (estimated for kernels other than GEMM and conv) and bytes read + written once, %s",
             c.elem == 8 ? "f64" : "f32");
     if (g->nsym)
         fprintf(out, "; symbolic dims taken as %d", COST_DIM);

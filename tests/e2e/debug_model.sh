@@ -100,4 +100,22 @@ grad loss
 BP
 "$BPC" explain --cost sb.bp >cost_sb.out 2>&1
 check "cost: sum_batch(xᵀ @ dh) is a GEMM with k = N*T" grep -Eq '^ +5  W_grad = sum_batch.* 262k ' cost_sb.out
+# a convolution is a GEMM too: [64, 3, 9, 7] by [4, 3, 3, 3], stride 2, pad 1 gives
+# [64, 4, 5, 4], so 2*64*4*5*4 * 3*3*3 = 276k FLOPs forward and for its dw; then by
+# [2, 4, 3, 3], pad 1: [64, 2, 5, 4], 2*64*2*5*4 * 4*3*3 = 184k forward, dw and dx
+# (each counted 5 an element of its first operand: 60.5k, 25.6k, ...)
+cat > cv.bp <<'BP'
+dim N
+input x[N, 3, 9, 7]
+param w[4, 3, 3, 3], v[2, 4, 3, 3]
+y = conv2d(x, w, stride=2, pad=1)
+z = conv2d(y, v, pad=1)
+loss = sum(z * z)
+grad loss
+BP
+"$BPC" explain --cost cv.bp >cost_cv.out 2>&1
+check "cost: conv2d is its GEMM's 2 N F OH OW C KH KW" grep -Eq '^ +4  y = conv2d.* 276k ' cost_cv.out
+check "cost: conv2d, stride 1" grep -Eq '^ +5  z = conv2d.* 184k ' cost_cv.out
+check "cost: conv2d_dw" sh -c "grep -Eq '^ +4  w_grad = conv2d_dw.* 276k ' cost_cv.out && grep -Eq '^ +5  v_grad = conv2d_dw.* 184k ' cost_cv.out"
+check "cost: conv2d_dx" grep -Eq '^ +5  .* = conv2d_dx.* 184k ' cost_cv.out
 finish
