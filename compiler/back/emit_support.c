@@ -20,42 +20,16 @@ static bool uses_kernel(const Emit *e, const char *name)
     return false;
 }
 
-static void put_kernels(Emit *e, bool (*wanted)(const Emit *, const char *, size_t));
-static void kernel_macros(Emit *e, bool define, const char *prefix);
-
-static bool is_gemm_vec(const Emit *e, const char *name, size_t len)
-{
-    (void)e;
-    return len == 8 && strncmp(name, "gemm_vec", len) == 0;
-}
-
-/* The runtime's GEMM, but its vector shapes (m == 1: a row times a matrix,
- * the step at batch 1; k == 1: an outer product) carried inline for gcc and
- * clang: the runtime sends them to the same code (bp_kernels.inc's
- * gemm_vec), and inline each call site's constant sizes specialise it (the
- * 784-256-10 step at batch 1: 55 -> 50 us, as the portable GEMM). tcc, whose
- * code would be slower, calls the runtime for all. */
 static void gemm_runtime(Emit *e)
 {
-    const char *R = e->real, *P = e->P, *fn = e->f64 ? "bp_dgemm" : "bp_sgemm";
+    const char *R = e->real, *fn = e->f64 ? "bp_dgemm" : "bp_sgemm";
     em_line(e, "/* GEMM from the bpc runtime (packed, blocked, SIMD): link libbprt. */");
     em_line(e, "void %s(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A, int64_t lda,", fn, R, R);
     em_line(e, "              const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc);", R, R, R);
-    em_line(e, "#if !defined(__TINYC__)   /* its vector shapes inline (gcc, clang): specialised at each call */");
-    kernel_macros(e, true, P);
-    put_kernels(e, is_gemm_vec);
-    kernel_macros(e, false, P);
-    em_line(e, "#endif");
     /* a function, not a macro: a macro would rename an io field called P_gemm */
-    em_line(e, "static inline void %s_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A,", P, R, R);
+    em_line(e, "static inline void %s_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, %s alpha, const %s *A,", e->P, R, R);
     em_line(e, "                           int64_t lda, const %s *B, int64_t ldb, %s beta, %s *C, int64_t ldc)", R, R, R);
     em_line(e, "{");
-    em_line(e, "#if !defined(__TINYC__)");
-    em_line(e, "    if (m > 0 && n > 0 && k > 0 && alpha != 0 && (m == 1 || k == 1)) {   /* as %s would */", fn);
-    em_line(e, "        %s_gemm_vec(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);", P);
-    em_line(e, "        return;");
-    em_line(e, "    }");
-    em_line(e, "#endif");
     em_line(e, "    %s(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);", fn);
     em_line(e, "}");
 }
@@ -114,33 +88,8 @@ static int ncarried(const Emit *e)
     return n;
 }
 
-/* Kernels another carried kernel calls: the portable GEMM sends its vector
- * shapes to gemm_vec. */
-static const struct {
-    const char *kernel, *calls;
-} kernel_calls[] = { { "gemm", "gemm_vec" } };
-
-/* The section named name[0, len) of bp_kernels.inc goes into the model:
- * a carried kernel, or one a carried kernel calls. */
-static bool used_section(const Emit *e, const char *name, size_t len)
-{
-    for (int i = 0; i < e->nkernels; i++) {
-        if (!carried(e, i))
-            continue;
-        const char *k = e->kernels[i];
-        if (strlen(k) == len && strncmp(k, name, len) == 0)
-            return true;
-        for (size_t c = 0; c < sizeof kernel_calls / sizeof *kernel_calls; c++)
-            if (strcmp(kernel_calls[c].kernel, k) == 0 && strlen(kernel_calls[c].calls) == len &&
-                strncmp(kernel_calls[c].calls, name, len) == 0)
-                return true;
-    }
-    return false;
-}
-
-/* The preamble of bp_kernels.inc, each section "kernel: NAME" that wanted
- * picks, in the file's order, and the closing #undefs. */
-static void put_kernels(Emit *e, bool (*wanted)(const Emit *, const char *, size_t))
+/* The preamble of bp_kernels.inc, then the part of each kernel the model calls. */
+static void put_used_kernels(Emit *e)
 {
     static const char marker[] = "/* kernel: ";
     const char *first = strstr(bp_kernels_text, marker), *end = strstr(bp_kernels_text, "#undef BPK_BODY");
@@ -149,9 +98,10 @@ static void put_kernels(Emit *e, bool (*wanted)(const Emit *, const char *, size
         const char *next = strstr(k + 1, marker);
         if (!next || next > end)
             next = end;
-        const char *name = k + sizeof marker - 1;
-        if (wanted(e, name, strcspn(name, " ")))
-            sb_printf(e->out, "%.*s", (int)(next - k), k);
+        size_t len = strcspn(k + sizeof marker - 1, " ");
+        for (int i = 0; i < e->nkernels; i++)
+            if (carried(e, i) && strlen(e->kernels[i]) == len && strncmp(e->kernels[i], k + sizeof marker - 1, len) == 0)
+                sb_printf(e->out, "%.*s", (int)(next - k), k);
         k = next;
     }
     sb_puts(e->out, end);
@@ -166,41 +116,29 @@ static const char *carried_exp(Emit *e)
     return e->f64 ? "exp" : "expf";
 }
 
-/* The includer's macros of bp_kernels.inc (its header comment), defined or
- * undefined: kernels named prefix_NAME (static inline), or the runtime's
- * bp_s_NAME / bp_d_NAME declared (prefix NULL). */
-static void kernel_macros(Emit *e, bool define, const char *prefix)
-{
-    if (!define) {
-        em_line(e, "#undef BPK_STATIC");
-        em_line(e, "#undef BPK_REAL");
-        em_line(e, "#undef BPK");
-        em_line(e, "#undef BPK_EXP");
-        em_line(e, "#undef BPK_SQRT");
-        if (!prefix)
-            em_line(e, "#undef BPK_DECLARE");
-        return;
-    }
-    if (!prefix)
-        em_line(e, "#define BPK_DECLARE");
-    em_line(e, "#define BPK_STATIC %s", prefix ? "static inline" : "");
-    em_line(e, "#define BPK_REAL %s", e->real);
-    if (prefix)
-        em_line(e, "#define BPK(name) %s_##name", prefix);
-    else
-        em_line(e, "#define BPK(name) bp_%c_##name", e->f64 ? 'd' : 's');
-    em_line(e, "#define BPK_EXP(x) %s(x)", carried_exp(e));
-    em_line(e, "#define BPK_SQRT(x) sqrt%s(x)", e->sfx);
-}
-
 /* bp_kernels.inc: carried by the model, or declared when the runtime provides it. */
 static void kernels(Emit *e)
 {
     bool rt = e->gemm == BPC_GEMM_RUNTIME;
     em_line(e, "/* support kernels: bpc's runtime/bp_kernels.inc%s */", rt ? ", provided by the runtime (libbprt)" : "");
-    kernel_macros(e, true, rt ? NULL : e->P);
-    put_kernels(e, used_section);
-    kernel_macros(e, false, rt ? NULL : e->P);
+    if (rt)
+        em_line(e, "#define BPK_DECLARE");
+    em_line(e, "#define BPK_STATIC %s", rt ? "" : "static inline");
+    em_line(e, "#define BPK_REAL %s", e->real);
+    if (rt)
+        em_line(e, "#define BPK(name) bp_%c_##name", e->f64 ? 'd' : 's');
+    else
+        em_line(e, "#define BPK(name) %s_##name", e->P);
+    em_line(e, "#define BPK_EXP(x) %s(x)", carried_exp(e));
+    em_line(e, "#define BPK_SQRT(x) sqrt%s(x)", e->sfx);
+    put_used_kernels(e);
+    em_line(e, "#undef BPK_STATIC");
+    em_line(e, "#undef BPK_REAL");
+    em_line(e, "#undef BPK");
+    em_line(e, "#undef BPK_EXP");
+    em_line(e, "#undef BPK_SQRT");
+    if (rt)
+        em_line(e, "#undef BPK_DECLARE");
 }
 
 /* The helpers after the entry points are built: the GEMM and the support
