@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checkpoints under SIGKILL (issue 10): `bpc train --save` killed at many
-# random moments, every checkpoint left behind is complete — each .npy loads
+# random moments (scaled to the time of a first save), every checkpoint left behind is complete — each .npy loads
 # with numpy.load, the manifest lists exactly the files there, and --resume
 # continues from it — and the next successful save removes the DIR.tmp.*
 # folders the killed saves left. Random moments come from a fixed seed.
@@ -44,12 +44,25 @@ assert {"W1", "b1", "W2", "b2", "W1_m", "W1_v"} <= set(m["tensors"]), m["tensors
 print(m["epoch"])
 PY
 
+# The moments scale with how long the first checkpoint takes here (the JIT's
+# compile and the first epoch: about 0.4 s on an idle machine, over 0.9 s under
+# a loaded CI's parallel tests, where fixed moments of 0.1-0.9 s left none)
+ms() { echo $(($(date +%s%N) / 1000000)); }
+t0=$(ms)
+"$BPC" train m.bp $T --epochs 1000000 --save probe >/dev/null 2>&1 &
+pid=$!
+while [ ! -f probe/manifest.json ] && [ $(($(ms) - t0)) -lt 60000 ]; do sleep 0.01; done
+first=$(($(ms) - t0))
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+check "a first checkpoint within a minute" [ -f probe/manifest.json ]
+echo "first checkpoint after $first ms"
 RANDOM=7   # the moments are random, but the same in every run
 kills=0 left=0
 for i in $(seq 1 30); do
     "$BPC" train m.bp $T --epochs 1000000 --save ck >/dev/null 2>&1 &
     pid=$!
-    sleep "0.$(printf %03d $((100 + RANDOM % 800)))"
+    at=$((first * (25 + RANDOM % 150) / 100))   # a quarter to 1.75 times it
+    sleep "$((at / 1000)).$(printf %03d $((at % 1000)))"
     kill -9 $pid 2>/dev/null && kills=$((kills + 1))
     wait $pid 2>/dev/null
     [ -d ck ] || continue

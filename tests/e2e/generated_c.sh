@@ -28,14 +28,6 @@ if [ "$(uname -m)" = x86_64 ]; then
     done
 fi
 
-# --gemm runtime: gcc and clang builds carry the GEMM's vector shapes inline (batch 1
-# specialised to the model's sizes), tcc's call the runtime for every product
-"$BPC" "$SRC/examples/mlp.bp" -o mlprt.c --gemm runtime >/dev/null
-vec_inline() { "$@" -E mlprt.c | grep -q 'mlp_gemm_vec(ta, tb, m, n, k'; }
-check "mlp --gemm runtime: gcc carries gemm_vec" vec_inline gcc
-if command -v clang >/dev/null; then check "mlp --gemm runtime: clang carries gemm_vec" vec_inline clang; fi
-if command -v tcc >/dev/null; then check "mlp --gemm runtime: tcc calls the runtime" expect_exit 1 vec_inline tcc; fi
-
 # An f32 model computes in float: no literal of an op's expression and no math
 # call promotes to double (the double accumulators widen explicitly).
 "$BPC" "$SRC/tests/models/ewise_f32.bp" -o ewise_f32.c >/dev/null
