@@ -362,7 +362,7 @@ static void SFX(scale_c)(int64_t m, int64_t n, T beta, T *C, int64_t ldc)
     }
 }
 
-typedef void (*SFX(tpack_fn))(int cnt, int R, int64_t kc, const T *src,
+typedef void (*SFX(pack_fn))(int cnt, int R, int64_t kc, const T *src,
                               int64_t ld, T *dst);
 
 /* dst[p*R + i] = src[i*ld + p] for i < cnt, p < kc: R-interleaved panel. */
@@ -370,7 +370,7 @@ static void SFX(tpack)(const gemm_params *kp, int cnt, int R, int64_t kc,
                        const T *src, int64_t ld, T *dst)
 {
     if (kp->tpack) {
-        ((SFX(tpack_fn))kp->tpack)(cnt, R, kc, src, ld, dst);
+        ((SFX(pack_fn))kp->tpack)(cnt, R, kc, src, ld, dst);
         return;
     }
     for (int i = 0; i < cnt; i++)
@@ -385,7 +385,7 @@ static void SFX(cpack)(const gemm_params *kp, int cnt, int R, int64_t kc,
                        const T *src, int64_t ld, T *dst)
 {
     if (kp->cpack) {
-        ((SFX(tpack_fn))kp->cpack)(cnt, R, kc, src, ld, dst);
+        ((SFX(pack_fn))kp->cpack)(cnt, R, kc, src, ld, dst);
         return;
     }
     for (int64_t p = 0; p < kc; p++)

@@ -226,11 +226,12 @@ static void assign_regions(Plan *p)
     Regions rs = { 0 };
     last_uses(p, last);
     for (int j = 0; j < g->n; j++) {
-        /* a fusion's column sum and sum of squares are written with its root: allocate them there */
+        /* a fusion's column sum and sum of squares are written with its root: allocate them
+         * there (a node is allocated once, so the sums' own later positions change nothing) */
         const Fusion *f = p->fusion_of[j] >= 0 ? &p->fusions[p->fusion_of[j]] : NULL;
         const Node *at[] = { g->nodes[j], f ? f->colsum : NULL, f ? f->sumsq : NULL };
         for (int k = 0; k < 3; k++)
-            if (at[k] && (k > 0 || !p->in_fusion[j] || at[k]->op != OP_SUM))
+            if (at[k])
                 allocate(p, at[k]->id, j, last, &rs);
     }
 }
