@@ -322,10 +322,10 @@ void em_bmm_parallel(Emit *e)
     em_line(e, "    }");
     em_line(e, "}");
     em_line(e, "/* the tasks P_bmm splits cnt slices of m x n x k into: 1 (serial, the call site's own loop)");
-    em_line(e, " * without threads or under 2^20 multiply-adds in all; up to two per thread */");
+    em_line(e, " * without threads or unless P_pays; one per thread */");
     em_line(e, "static int %s_bmm_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int64_t cnt)", P);
     em_line(e, "{");
-    em_line(e, "    return %s_tasks(par, cnt, (double)m * (double)n * (double)k * (double)cnt >= 1048576.0);", P);
+    em_line(e, "    return %s_tasks(par, cnt, %s_pays(m, n, k, cnt));", P, P);
     em_line(e, "}");
     em_line(e, "static void %s_bmm(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, int64_t d0, int64_t d1,", P);
     em_line(e, "                   const %s *A, int64_t lda, int64_t sa0, int64_t sa1, const %s *B, int64_t ldb, int64_t sb0,", R, R);

@@ -63,12 +63,12 @@ static void mm_job(Emit *e, const char *P, const char *R)
 static void mm_entry(Emit *e, const char *P, const char *R)
 {
     em_line(e, "/* the tasks P_mm splits a product into: 1 (serial, the call site's own code) without threads");
-    em_line(e, " * or under 2^20 multiply-adds; blocks of 64 columns of C (rows when C is narrow, or taller");
-    em_line(e, " * and without a column sum), up to two per thread */");
+    em_line(e, " * or unless P_pays; blocks of 64 columns of C (rows when C is narrow, or taller");
+    em_line(e, " * and without a column sum), one task per thread */");
     em_line(e, "static int %s_mm_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int colsum)", P);
     em_line(e, "{");
     em_line(e, "    const int64_t blocks = n / 64 < 2 || (!colsum && m / 64 > n / 64) ? m / 64 : n / 64;");
-    em_line(e, "    return %s_tasks(par, blocks, (double)m * (double)n * (double)k >= 1048576.0);", P);
+    em_line(e, "    return %s_tasks(par, blocks, %s_pays(m, n, k, 1));", P, P);
     em_line(e, "}");
     em_line(e, "/* C = op(A) op(B) + beta C (+ beta E instead when E: C and E both ldc apart), then epilogue(C)");
     em_line(e, " * (bias, relu, mask, colsum: NULL/0 for none);");
@@ -166,10 +166,10 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "    }");
     em_line(e, "}");
     em_line(e, "/* the tasks of P_mmu: 1 (the call site's serial loop) without threads, under 2 blocks of");
-    em_line(e, " * 64 rows or under 2^20 multiply-adds (as P_mm); else up to two per thread */");
+    em_line(e, " * 64 rows or unless P_pays (as P_mm); else one task per thread */");
     em_line(e, "static int %s_mmu_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k)", P);
     em_line(e, "{");
-    em_line(e, "    return %s_tasks(par, m / 64, (double)m * (double)n * (double)k >= 1048576.0);", P);
+    em_line(e, "    return %s_tasks(par, m / 64, %s_pays(m, n, k, 1));", P, P);
     em_line(e, "}");
     em_line(e, "/* P_mm without column sums (C is ldc = n wide), then p (with m, v) updated from C by rows;");
     em_line(e, " * only called when %s_mmu_tasks allows threads */", P);
@@ -281,19 +281,46 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "}");
 }
 
+/* Whether a product of cnt slices of m x n x k pays for a split (P_mm, P_mmu,
+ * P_bmm). From 2^18 multiply-adds, a few microseconds of one core: below, the
+ * fork-join (about a microsecond) and the shared operand packed again by each
+ * task eat what a second core saves (784-256-10 at batch 256 on 2 threads: its
+ * three 655k products split, the step 2.8 % faster than from 2^20). A product
+ * with a dimension 1 (matrix-vector, or the outer product of a depth-1 weight
+ * gradient at batch 1) does a multiply-add per value it moves: memory-bound
+ * like an update, it splits only past 2^20 (4 MiB of floats, P_upd's bound),
+ * since below that a second core only pulls the first one's cached lines over. */
+static void pays_fn(Emit *e, const char *P)
+{
+    em_line(e, "/* whether m x n x k multiply-adds (cnt times) pay for a split: 2^18 of them, 2^20 when a");
+    em_line(e, " * dimension is 1 (a matrix-vector or outer product: memory-bound, as an update) */");
+    em_line(e, "static int %s_pays(int64_t m, int64_t n, int64_t k, int64_t cnt)", P);
+    em_line(e, "{");
+    em_line(e, "    const double macs = (double)m * (double)n * (double)k * (double)cnt;");
+    em_line(e, "    return macs >= (m == 1 || n == 1 || k == 1 ? 1048576.0 : 262144.0);");
+    em_line(e, "}");
+}
+
 /* How many tasks a split makes, for every helper below: 1 (the serial call)
  * without threads, under 2 units (whole blocks, slices or ranges) or when the
- * work would not pay for a second core; else up to two per thread. */
-static void tasks_fn(Emit *e, const char *P, bool run)
+ * work would not pay for a second core; else one per thread (up to the
+ * units): a task packs the operand it shares with the others (P_mm's A for a
+ * split by columns), so more tasks than threads only pack it more often
+ * (784-256-10 at batch 256 on 2 threads, two tasks a thread: packing took 8.4 %
+ * of the samples, against 3.3 % on 1 thread; one task a thread, the step 2.4 %
+ * faster). */
+static void tasks_fn(Emit *e, const char *P, bool run, bool products)
 {
     em_line(e, "/* the tasks a split of units makes: 1 (serial) without threads, under 2 units or unless it");
-    em_line(e, " * pays (each caller's own size test); else up to two per thread */");
+    em_line(e, " * pays (each caller's own size test); else one per thread, up to the units */");
     em_line(e, "static int %s_tasks(const bp_parallel *par, int64_t units, int pays)", P);
     em_line(e, "{");
     em_line(e, "    if (!pays || !par || !par->run || par->threads < 2 || units < 2)");
     em_line(e, "        return 1;");
-    em_line(e, "    return 2 * par->threads < units ? 2 * par->threads : (int)units;");
+    em_line(e, "    return par->threads < units ? par->threads : (int)units;");
     em_line(e, "}");
+    if (products)
+        pays_fn(e, P);
     if (!run)
         return;
     em_line(e, "/* the job's tasks (a count from %s_tasks) on the host's threads, or task 0 here when 1 */", P);
@@ -320,7 +347,7 @@ void em_parallel(Emit *e)
     }
     if (mm || bmm || dt || xg || e->g->opt) {
         em_line(e, "%s", "");
-        tasks_fn(e, P, bmm || dt || xg || e->g->opt);   /* P_run: P_bmm's, P_pdot's, P_pxent's and P_upd's */
+        tasks_fn(e, P, bmm || dt || xg || e->g->opt, mm || bmm);   /* P_run: P_bmm's, P_pdot's, P_pxent's and P_upd's */
     }
     if (mm) {
         em_line(e, "%s", "");

@@ -33,6 +33,11 @@ done
 check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
 check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
 check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
+# Which products split (P_pays): from 2^18 multiply-adds, so at batch 256 the three
+# 256 x 10 x 256 products (655k) join x @ W1 and W1's update (5 runs a step), at batch 64
+# the three of 164k stay serial (2); runs in 2 steps of the adam --gemm runtime build above
+check "mlp batch 256: its 655k products split (5 hook runs a step)" sh -c "./host 256 2 2 | grep -qx 'runs 10'"
+check "mlp batch 64: its 164k products do not (2 hook runs a step)" sh -c "./host 64 2 2 | grep -qx 'runs 4'"
 for mode in "" "--gemm runtime" "--dtype f64"; do   # batched products: slices split across tasks (P_bmm)
     check "transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 5 $mode
 done
