@@ -167,6 +167,10 @@ void em_norm_init(Emit *e);
 /* The helpers that reach the host's threads (emit_parallel.c): P_mm when the
  * model multiplies, P_upd when it has a step; after the support kernels. */
 void em_parallel(Emit *e);
+/* C = op(A) @ op(B), C n wide (a batched product folded into one GEMM, emit_bmm.c), as
+ * every unfused product: the serial call, or P_mm on the host's threads (emit_kernels.c) */
+void em_gemm_plain(Emit *e, int ta, int tb, const char *m, const char *n, const char *k, const char *A, const char *lda,
+                   const char *B, const char *ldb, const char *C);
 /* the P_bmm helper of batched products (emit_bmm.c), emitted by em_parallel when used */
 void em_bmm_parallel(Emit *e);
 /* the fused softmax(causal(s * scale)) of plan_fuse (emit_bmm.c) */

@@ -85,13 +85,13 @@ static void batched_gemm(Emit *e, const Node *n, bool sum)
     em_kernel(e, "gemm");
     em_comment(e, n);
     if (!sum && bb.rank == 0 && !n->ta) {
-        em_line(e, "%s_gemm(0, %d, %s, %s, %s, 1, %s, %s, %s, %s, 0, %s, %s);   /* the batch folded into rows */", gemm,
-                n->tb, em_numel(e, lead_of(sa, 1)), nn, k, A, lda, B, ldb, C, nn);
+        em_line(e, "/* the batch folded into rows */");
+        em_gemm_plain(e, 0, n->tb, em_numel(e, lead_of(sa, 1)), nn, k, A, lda, B, ldb, C);
         return;
     }
     if (sum && shape_eq(ba, bt) && shape_eq(bb, bt) && n->ta && !n->tb) {
-        em_line(e, "%s_gemm(1, 0, %s, %s, %s, 1, %s, %s, %s, %s, 0, %s, %s);   /* the batch folded into the inner dimension */",
-                gemm, m, nn, em_numel(e, lead_of(sa, 1)), A, lda, B, ldb, C, nn);
+        em_line(e, "/* the batch folded into the inner dimension */");
+        em_gemm_plain(e, 1, 0, m, nn, em_numel(e, lead_of(sa, 1)), A, lda, B, ldb, C);
         return;
     }
     if (sum)

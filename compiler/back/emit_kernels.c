@@ -92,10 +92,9 @@ static void gemm_row_sumsq(Emit *e, const GemmArgs *g, const Node *ss, const cha
  * site's own serial code, with its constant sizes (which the portable GEMM is
  * specialised on); else P_mm (emit_parallel.c) on the host's threads.
  * Vectors are 1-row (left) or 1-column (right) matrices. */
-static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, double c, int beta, const char *bias,
+static void gemm_emit(Emit *e, GemmArgs g, const char *C, const char *x, double c, int beta, const char *bias,
                       int relu, const char *mask, const char *colsum, const Node *sumsq)
 {
-    GemmArgs g = gemm_args(e, n);
     const char *epi = NULL;
     if (strcmp(bias, "NULL") || relu || strcmp(mask, "NULL") || strcmp(colsum, "NULL"))
         epi = arena_printf(e->g->arena, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), g.m, g.n, C,
@@ -117,6 +116,21 @@ static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, doub
             g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : beta ? "1" : "0", x ? x : "NULL", C, g.n, bias,
             relu, mask, g.n, colsum);
     em_line(e, "}");
+}
+
+static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, double c, int beta, const char *bias,
+                      int relu, const char *mask, const char *colsum, const Node *sumsq)
+{
+    gemm_emit(e, gemm_args(e, n), C, x, c, beta, bias, relu, mask, colsum, sumsq);
+}
+
+void em_gemm_plain(Emit *e, int ta, int tb, const char *m, const char *n, const char *k, const char *A, const char *lda,
+                   const char *B, const char *ldb, const char *C)
+{
+    const GemmArgs g = { m, n, k, A, lda, B, ldb, ta, tb };
+    em_kernel(e, "gemm");
+    em_kernel(e, "epilogue");   /* P_mm calls it */
+    gemm_emit(e, g, C, NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
 }
 
 /* The local of decl d's param (marks it used; param nodes live in io). */

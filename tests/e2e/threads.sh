@@ -41,6 +41,9 @@ check "mlp batch 64: its 164k products do not (2 hook runs a step)" sh -c "./hos
 for mode in "" "--gemm runtime" "--dtype f64"; do   # batched products: slices split across tasks (P_bmm)
     check "transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 5 $mode
 done
+# the products whose batch folds into one GEMM (a_ @ Wq on [N, T, D], sum_batch(aᵀ @ g) for
+# a weight's gradient) split too: 13 of the 24 runs a step (11 before; host: the f64 build)
+check "transformer block batch 5: its folded products split (24 hook runs a step)" sh -c "./host 5 1 2 | grep -qx 'runs 24'"
 sed 's/dim N, T, H = 2, E = 3/dim N, T = 64, H = 2, E = 64/; s/x\[N, T, 6\]/x[N, T, 128]/; s/\[6, 6\]/[128, 128]/g' \
     "$SRC/tests/ref/cases/op_bmm_qkt.bp" >qkt.bp
 check "op_bmm_qkt T 64 batch 4 (broadcast batches): 2 and 3 threads = 1 thread" same_for_threads qkt.bp 4
