@@ -10,10 +10,26 @@ static bool live_same_phase(const Plan *p, const Node *a, const Node *b)
     return p->live[a->id] && p->live[b->id] && a->phase == b->phase && a->loop == b->loop;
 }
 
-/* The only live consumer of n in its phase, or NULL. */
+/* n is a result in its own right: an output, the target or a gradient, whose
+ * value must exist after the pass (emit copies it to its io field). */
+static bool is_result(const Plan *p, const Node *n)
+{
+    const Graph *g = p->g;
+    bool r = g->target == n;
+    for (int i = 0; i < g->noutputs; i++)
+        r |= g->outputs[i].node == n;
+    for (int i = 0; i < g->ngrads; i++)
+        r |= g->grads[i].node == n;
+    return r;
+}
+
+/* The only live consumer of n in its phase, or NULL; NULL too when n is a result,
+ * which no fusion may leave without a buffer (dw11 = dh8 @ x12 both w11's gradient
+ * and, plus 1, the addend of h2's: fused as E + A@B, the product had no value of its
+ * own to copy into w11_grad, and the emitter crashed). */
 static Node *sole_consumer(const Plan *p, const Node *n, const int *consumer)
 {
-    if (p->uses[n->id] != 1 || consumer[n->id] < 0)
+    if (p->uses[n->id] != 1 || consumer[n->id] < 0 || is_result(p, n))
         return NULL;
     Node *c = p->g->nodes[consumer[n->id]];
     return live_same_phase(p, n, c) ? c : NULL;
