@@ -167,17 +167,19 @@ static bool libc_function(const char *s)
 }
 
 /* Every name the generated code declares inside a function body: loop
- * counters, kernel locals, the step's hyperparameters, init's seed state. */
+ * counters, kernel locals, the step's hyperparameters, init's seed state,
+ * the rows [lo, hi) of a pass's function of rows (emit_rows.c). */
 static const char *const internal[] = {
     "io", "ws", "base", "off", "rc", "i", "j", "k", "b", "r", "o", "d", "s", "t", "u", "v", "i0", "i1", "i2",
     "i3", "acc", "part", "whole", "row", "mx", "sum", "inv", "lse", "lab", "sy", "count", "scale", "sz", "total",
     "lim", "gi", "lr", "mu", "beta1", "beta2", "eps", "c1", "c2", "seed", "real", "z", "n", "m", "a", "c", "p",
+    "lo", "hi",
 };
 
-/* t12 and v3: the names of unnamed buffers and loop temporaries. */
+/* t12, v3 and l0: the names of unnamed buffers, loop temporaries and for-loops' counters. */
 static bool generated_name(const char *s)
 {
-    return (s[0] == 't' || s[0] == 'v') && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1);
+    return (s[0] == 't' || s[0] == 'v' || s[0] == 'l') && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1);
 }
 
 bool names_local_ok(const char *name, const char *prefix)

@@ -33,7 +33,7 @@ INT64_MAX INT64_MIN INT32_MIN INT8_C UINT64_C INTMAX_C SIZE_MAX UINT64_MAX INTPT
 INT16_WIDTH HUGE_VAL HUGE_VALF HUGE_VALL NAN INFINITY NULL M_PI M_E M_SQRT2 M_PIf MAXFLOAT FP_NAN FP_ZERO
 FP_ILOGB0 MATH_ERRNO math_errhandling SNAN HUGE DOMAIN EOF RAND_MAX errno stdin assert
 linux unix i386 sun mips __LINE__ __FILE__ __STDC__ __DATE__ __func__ __x _X __GNUC__ __COUNTER__ _x x_
-io ws base off rc i j k n m p a b c d r o s t u v x y z e f g h w i0 i1 i2 i3 t0 t1 t12 v0 v3 v_ t_
+io ws base off rc i j k n m p a b c d r o s t u v x y z e f g h w i0 i1 i2 i3 t0 t1 t12 v0 v3 v_ t_ l0 l1 l12 lo hi
 acc part whole row mx sum inv lse lab sy count scale sz total lim gi lr mu beta1 beta2 eps c1 c2 seed
 real step alpha beta lda ldb ldc ta tb A B C
 BP_OK BP_EDIM BP_ENULL BP_ELABEL BP_F32 BP_F64 BP_DIM BP_INPUT BP_STATE BP_COMMON_DEFINED
@@ -232,6 +232,18 @@ else
     for c in o*.c; do compiled optimizer "$c" > one.log 2>&1 || { broken=$((broken + 1)); echo "FAIL: optimizer $c: $(sed -n 5p "${c%.c}.bp")"; head -3 one.log; }; done
     fail=$((fail + 1))
 fi
+
+# A name used inside a for-loop's body, where the loop's counter (l0) and every
+# internal name are in scope too: rnn.bp with Wh renamed. (A param named l0 was
+# not renamed: the loop's counter shadowed it and the C did not compile.)
+loop_name() {
+    sed "s/\bWh\b/$1/g" "$SRC/tests/models/rnn.bp" > loopname.bp
+    "$BPC" loopname.bp -o loopname.c && gcc $STRICT -fsyntax-only loopname.c || return 1
+    run_same loopname.bp "$SRC/tests/models/rnn.bp" "--set N=3 --set T=4" "--set N=3 --set T=4"
+}
+for z in l0 l1 lo hi i0 r row acc t0 v0; do
+    check "a param named $z, read inside a for-loop: the C compiles and runs as with Wh" loop_name $z
+done
 
 echo "$nnames names; $rejected (name, role) pairs rejected with a reason; $broken broken"
 finish
