@@ -48,6 +48,17 @@ struct Emit {
     int nfused;           /* params it updates (the rest: after it)        */
     bool *fused;          /* by grad index: updated inside the pass        */
     bool mmu;             /* P_mmu (emit_parallel.c) is called              */
+    /* a pass split by rows (emit_rows.c) */
+    const char *pass;     /* the function being emitted: "forward", "backward"... */
+    StrBuf *parts;        /* where its row functions go (before it), or NULL */
+    bool *row_used;       /* by node id: read or written by one of them      */
+    int *row_ids, nrow_ids, crow_ids; /* the buffers the statement being tried touches, */
+    int *row_mark, row_stamp;         /* each once (row_mark[id] == row_stamp)          */
+    const Node *rows_node; /* the statement that may claim a split of its loop */
+    const char *rows;     /* claimed: the outer loop's extent, its units of grain */
+    const char *rows_work; /* and the elements the statement touches          */
+    int rows_grain;
+    bool rows_used;       /* some pass calls P_rows                         */
 };
 
 /* An indented line of the current function. */
@@ -71,7 +82,8 @@ const char *em_expr_number(Emit *e, const char *p, StrBuf *b);
 /* v as an operand of a double accumulator: "(double)v" in f32 (the widening
  * written out, so -Wdouble-promotion finds only unintended ones), v in f64. */
 const char *em_widen(Emit *e, const char *v);
-/* The pointer variable of a node's buffer (marks it used). */
+/* The pointer variable of a node's buffer (marks it used: in e->used, or in
+ * e->row_ids while em_rows_statement tries a statement). */
 const char *em_buf(Emit *e, const Node *n);
 /* The contiguous buffer behind n (through reshapes), for kernels. */
 const char *em_ptr(Emit *e, const Node *n);
@@ -149,6 +161,22 @@ char *em_fix_lines(Emit *e, const char *src);
 /* s as the text of a C string literal: '"', '\' and '?' escaped, every
  * other byte outside printable ASCII as a 3-digit octal escape. */
 const char *em_c_string(Emit *e, const char *s);
+
+/* Splitting a pass by rows (emit_rows.c). em_rows_claim: called by node n's
+ * emitter before it opens its one loop, which must be all the statement runs:
+ * true when n's statement may run as rows [lo, hi) of that loop (extent rows,
+ * in blocks of grain), touching the elements of shape work in all (never when
+ * they are fewer than a split's bound whatever the dims); the emitter then writes
+ * `for (... = lo; ... < hi; ...)`. em_rows_statement: n's statement through
+ * its op's emitter (or fusion f's, root n), outlined into P_<pass>_rows_<name> and called through
+ * P_rows when the emitter claimed, else inline as always. em_rows_helper:
+ * P_rows, emitted by em_parallel when a pass calls it. */
+bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, int grain);
+void em_rows_statement(Emit *e, Node *n, const Fusion *f);
+void em_rows_helper(Emit *e);
+/* The locals of a pass (ids NULL: the buffers e->used marks) or of a function
+ * of its rows (the nids buffers of ids): dims, then a pointer per buffer (emit_c.c). */
+void em_locals(Emit *e, const int *ids, int nids);
 
 /* Static helper text for the generated source (emit_support.c). */
 void em_support(Emit *e);

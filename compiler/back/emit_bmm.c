@@ -144,10 +144,15 @@ static void split_axes(Emit *e, Shape s, int mask, const char **outer, const cha
     *inner = em_numel(e, tail_of(s, hi + 1));
 }
 
-/* Loops over outer and inner with `row` the strided line of x and `o` of out (if any). */
-static void line_open(Emit *e, const Node *x, const char *out, const char *outer, const char *len, const char *inner)
+/* Loops over outer and inner with `row` the strided line of x and `o` of out (if any); the
+ * outer one on the host's threads when the lines are all of statement stmt's work and pay. */
+static void line_open(Emit *e, const Node *stmt, const Node *x, const char *out, const char *outer, const char *len,
+                      const char *inner)
 {
-    em_line(e, "for (int64_t i0 = 0; i0 < %s; i0++)", outer);
+    if (em_rows_claim(e, stmt, outer, x->shape, 1))
+        em_line(e, "for (int64_t i0 = lo; i0 < hi; i0++)");
+    else
+        em_line(e, "for (int64_t i0 = 0; i0 < %s; i0++)", outer);
     em_line(e, "    for (int64_t i1 = 0; i1 < %s; i1++) {", inner);
     e->indent += 2;
     em_line(e, "const %s *row = %s + i0 * %s * %s + i1;", e->real, em_ptr(e, x), len, inner);
@@ -164,12 +169,12 @@ static void line_close(Emit *e)
 /* softmax: y = exp(x - max) / Σ exp(x - max); log_softmax: y = x - max - log Σ exp(x - max),
  * along axis k (stride: the extents after k); exp(-inf - max) = 0 for masked entries; max
  * and sum as lane reductions in the model's real type (em_lane_reduce) */
-static void softmax_axis(Emit *e, Node *n, bool log_form)
+static void softmax_axis(Emit *e, Node *n, bool log_form, const Node *stmt)
 {
     const char *outer, *len, *inner, *R = e->real;
     split_axes(e, n->shape, n->axes, &outer, &len, &inner);
     em_comment(e, n);
-    line_open(e, n->in[0], em_buf(e, n), outer, len, inner);
+    line_open(e, stmt, n->in[0], em_buf(e, n), outer, len, inner);
     const char *xj = arena_printf(e->g->arena, "row[j * %s]", inner);
     em_lane_reduce(e, "mx", '>', len, xj);
     if (log_form) {
@@ -191,11 +196,11 @@ void em_softmax_lines(Emit *e, Node *n, int mask)
 {
     Node m = *n;
     m.axes = mask;
-    softmax_axis(e, &m, false);
+    softmax_axis(e, &m, false, n);
 }
 
-void em_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, false); }
-void em_log_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, true); }
+void em_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, false, n); }
+void em_log_softmax_ax(Emit *e, Node *n) { softmax_axis(e, n, true, n); }
 
 /* softmax's gradient over each line: o = y * (g - Σ g y), the sum a lane reduction in the
  * model's real type (y = in[0], g = in[1]; o may be either's buffer) */
@@ -204,7 +209,7 @@ void em_softmax_ax_grad(Emit *e, Node *n)
     const char *outer, *len, *inner;
     split_axes(e, n->shape, n->axes, &outer, &len, &inner);
     em_comment(e, n);
-    line_open(e, n->in[0], em_buf(e, n), outer, len, inner);
+    line_open(e, n, n->in[0], em_buf(e, n), outer, len, inner);
     em_line(e, "const %s *dy = %s + i0 * %s * %s + i1;", e->real, em_ptr(e, n->in[1]), len, inner);
     em_lane_reduce(e, "sum", '+', len, arena_printf(e->g->arena, "dy[j * %s] * row[j * %s]", inner, inner));
     em_line(e, "const %s s = sum;", e->real);
@@ -218,7 +223,7 @@ void em_var(Emit *e, Node *n)
     const char *outer, *len, *inner;
     split_axes(e, n->in[0]->shape, n->axes, &outer, &len, &inner);
     em_comment(e, n);
-    line_open(e, n->in[0], NULL, outer, len, inner);
+    line_open(e, n, n->in[0], NULL, outer, len, inner);
     em_line(e, "double sum = 0, acc = 0;");
     em_line(e, "for (int64_t j = 0; j < %s; j++) sum += %s;", len, em_widen(e, arena_printf(e->g->arena, "row[j * %s]", inner)));
     em_line(e, "const double mu = sum / (double)%s;", len);
@@ -226,6 +231,16 @@ void em_var(Emit *e, Node *n)
     em_line(e, "for (int64_t j = 0; j < %s; j++) acc += (%s - mu) * (%s - mu);", len, x, x);
     em_line(e, "%s[i0 * %s + i1] = (%s)(acc / (double)%s);", em_buf(e, n), inner, e->real, len);
     line_close(e);
+}
+
+/* The loop over the [T, T] matrices of a causal fusion's root, on the host's threads when it pays */
+static void causal_rows(Emit *e, const Node *root)
+{
+    const char *count = em_numel(e, lead_of(root->shape, 2));
+    if (em_rows_claim(e, root, count, root->shape, 1))
+        em_line(e, "for (int64_t b = lo; b < hi; b++)");
+    else
+        em_line(e, "for (int64_t b = 0; b < %s; b++)", count);
 }
 
 /* root = softmax(causal(s * scale)) (plan_fuse): per row i of each [T, T]
@@ -244,7 +259,7 @@ void em_causal_softmax(Emit *e, const Fusion *f)
     }
     Shape sh = f->root->shape;
     const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
-    em_line(e, "for (int64_t b = 0; b < %s; b++)", em_numel(e, lead_of(sh, 2)));
+    causal_rows(e, f->root);
     em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
     e->indent += 2;
     em_line(e, "const %s *row = %s + (b * %s + i0) * %s;", R, em_ptr(e, s), T, T);
@@ -268,7 +283,7 @@ void em_causal_softmax_grad(Emit *e, const Fusion *f)
     const char *c = f->scale ? arena_printf(e->g->arena, " * %s", em_scalar(e, f->scale)) : "";
     Shape sh = f->root->shape;
     const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
-    em_line(e, "for (int64_t b = 0; b < %s; b++)", em_numel(e, lead_of(sh, 2)));
+    causal_rows(e, f->root);
     em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
     e->indent += 2;
     em_line(e, "const int64_t d = (b * %s + i0) * %s;", T, T);

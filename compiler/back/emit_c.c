@@ -343,15 +343,17 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
     em_line(e, "}");
 }
 
-/* The locals of a pass: dims, then a pointer per buffer it touches. */
-static void emit_locals(Emit *e)
+void em_locals(Emit *e, const int *ids, int nids)
 {
     const Graph *g = e->g;
     const Plan *p = e->p;
+    const int count = ids ? nids : g->n;
     dim_locals(e);
     bool ws_used = e->scratch_used;
-    for (int i = 0; i < g->n; i++)
-        ws_used |= e->used[i] && p->home[i] == HOME_WS;
+    for (int k = 0; k < count; k++) {
+        const int i = ids ? ids[k] : k;
+        ws_used |= (ids || e->used[i]) && p->home[i] == HOME_WS;
+    }
     if (ws_used) {
         em_line(e, "size_t off[%d];", p->nregions + 1);
         em_line(e, "%s_layout(io, off);", e->P);
@@ -359,8 +361,9 @@ static void emit_locals(Emit *e)
     } else {
         em_line(e, "(void)ws;");
     }
-    for (int i = 0; i < g->n; i++) {
-        if (!e->used[i])
+    for (int k = 0; k < count; k++) {
+        const int i = ids ? ids[k] : k;
+        if (!ids && !e->used[i])
             continue;
         const Node *n = g->nodes[i];
         const char *t = n->is_int ? "int32_t" : e->real;
@@ -380,13 +383,13 @@ static void emit_statement(Emit *e, Node *n)
     if (p->fusion_of[n->id] >= 0) {
         const Fusion *f = &p->fusions[p->fusion_of[n->id]];
         em_line_directive(e, n);
-        em_fusion(e, f);
+        em_rows_statement(e, n, f);
         em_check(e, f->root);
         if (f->colsum)
             em_check(e, f->colsum);
     } else if (p->mat[n->id] && !p->in_fusion[n->id] && op_info[n->op].kind != K_LEAF) {
         em_line_directive(e, n);
-        op_info[n->op].emit(e, n);
+        em_rows_statement(e, n, NULL);
         em_check(e, n);
     } else if (p->mat[n->id] && !p->in_fusion[n->id]) {
         op_info[n->op].emit(e, n);
@@ -400,10 +403,18 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     const Graph *g = e->g;
     StrBuf body = { 0 };
     memset(e->used, 0, (size_t)g->n + 1);
+    if (!e->row_used) {
+        e->row_used = arena_alloc(g->arena, (size_t)g->n + 1);
+        e->row_mark = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n + 1));
+    }
+    memset(e->row_used, 0, (size_t)g->n + 1);
     e->scratch_used = false;
     e->out = &body;
     e->indent = 1;
     e->only = only;
+    e->pass = name;
+    StrBuf parts = { 0 };   /* its statements' row functions */
+    e->parts = &parts;
     int work = 0;   /* statements the pass computes: none, and it reads neither io nor ws */
     for (int i = 0; i < g->n; i++) {
         Node *n = g->nodes[i];
@@ -421,15 +432,23 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     e->out = &leaves;
     em_check_leaves(e, ph);
     e->out = out;
+    e->parts = NULL;
+    bool *locals = arena_alloc(g->arena, (size_t)g->n + 1);   /* the run function's own */
+    memcpy(locals, e->used, (size_t)g->n + 1);
+    for (int i = 0; i < g->n; i++)   /* the checks: whatever the pass touches */
+        e->used[i] |= e->row_used[i];
     if (!e->step_fuse)
         emit_checks(e, ph, name, only);
+    memcpy(e->used, locals, (size_t)g->n + 1);
+    sb_puts(out, parts.s ? parts.s : "");
+    sb_free(&parts);
     e->indent = 0;
     em_line(e, "static %s %s_%s_run(const %s_io *io, void *ws%s)", e->check ? "int" : "void", e->P, name, e->P,
             e->step_fuse ? ", const double *bp_hyp" : "");
     em_line(e, "{");
     e->indent = 1;
     if (work)
-        emit_locals(e);
+        em_locals(e, NULL, 0);
     else
         em_line(e, "(void)io;\n    (void)ws;");
     sb_puts(out, leaves.s ? leaves.s : "");

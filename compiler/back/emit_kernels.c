@@ -244,10 +244,14 @@ void em_fusion(Emit *e, const Fusion *f)
               f->mask ? em_ptr(e, f->mask) : "NULL", sum, em_sumsq(e, f));
 }
 
-/* The row loop shared by the softmax family: x row, max subtracted, sum of exps. */
-static void row_open(Emit *e, const Node *x, const char *out, const char *rows, const char *cols)
+/* The row loop shared by the softmax family: x row, max subtracted, sum of exps; on the
+ * host's threads when it is all of statement stmt's work (not a loss's sum over rows) and pays. */
+static void row_open(Emit *e, const Node *stmt, const Node *x, const char *out, const char *rows, const char *cols)
 {
-    em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
+    if (stmt && em_rows_claim(e, stmt, rows, x->shape, 1))
+        em_line(e, "for (int64_t r = lo; r < hi; r++) {");
+    else
+        em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
     e->indent++;
     em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, x), cols);
     if (out)
@@ -271,7 +275,7 @@ static void softmax_rows(Emit *e, Node *n, bool log_form)
     const char *rows, *cols;
     rows_cols(e, n->in[0], &rows, &cols);
     em_comment(e, n);
-    row_open(e, n->in[0], em_buf(e, n), rows, cols);
+    row_open(e, n, n->in[0], em_buf(e, n), rows, cols);
     if (log_form) {
         em_line(e, "const %s lse = mx + (%s)log(sum);", e->real, e->real);
         em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = row[j] - lse;", cols);
@@ -308,7 +312,7 @@ void em_xent(Emit *e, Node *n)
 {
     const char *rows, *cols;
     loss_open(e, n, &rows, &cols);
-    row_open(e, n->in[0], NULL, rows, cols);
+    row_open(e, NULL, n->in[0], NULL, rows, cols);
     em_line(e, "acc += %s + log(sum) - %s;", em_widen(e, "mx"), em_widen(e, arena_printf(e->g->arena, "row[%s[r]]", em_ptr(e, n->in[1]))));
     row_close(e);
     loss_close(e, n, rows);

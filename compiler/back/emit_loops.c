@@ -153,17 +153,19 @@ static const char *value(Emit *e, Node *n, const char *const *idx)
     return apply(e, op_info[n->op].expr, a0, a1, n->f);
 }
 
-/* Open loops over shape s (flat: one loop over its elements). */
-static void open_loops(Emit *e, Shape s)
+/* Open loops over shape s (flat: one loop over its elements); the outer one
+ * over rows [lo, hi) when the statement's split is claimed (emit_rows.c). */
+static void open_loops(Emit *e, Shape s, bool rows)
 {
     if (e->flat) {
-        em_line(e, "for (int64_t i = 0; i < %s; i++) {", em_numel(e, s));
+        em_line(e, "for (int64_t i = %s; i < %s; i++) {", rows ? "lo" : "0", rows ? "hi" : em_numel(e, s));
         e->indent++;
         return;
     }
     for (int k = 0; k < s.rank; k++) {
-        em_line(e, "for (int64_t %s = 0; %s < %s; %s++)%s", ivar[k], ivar[k], em_extent(e, s.d[k]), ivar[k],
-                k + 1 == s.rank ? " {" : "");
+        const bool split = rows && k == 0;
+        em_line(e, "for (int64_t %s = %s; %s < %s; %s++)%s", ivar[k], split ? "lo" : "0", ivar[k],
+                split ? "hi" : em_extent(e, s.d[k]), ivar[k], k + 1 == s.rank ? " {" : "");
         e->indent++;
     }
 }
@@ -177,8 +179,10 @@ static void close_loops(Emit *e, Shape s)
 
 typedef void (*BodyFn)(Emit *e, Node *n, const char *dst, const char *const *idx, StrBuf *body);
 
-/* Write a loop over shape s whose body is made by fn; flat when every access allows it. */
-static void loop(Emit *e, Shape s, Node *n, const char *dst, BodyFn fn, bool try_flat)
+/* Write a loop over shape s whose body is made by fn; flat when every access allows it.
+ * split: n's statement is this loop and each iteration writes its own elements; the
+ * rows of its outer loop may run on the host's threads (em_rows_claim). */
+static void loop(Emit *e, Shape s, Node *n, const char *dst, BodyFn fn, bool try_flat, bool split)
 {
     StrBuf body = { 0 }, temps = { 0 };
     e->temps = &temps;
@@ -193,8 +197,10 @@ static void loop(Emit *e, Shape s, Node *n, const char *dst, BodyFn fn, bool try
         e->flat = false;
         fn(e, n, dst, ivar, &body);
     }
+    const bool rows = split && s.rank > 0 &&
+                      em_rows_claim(e, n, e->flat ? em_numel(e, s) : em_extent(e, s.d[0]), s, e->flat ? 16 : 1);
     if (s.rank > 0)
-        open_loops(e, s);
+        open_loops(e, s, rows);
     bool block = temps.len && s.rank == 0;   /* the temporaries' scope */
     if (block) {
         em_line(e, "{");
@@ -224,7 +230,7 @@ static void store_body(Emit *e, Node *n, const char *dst, const char *const *idx
 void em_loop(Emit *e, Node *n)
 {
     em_comment(e, n);
-    loop(e, n->shape, n, NULL, store_body, true);
+    loop(e, n->shape, n, NULL, store_body, true, true);
 }
 
 void em_view_label_check(Emit *e, Node *labels, const char *range)
@@ -248,7 +254,7 @@ void em_view_label_check(Emit *e, Node *labels, const char *range)
     e->used[root->id] = was_used;
     e->io_only = false;
     if (labels->shape.rank > 0)
-        open_loops(e, labels->shape);
+        open_loops(e, labels->shape, false);
     em_line(e, "const int32_t lab = %s;", v);
     em_line(e, "if (lab < 0 || lab >= %s) return BP_ELABEL;", range);
     if (labels->shape.rank > 0)
@@ -260,7 +266,7 @@ void em_view_label_check(Emit *e, Node *labels, const char *range)
 void em_copy(Emit *e, const char *dst, Node *src)
 {
     em_line(e, "/* %s = %s */", dst, em_render(e, src, 0));
-    loop(e, src->shape, src, dst, store_body, true);
+    loop(e, src->shape, src, dst, store_body, true, false);
 }
 
 /* ---- reductions ---- */
@@ -459,7 +465,7 @@ void em_reduce(Emit *e, Node *n)
         em_line(e, "{");
         e->indent++;
         em_line(e, "double acc = %s;", n->op == OP_SUM ? "0" : "-(double)INFINITY");
-        loop(e, n->in[0]->shape, n, NULL, reduce_body, true);
+        loop(e, n->in[0]->shape, n, NULL, reduce_body, true, false);
         em_line(e, "%s[0] = (%s)acc;", out, e->real);
         e->indent--;
         em_line(e, "}");
@@ -468,7 +474,7 @@ void em_reduce(Emit *e, Node *n)
     if (n->op == OP_SUM && has_buffer(e, n->in[0]) && em_sum_mid(e, n, out))
         return;
     em_line(e, "for (int64_t i = 0; i < %s; i++) %s[i] = %s;", em_numel(e, n->shape), out, init);
-    loop(e, n->in[0]->shape, n, out, reduce_body, false);
+    loop(e, n->in[0]->shape, n, out, reduce_body, false, false);
 }
 
 void em_none(Emit *e, Node *n) { (void)e, (void)n; }
@@ -514,5 +520,5 @@ void em_fill(Emit *e, const char *dst, Node *src)
     if (x)
         em_line(e, "%s(%s, %s, %s, %s);", em_kernel(e, "scale"), em_numel(e, src->shape), dst, em_widen(e, em_lit(e, c)), x);
     else
-        loop(e, src->shape, src, dst, store_body, true);
+        loop(e, src->shape, src, dst, store_body, true, false);
 }

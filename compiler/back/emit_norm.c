@@ -23,12 +23,16 @@ static void comment(Emit *e, const Node *n, const char *extra)
 
 /* ---- layernorm: rows of the last axis; stats[r] = (mean, rstd) ---- */
 
-static void rows_open(Emit *e, const Node *x, const char *st)
+/* the loop over the rows of x, n's statement: on the host's threads when it pays (emit_rows.c) */
+static void rows_open(Emit *e, const Node *n, const Node *x, const char *st)
 {
     Shape lead = x->shape;
     lead.rank--;
-    const char *cols = em_extent(e, x->shape.d[x->shape.rank - 1]);
-    em_line(e, "for (int64_t r = 0; r < %s; r++) {", em_numel(e, lead));
+    const char *cols = em_extent(e, x->shape.d[x->shape.rank - 1]), *rows = em_numel(e, lead);
+    if (em_rows_claim(e, n, rows, x->shape, 1))
+        em_line(e, "for (int64_t r = lo; r < hi; r++) {");
+    else
+        em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
     e->indent++;
     em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, x), cols);
     if (st)
@@ -49,7 +53,7 @@ void em_ln_stats(Emit *e, Node *n)
 {
     const char *cols = cols_of(e, n->in[0]), *st = em_buf(e, n), *R = e->real;
     comment(e, n, arena_printf(e->g->arena, ", eps=%g", n->f));
-    rows_open(e, n->in[0], NULL);
+    rows_open(e, n, n->in[0], NULL);
     em_lane_reduce(e, "sum", '+', cols, "row[j]");
     em_line(e, "const %s mx = sum / (%s)%s;", R, R, cols);
     em_lane_reduce(e, "acc", '+', cols, "(row[j] - mx) * (row[j] - mx)");
@@ -63,7 +67,7 @@ void em_layernorm(Emit *e, Node *n)
 {
     const char *cols = cols_of(e, n->in[0]);
     comment(e, n, "");
-    rows_open(e, n->in[0], IN(1));
+    rows_open(e, n, n->in[0], IN(1));
     em_line(e, "%s *o = %s + r * %s;", e->real, em_buf(e, n), cols);
     em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = (row[j] - mx) * inv * %s[j] + %s[j];", cols, IN(2), IN(3));
     block_close(e);
@@ -74,7 +78,7 @@ void em_ln_xhat(Emit *e, Node *n)
 {
     const char *cols = cols_of(e, n->in[0]);
     comment(e, n, "");
-    rows_open(e, n->in[0], IN(1));
+    rows_open(e, n, n->in[0], IN(1));
     em_line(e, "%s *o = %s + r * %s;", e->real, em_buf(e, n), cols);
     em_line(e, "for (int64_t j = 0; j < %s; j++) o[j] = (row[j] - mx) * inv;", cols);
     block_close(e);
@@ -95,7 +99,7 @@ void em_ln_grad(Emit *e, Node *n)
     const Node *x = n->in[1];
     const char *cols = cols_of(e, x), *gm = IN(3), *R = e->real;
     comment(e, n, "");
-    rows_open(e, x, IN(2));
+    rows_open(e, n, x, IN(2));
     em_line(e, "const %s *u = %s + r * %s;", R, IN(0), cols);
     em_line(e, "%s *o = %s + r * %s;", R, em_buf(e, n), cols);
     ln_grad_sums(e, cols, gm);

@@ -9,7 +9,9 @@
  *   P_mmu    P_step's GEMM that finishes a gradient, with the param's update;
  *   P_pdot   a big sum(a * b), in fixed blocks added in block order;
  *   P_pxent  the softmax cross-entropy gradient by rows, its column sums by
- *            columns (each column over the rows in row order).
+ *            columns (each column over the rows in row order);
+ *   P_rows   a pass's elementwise, layout or row-kernel statement by rows
+ *            (emit_rows.c).
  * Each task writes its own block of the output, and each element is computed
  * by the same operations in the same order as in the serial call: the GEMM
  * never splits k, a block is never narrower than 64 (so the runtime GEMM
@@ -345,7 +347,7 @@ void em_parallel(Emit *e)
         dt |= strcmp(e->kernels[i], "dot") == 0;
         xg |= strcmp(e->kernels[i], "xent_grad") == 0;
     }
-    if (mm || bmm || dt || xg || e->g->opt) {
+    if (mm || bmm || dt || xg || e->g->opt || e->rows_used) {
         em_line(e, "%s", "");
         tasks_fn(e, P, bmm || dt || xg || e->g->opt, mm || bmm);   /* P_run: P_bmm's, P_pdot's, P_pxent's and P_upd's */
     }
@@ -372,6 +374,10 @@ void em_parallel(Emit *e)
     if (xg) {
         em_line(e, "%s", "");
         xent(e, P, R);
+    }
+    if (e->rows_used) {
+        em_line(e, "%s", "");
+        em_rows_helper(e);
     }
     if (mm && e->mmu) {
         em_line(e, "%s", "");

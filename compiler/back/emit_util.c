@@ -148,7 +148,12 @@ const char *em_widen(Emit *e, const char *v)
 
 const char *em_buf(Emit *e, const Node *n)
 {
-    e->used[n->id] = true;
+    if (!e->rows_node)
+        e->used[n->id] = true;
+    else if (e->row_mark[n->id] != e->row_stamp) {
+        e->row_mark[n->id] = e->row_stamp;
+        ARENA_PUSH(e->g->arena, e->row_ids, e->nrow_ids, e->crow_ids, n->id);
+    }
     return e->p->cname[n->id];
 }
 

@@ -42,8 +42,29 @@ for mode in "" "--gemm runtime" "--dtype f64"; do   # batched products: slices s
     check "transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 5 $mode
 done
 # the products whose batch folds into one GEMM (a_ @ Wq on [N, T, D], sum_batch(aᵀ @ g) for
-# a weight's gradient) split too: 13 of the 24 runs a step (11 before; host: the f64 build)
-check "transformer block batch 5: its folded products split (24 hook runs a step)" sh -c "./host 5 1 2 | grep -qx 'runs 24'"
+# a weight's gradient) split too: 13 runs a step (11 before); and the row passes of 2^16
+# elements or more (P_rows): at batch 5 the softmax, gelu and their gradients, 4 runs
+# (28 a step; host: the f64 build)
+check "transformer block batch 5: its folded products and big row passes split (28 hook runs a step)" sh -c "./host 5 1 2 | grep -qx 'runs 28'"
+# batch 16: every layernorm, transpose, softmax and elementwise pass splits (P_rows)
+check "transformer block batch 16: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 16
+check "transformer block batch 16: every row pass splits (46 hook runs a step)" sh -c "./host 16 1 2 | grep -qx 'runs 46'"
+# row passes in blocks of rows (layernorm, softmax: 67 rows for 2 and 3 tasks) and flat
+# loops in blocks of 16 elements, the last task to the end (67067 elements)
+cat >rows.bp <<'BP'
+dim N
+dim D = 1001
+input  x[N, D]
+input  y[N] : int
+param  g[D] ~ ones, c[D]
+param  W[D, 10] ~ xavier
+h = tanh(layernorm(x, g, c)) * sigmoid(x) + 0.5 * x
+loss = cross_entropy((h + softmax(h)) @ W, y)
+optimize loss with sgd(lr = 0.1)
+BP
+for mode in "" "--dtype f64"; do
+    check "row passes ${mode:-default} batch 67: 2 and 3 threads = 1 thread" same_for_threads rows.bp 67 $mode
+done
 sed 's/dim N, T, H = 2, E = 3/dim N, T = 64, H = 2, E = 64/; s/x\[N, T, 6\]/x[N, T, 128]/; s/\[6, 6\]/[128, 128]/g' \
     "$SRC/tests/ref/cases/op_bmm_qkt.bp" >qkt.bp
 check "op_bmm_qkt T 64 batch 4 (broadcast batches): 2 and 3 threads = 1 thread" same_for_threads qkt.bp 4
@@ -69,8 +90,8 @@ BP
 for b in 1 7 150; do
     check "wide softmax (1100 classes) batch $b: 2 and 3 threads = 1 thread" same_for_threads wide.bp $b
 done
-check "wide softmax batch 1 (only E's P_pdot big enough): the hook is called once a step" sh -c \
-    "./host 1 2 2 | grep -q '^runs 2$'"   # host: the batch-150 run's build of wide.bp
+check "wide softmax batch 1 (only E's P_pdot and E_grad = 0.0002 E big enough): the hook is called twice a step" sh -c \
+    "./host 1 2 2 | grep -q '^runs 4$'"   # host: the batch-150 run's build of wide.bp
 check "wide softmax f64 --gemm runtime batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 --dtype f64 --gemm runtime
 # Under ASan+UBSan (SAN) every code path runs once, not every combination: the
 # release build runs them all, and the sanitized matrix would take CI past 30 minutes.

@@ -1,0 +1,162 @@
+/* emit_rows: a pass split by rows over the host's threads (issue 11: the
+ * elementwise, layout and row-kernel passes outside a GEMM's epilogue).
+ *
+ * A statement whose emitter claims it (em_rows_claim) is one loop whose
+ * iterations write disjoint outputs and read nothing the statement writes:
+ * an elementwise op with its fused inputs, a view's copy, a row kernel. It is
+ * emitted once, into a function of its own over rows [lo, hi):
+ *     static void P_forward_rows_h(const P_io *io, void *ws, int64_t lo, int64_t hi)
+ * which rebuilds the pointers it reads from io and ws as the pass does, and
+ * the pass calls P_rows, which runs it on the host's threads when the work
+ * pays, else once over every row. Every element is computed by the same
+ * operations in the same order whatever the split: results are bit-identical
+ * for any thread count. A statement of a for-loop's body, and the debugging
+ * modes (--check-finite, --line-directives), stay inline. */
+#include <stdlib.h>
+#include <string.h>
+#include "emit.h"
+
+/* The elements from which P_rows splits a pass: 2^16 (256 KiB of floats). Below that a
+ * pass takes a few microseconds, the order of waking a thread. */
+#define ROWS_WORTH 65536
+
+bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, int grain)
+{
+    if (!e->rows_node || e->rows_node != n || e->rows)
+        return false;
+    double known = 1;   /* a shape of constant extents: the split's test, decided now */
+    for (int k = 0; k < work.rank && known > 0; k++)
+        known = work.d[k] >= 0 ? known * (double)work.d[k] : -1;
+    if (known >= 0 && known < ROWS_WORTH)
+        return false;
+    e->rows = rows;
+    e->rows_work = em_numel(e, work);
+    e->rows_grain = grain;
+    return true;
+}
+
+/* The outlined function of the claimed statement (its text in body, the buffers it
+ * touches in e->row_ids), put in e->parts. */
+static const char *outline(Emit *e, const Node *n, const char *body)
+{
+    const char *fn = arena_printf(e->g->arena, "%s_%s_rows_%s", e->P, e->pass, e->p->cname[n->id]);
+    StrBuf *out = e->out;
+    int indent = e->indent;
+    e->out = e->parts;
+    e->indent = 0;
+    em_line(e, "/* rows [lo, hi) of %s's statement %s, on one of the host's threads (P_rows) */", e->pass,
+            e->p->cname[n->id]);
+    em_line(e, "static void %s(const %s_io *io, void *ws, int64_t lo, int64_t hi)", fn, e->P);
+    em_line(e, "{");
+    e->indent = 1;
+    em_locals(e, e->row_ids, e->nrow_ids);
+    sb_puts(e->out, body);
+    e->indent = 0;
+    em_line(e, "}");
+    e->out = out;
+    e->indent = indent;
+    return fn;
+}
+
+/* The comment over the call: the statement's own first line, its emitter's comment */
+static void call_comment(Emit *e, const Node *n, const char *body)
+{
+    const char *c = body + strspn(body, " "), *end = strchr(c, '\n');
+    if (strncmp(c, "/*", 2) == 0 && end)
+        em_line(e, "%.*s", (int)(end - c), c);
+    else
+        em_comment(e, n);
+}
+
+/* n's statement, or fusion f's (root n) when f */
+static void emit_once(Emit *e, Node *n, const Fusion *f)
+{
+    if (f)
+        em_fusion(e, f);
+    else
+        op_info[n->op].emit(e, n);
+}
+
+static int by_id(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* The statement is emitted once, its buffers listed in e->row_ids (em_buf) rather than
+ * marked in e->used: a row function declares just those, the pass none of them. The
+ * work is the statement's size, whatever the pass's: a long program stays linear. */
+void em_rows_statement(Emit *e, Node *n, const Fusion *f)
+{
+    if (f)
+        n = f->root;
+    if (!e->parts || e->check || e->lines) {
+        emit_once(e, n, f);
+        return;
+    }
+    const bool outer_scratch = e->scratch_used;
+    e->scratch_used = false;
+    StrBuf body = { 0 }, *out = e->out;
+    e->out = &body;
+    e->rows_node = n;
+    e->rows = NULL;
+    e->nrow_ids = 0;
+    e->row_stamp++;
+    emit_once(e, n, f);
+    e->rows_node = NULL;
+    e->out = out;
+    qsort(e->row_ids, (size_t)e->nrow_ids, sizeof(int), by_id);   /* declared in graph order */
+    bool *mark = e->rows ? e->row_used : e->used;
+    for (int k = 0; k < e->nrow_ids; k++)
+        mark[e->row_ids[k]] = true;
+    if (e->rows) {
+        const char *fn = outline(e, n, body.s ? body.s : "");
+        call_comment(e, n, body.s ? body.s : "");
+        em_line(e, "%s_rows(io->bp_par, io, ws, %s, %d, (double)(%s), %s);", e->P, e->rows, e->rows_grain,
+                e->rows_work, fn);
+        e->rows = NULL;
+        e->rows_used = true;
+    } else {
+        sb_puts(out, body.s ? body.s : "");
+    }
+    e->scratch_used |= outer_scratch;
+    sb_free(&body);
+}
+
+/* P_rows: the tasks split rows [0, rows) into whole blocks of grain (a
+ * task's block starts on a cache line of a flat loop's output), one task per
+ * thread, from ROWS_WORTH elements. Measured on the transformer block step
+ * (bench/transformer_block.bp, batch 16, 2 threads, AOT --gemm=runtime, 5
+ * interleaved rounds): 10.14 ms serial passes, 8.85 splitting from 2^16
+ * elements, 8.96 from 2^18, 9.84 from 2^20 (where none of its passes split);
+ * one thread 16.5 ms in all four. */
+void em_rows_helper(Emit *e)
+{
+    const char *P = e->P;
+    em_line(e, "/* A pass's statement over rows [lo, hi) (P_<pass>_rows_<name>), and its split into tasks */");
+    em_line(e, "typedef void (*%s_rows_fn)(const %s_io *io, void *ws, int64_t lo, int64_t hi);", P, P);
+    em_line(e, "typedef struct %s_rows_job {", P);
+    em_line(e, "    const %s_io *io;", P);
+    em_line(e, "    void *ws;");
+    em_line(e, "    int64_t rows, grain;");
+    em_line(e, "    int tasks;");
+    em_line(e, "    %s_rows_fn part;", P);
+    em_line(e, "} %s_rows_job;", P);
+    em_line(e, "/* task t of the job: whole blocks of grain rows, the last task to the end */");
+    em_line(e, "static void %s_rows_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    const %s_rows_job *j = (const %s_rows_job *)arg;", P, P);
+    em_line(e, "    const int64_t blocks = j->rows / j->grain;");
+    em_line(e, "    const int64_t lo = blocks * t / j->tasks * j->grain;");
+    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->rows : blocks * (t + 1) / j->tasks * j->grain;");
+    em_line(e, "    j->part(j->io, j->ws, lo, hi);");
+    em_line(e, "}");
+    em_line(e, "/* part over rows [0, rows), on the host's threads when par allows and the work (elements) pays */");
+    em_line(e, "static void %s_rows(const bp_parallel *par, const %s_io *io, void *ws, int64_t rows, int64_t grain,", P, P);
+    em_line(e, "                    double work, %s_rows_fn part)", P);
+    em_line(e, "{");
+    em_line(e, "    const int tasks = %s_tasks(par, rows / grain, work >= %d.0);", P, ROWS_WORTH);
+    em_line(e, "    if (tasks < 2) {");
+    em_line(e, "        part(io, ws, 0, rows);");
+    em_line(e, "        return;");
+    em_line(e, "    }");
+    em_line(e, "    %s_rows_job job = { io, ws, rows, grain, tasks, part };", P);
+    em_line(e, "    par->run(par->ctx, tasks, %s_rows_task, &job);", P);
+    em_line(e, "}");
+}
