@@ -82,24 +82,35 @@ void em_conv2d(Emit *e, Node *n) { conv_call(e, n, "conv2d", n->in[0]->shape, n-
 void em_conv2d_dw(Emit *e, Node *n) { conv_call(e, n, "conv2d_dw", n->in[1]->shape, n->shape, n->in[0], n->in[1]); }
 void em_conv2d_dx(Emit *e, Node *n) { conv_call(e, n, "conv2d_dx", n->shape, n->in[1]->shape, n->in[0], n->in[1]); }
 
-/* kernel(N*C, H, W, k, stride, inputs..., out) over the planes of image shape x */
-static void pool_call(Emit *e, Node *n, const char *name, Shape x, const char *inputs)
+/* Node a's pointer, from plane lo on when the planes are split (rows) */
+static const char *plane_ptr(Emit *e, const char *ptr, const Node *a, bool rows)
+{
+    if (!rows)
+        return ptr;
+    Shape plane = { 2, { a->shape.d[2], a->shape.d[3] } };
+    return arena_printf(e->g->arena, "%s + lo * %s", ptr, em_numel(e, plane));
+}
+
+/* kernel(N*C, H, W, k, stride, a, [b,] out) over the planes of image shape x; each plane
+ * is pooled on its own, so ranges of planes may run on the host's threads (emit_rows.c) */
+static void pool_call(Emit *e, Node *n, const char *name, Shape x, const Node *a, const Node *b)
 {
     em_comment(e, n);
     Shape planes = { 2, { x.d[0], x.d[1] } };
-    em_line(e, "%s(%s, %s, %s, %lld, %lld, %s, %s);", em_kernel(e, name), em_numel(e, planes), em_extent(e, x.d[2]),
-            em_extent(e, x.d[3]), (long long)n->ints[0], (long long)n->ints[1], inputs, em_buf(e, n));
+    const char *count = em_numel(e, planes);
+    const bool rows = em_rows_claim(e, n, count, x, 1);
+    const char *in = plane_ptr(e, em_ptr(e, a), a, rows);
+    if (b)
+        in = arena_printf(e->g->arena, "%s, %s", in, plane_ptr(e, em_ptr(e, b), b, rows));
+    em_line(e, "%s(%s, %s, %s, %lld, %lld, %s, %s);", em_kernel(e, name), rows ? "hi - lo" : count,
+            em_extent(e, x.d[2]), em_extent(e, x.d[3]), (long long)n->ints[0], (long long)n->ints[1], in,
+            plane_ptr(e, em_buf(e, n), n, rows));
 }
 
-void em_maxpool(Emit *e, Node *n) { pool_call(e, n, "maxpool", n->in[0]->shape, em_ptr(e, n->in[0])); }
-void em_avgpool(Emit *e, Node *n) { pool_call(e, n, "avgpool", n->in[0]->shape, em_ptr(e, n->in[0])); }
-void em_avgpool_grad(Emit *e, Node *n) { pool_call(e, n, "avgpool_grad", n->shape, em_ptr(e, n->in[0])); }
-
-void em_maxpool_grad(Emit *e, Node *n)
-{
-    const char *in = arena_printf(e->g->arena, "%s, %s", em_ptr(e, n->in[1]), em_ptr(e, n->in[0]));
-    pool_call(e, n, "maxpool_grad", n->shape, in);
-}
+void em_maxpool(Emit *e, Node *n) { pool_call(e, n, "maxpool", n->in[0]->shape, n->in[0], NULL); }
+void em_avgpool(Emit *e, Node *n) { pool_call(e, n, "avgpool", n->in[0]->shape, n->in[0], NULL); }
+void em_avgpool_grad(Emit *e, Node *n) { pool_call(e, n, "avgpool_grad", n->shape, n->in[0], NULL); }
+void em_maxpool_grad(Emit *e, Node *n) { pool_call(e, n, "maxpool_grad", n->shape, n->in[1], n->in[0]); }
 
 /* The extents of s from axis lo to hi (exclusive) as one count. */
 static const char *span(Emit *e, Shape s, int lo, int hi)
