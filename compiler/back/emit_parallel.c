@@ -191,9 +191,14 @@ static void mmu(Emit *e, const char *P, const char *R)
 
 /* A full sum(a * b) (emit_loops.c): under 2^16 values the dot kernel's own
  * sum; else fixed blocks (from n only: at most 32, each a multiple of 1024
- * long, the last to the end), each block's dot (on the host's threads when
- * an operand is past 1 MiB) and the blocks added in block order, so every
- * thread count gives the same sum. */
+ * long, the last to the end), each block's dot (on the host's threads from
+ * 512 KiB an operand) and the blocks added in block order, so every thread
+ * count gives the same sum. The bound was 1 MiB, from a time when the
+ * MLP's L2 term went through P_pdot at batch 1 too (split, it ran 1.25x
+ * slower there); a product at one row now sums it (em_sumsq_rows). From 512
+ * KiB, old and new interleaved, 8 rounds, minima: the MLP's step on 2
+ * threads 0.146 -> 0.131 ms at batch 16, 0.345 -> 0.329 at 64, 1.180 ->
+ * 1.155 at 256; batch 1 and one thread unchanged. */
 static void dot(Emit *e, const char *P, const char *R)
 {
     const char *k = em_kernel(e, "dot");
@@ -221,9 +226,9 @@ static void dot(Emit *e, const char *P, const char *R)
     em_line(e, "    j.n = n, j.a = a, j.b = b, j.part = part;");
     em_line(e, "    j.blocks = n / 32768 < 32 ? (int)(n / 32768) : 32;");
     em_line(e, "    j.len = n / j.blocks / 1024 * 1024;   /* whole blocks of the dot kernel */");
-    em_line(e, "    /* memory-bound: on the host's threads only past 1 MiB an operand, beyond a core's L2 (as P_upd;");
-    em_line(e, "     * split, the 784-256-10 MLP's L2 term ran 1.25x slower at batch 1 with 2 threads) */");
-    em_line(e, "    j.tasks = %s_tasks(par, j.blocks, (double)n * sizeof *a >= 1048576.0);", P);
+    em_line(e, "    /* memory-bound: on the host's threads only from 512 KiB an operand (the 784-256-10 MLP's");
+    em_line(e, "     * sum(W1 * W1), 800 KB, split: its step on 2 threads 2-10 %% faster at batch 16 to 256) */");
+    em_line(e, "    j.tasks = %s_tasks(par, j.blocks, (double)n * sizeof *a >= 524288.0);", P);
     em_line(e, "    %s_run(par, j.tasks, %s_pdot_task, &j);", P, P);
     em_line(e, "    for (int q = 0; q < j.blocks; q++)");
     em_line(e, "        acc += part[q];");

@@ -34,10 +34,11 @@ check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/
 check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
 check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
 # Which products split (P_pays): from 2^18 multiply-adds, so at batch 256 the three
-# 256 x 10 x 256 products (655k) join x @ W1 and W1's update (5 runs a step), at batch 64
-# the three of 164k stay serial (2); runs in 2 steps of the adam --gemm runtime build above
-check "mlp batch 256: its 655k products split (5 hook runs a step)" sh -c "./host 256 2 2 | grep -qx 'runs 10'"
-check "mlp batch 64: its 164k products do not (2 hook runs a step)" sh -c "./host 64 2 2 | grep -qx 'runs 4'"
+# 256 x 10 x 256 products (655k) join x @ W1, W1's update and the L2 term sum(W1 * W1)
+# (P_pdot, 800 KB: from 512 KiB) (6 runs a step), at batch 64 the three of 164k stay
+# serial (3); runs in 2 steps of the adam --gemm runtime build above
+check "mlp batch 256: its 655k products split (6 hook runs a step)" sh -c "./host 256 2 2 | grep -qx 'runs 12'"
+check "mlp batch 64: its 164k products do not, its L2 term does (3 hook runs a step)" sh -c "./host 64 2 2 | grep -qx 'runs 6'"
 for mode in "" "--gemm runtime" "--dtype f64"; do   # batched products: slices split across tasks (P_bmm)
     check "transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 5 $mode
 done
@@ -48,7 +49,7 @@ done
 check "transformer block batch 5: its folded products and big row passes split (28 hook runs a step)" sh -c "./host 5 1 2 | grep -qx 'runs 28'"
 # batch 16: every layernorm, transpose, softmax and elementwise pass splits (P_rows)
 check "transformer block batch 16: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 16
-check "transformer block batch 16: every row pass splits (46 hook runs a step)" sh -c "./host 16 1 2 | grep -qx 'runs 46'"
+check "transformer block batch 16: every row pass and the loss's sum(square(t48)) split (47 hook runs a step)" sh -c "./host 16 1 2 | grep -qx 'runs 47'"
 # row passes in blocks of rows (layernorm, softmax: 67 rows for 2 and 3 tasks) and flat
 # loops in blocks of 16 elements, the last task to the end (67067 elements)
 cat >rows.bp <<'BP'
@@ -76,7 +77,7 @@ sed 's/dim N, T, H = 2, E = 3/dim N, T = 64, H = 2, E = 64/; s/x\[N, T, 6\]/x[N,
 check "op_bmm_qkt T 64 batch 4 (broadcast batches): 2 and 3 threads = 1 thread" same_for_threads qkt.bp 4
 # Row splits: the softmax cross-entropy gradient by rows and its bias-gradient column sums by
 # columns (P_pxent, from 2^15 scores), the L2 terms' sum(W * W) and sum(E * E) in fixed blocks
-# (P_pdot: from 2^16 values, split past 1 MiB; 282700: a last block longer than the others; at
+# (P_pdot: from 2^16 values, split from 512 KiB; 282700: a last block longer than the others; at
 # batch 1 the product x @ W sums W's squares itself, and only E's go to P_pdot); batches that 2
 # and 3 threads do not divide.
 cat >wide.bp <<'BP'
