@@ -57,8 +57,9 @@ struct Emit {
     const Node *rows_node; /* the statement that may claim a split of its loop */
     const char *rows;     /* claimed: the outer loop's extent, its units of grain */
     const char *rows_work; /* and the elements the statement touches          */
-    int rows_grain;
+    const char *rows_grain;
     bool rows_used;       /* some pass calls P_rows                         */
+    bool row_scratch;     /* a row function of the pass uses the scratch area */
 };
 
 /* An indented line of the current function. */
@@ -124,8 +125,10 @@ const char *em_sumsq_rows(Emit *e, const Node *n);
  * slice and gather views (emit_layout.c). */
 const char **em_view_index(Emit *e, Node *n, const char *const *idx);
 /* The scratch elements node n needs (its per-image im2col columns) as a C
- * expression, or NULL (emit_conv.c). */
+ * expression, or NULL (emit_conv.c): for a convolution split by images, a slot of
+ * columns per task (P_slots, emitted by em_conv_slots before the layout when used). */
 const char *em_conv_scratch(Emit *e, const Node *n);
+void em_conv_slots(Emit *e);
 /* A loop's node that LOOP or LOOP_BACK emits, not the pass (emit_for.c). */
 bool em_loop_skips(const Node *n);
 /* explain's lines for a loop's node: the loop's opening and closing lines
@@ -171,7 +174,7 @@ const char *em_c_string(Emit *e, const char *s);
  * its op's emitter (or fusion f's, root n), outlined into P_<pass>_rows_<name> and called through
  * P_rows when the emitter claimed, else inline as always. em_rows_helper:
  * P_rows, emitted by em_parallel when a pass calls it. */
-bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, int grain);
+bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, const char *grain);
 void em_rows_statement(Emit *e, Node *n, const Fusion *f);
 void em_rows_helper(Emit *e);
 /* The locals of a pass (ids NULL: the buffers e->used marks) or of a function

@@ -149,7 +149,7 @@ static void split_axes(Emit *e, Shape s, int mask, const char **outer, const cha
 static void line_open(Emit *e, const Node *stmt, const Node *x, const char *out, const char *outer, const char *len,
                       const char *inner)
 {
-    if (em_rows_claim(e, stmt, outer, x->shape, 1))
+    if (em_rows_claim(e, stmt, outer, x->shape, "1"))
         em_line(e, "for (int64_t i0 = lo; i0 < hi; i0++)");
     else
         em_line(e, "for (int64_t i0 = 0; i0 < %s; i0++)", outer);
@@ -237,7 +237,7 @@ void em_var(Emit *e, Node *n)
 static void causal_rows(Emit *e, const Node *root)
 {
     const char *count = em_numel(e, lead_of(root->shape, 2));
-    if (em_rows_claim(e, root, count, root->shape, 1))
+    if (em_rows_claim(e, root, count, root->shape, "1"))
         em_line(e, "for (int64_t b = lo; b < hi; b++)");
     else
         em_line(e, "for (int64_t b = 0; b < %s; b++)", count);

@@ -230,6 +230,7 @@ static bool layout_scratch(Emit *e)
 static void emit_layout(Emit *e)
 {
     const Plan *p = e->p;
+    em_conv_slots(e);
     em_line(e, "/* workspace: %d region%s, each shared by tensors whose lifetimes do not overlap */", p->nregions,
             p->nregions == 1 ? "" : "s");
     em_line(e, "static size_t %s_layout(const %s_io *io, size_t *off)", e->P, e->P);
@@ -408,6 +409,7 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
         e->row_mark = arena_alloc(g->arena, sizeof(int) * (size_t)(g->n + 1));
     }
     memset(e->row_used, 0, (size_t)g->n + 1);
+    e->row_scratch = false;
     e->scratch_used = false;
     e->out = &body;
     e->indent = 1;
@@ -437,9 +439,12 @@ static void emit_function(Emit *e, StrBuf *out, const char *name, Phase ph, cons
     memcpy(locals, e->used, (size_t)g->n + 1);
     for (int i = 0; i < g->n; i++)   /* the checks: whatever the pass touches */
         e->used[i] |= e->row_used[i];
+    const bool scratch = e->scratch_used;
+    e->scratch_used |= e->row_scratch;
     if (!e->step_fuse)
         emit_checks(e, ph, name, only);
     memcpy(e->used, locals, (size_t)g->n + 1);
+    e->scratch_used = scratch;
     sb_puts(out, parts.s ? parts.s : "");
     sb_free(&parts);
     e->indent = 0;

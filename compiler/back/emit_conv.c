@@ -24,10 +24,40 @@ static bool col_shape(const Node *n, Shape *s)
     }
 }
 
-const char *em_conv_scratch(Emit *e, const Node *n)
+/* One image's columns of conv node n (C*KH*KW x OH*OW), or NULL for an op without them. */
+static const char *cols_of(Emit *e, const Node *n)
 {
     Shape s;
     return col_shape(n, &s) ? em_numel(e, s) : NULL;
+}
+
+/* A convolution that splits by images (each image its own GEMM and its own columns):
+ * the forward and the input gradient. The filter gradient sums over images and stays one
+ * call, so that its sum keeps the serial order. */
+static bool by_image(const Node *n) { return n->op == OP_CONV2D || n->op == OP_CONV2D_DX; }
+
+const char *em_conv_scratch(Emit *e, const Node *n)
+{
+    const char *c = cols_of(e, n);
+    if (!c || !by_image(n))
+        return c;
+    return arena_printf(e->g->arena, "%s_slots(%s) * %s", e->P, c, c);
+}
+
+void em_conv_slots(Emit *e)
+{
+    bool any = false;
+    for (int i = 0; i < e->g->n; i++)
+        any |= e->p->live[i] && by_image(e->g->nodes[i]);
+    if (!any)
+        return;
+    em_line(e, "/* the scratch slots of a convolution whose images' columns hold elems values: one for each");
+    em_line(e, " * task of its split by images (at most 8, and 4 MiB in all when they are smaller; at least 1) */");
+    em_line(e, "static int64_t %s_slots(int64_t elems)", e->P);
+    em_line(e, "{");
+    em_line(e, "    const int64_t fit = (int64_t)(4194304 / sizeof(%s)) / (elems > 0 ? elems : 1);", e->real);
+    em_line(e, "    return fit < 1 ? 1 : fit > 8 ? 8 : fit;");
+    em_line(e, "}");
 }
 
 const char *em_conv_args(Emit *e, const Node *n)
@@ -68,14 +98,39 @@ static const char *conv_kernel(Emit *e, const char *name)
     return em_kernel(e, name);
 }
 
-/* kernel(N, C, H, W, F, KH, KW, stride, pad, a, b, out, col) for image x[N,C,H,W], filter w[F,C,KH,KW] */
+/* ptr, from image lo on, for node a's images */
+static const char *image_ptr(Emit *e, const char *ptr, const Node *a)
+{
+    Shape image = a->shape;
+    image.rank--;
+    for (int k = 0; k < image.rank; k++)
+        image.d[k] = a->shape.d[k + 1];
+    return arena_printf(e->g->arena, "%s + lo * %s", ptr, em_numel(e, image));
+}
+
+/* kernel(N, C, H, W, F, KH, KW, stride, pad, a, b, out, col) for image x[N,C,H,W], filter
+ * w[F,C,KH,KW]. By images (forward, input gradient): ranges of images may run on the host's
+ * threads (emit_rows.c), each in blocks of grain images with its own slot of the scratch;
+ * the blocks are whole slots' worth, so block lo / grain is the task's own slot. */
 static void conv_call(Emit *e, Node *n, const char *name, Shape x, Shape w, const Node *a, const Node *b)
 {
     em_comment(e, n);
-    const char *k = conv_kernel(e, name), *col = scratch(e);
-    em_line(e, "%s(%s, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, %s, %s, %s);", k, em_extent(e, x.d[0]), em_extent(e, x.d[1]),
+    const char *k = conv_kernel(e, name), *col = scratch(e), *images = em_extent(e, x.d[0]), *count = images;
+    const char *in = em_ptr(e, a), *out = em_buf(e, n);
+    if (by_image(n)) {
+        const char *c = cols_of(e, n);
+        const char *grain = arena_printf(e->g->arena, "(%s + %s_slots(%s) - 1) / %s_slots(%s)", images, e->P, c, e->P, c);
+        if (em_rows_claim(e, n, images, n->shape, grain)) {
+            count = "hi - lo";
+            in = image_ptr(e, in, a);
+            out = image_ptr(e, out, n);
+            em_line(e, "const int64_t slot = lo / (%s);   /* the task's columns */", grain);
+            col = arena_printf(e->g->arena, "%s + slot * %s", col, c);
+        }
+    }
+    em_line(e, "%s(%s, %s, %s, %s, %s, %s, %s, %lld, %lld, %s, %s, %s, %s);", k, count, em_extent(e, x.d[1]),
             em_extent(e, x.d[2]), em_extent(e, x.d[3]), em_extent(e, w.d[0]), em_extent(e, w.d[2]), em_extent(e, w.d[3]),
-            (long long)n->ints[0], (long long)n->ints[1], em_ptr(e, a), em_ptr(e, b), em_buf(e, n), col);
+            (long long)n->ints[0], (long long)n->ints[1], in, em_ptr(e, b), out, col);
 }
 
 void em_conv2d(Emit *e, Node *n) { conv_call(e, n, "conv2d", n->in[0]->shape, n->in[1]->shape, n->in[0], n->in[1]); }
@@ -98,7 +153,7 @@ static void pool_call(Emit *e, Node *n, const char *name, Shape x, const Node *a
     em_comment(e, n);
     Shape planes = { 2, { x.d[0], x.d[1] } };
     const char *count = em_numel(e, planes);
-    const bool rows = em_rows_claim(e, n, count, x, 1);
+    const bool rows = em_rows_claim(e, n, count, x, "1");
     const char *in = plane_ptr(e, em_ptr(e, a), a, rows);
     if (b)
         in = arena_printf(e->g->arena, "%s, %s", in, plane_ptr(e, em_ptr(e, b), b, rows));

@@ -20,7 +20,7 @@
  * pass takes a few microseconds, the order of waking a thread. */
 #define ROWS_WORTH 65536
 
-bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, int grain)
+bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, const char *grain)
 {
     if (!e->rows_node || e->rows_node != n || e->rows)
         return false;
@@ -105,17 +105,19 @@ void em_rows_statement(Emit *e, Node *n, const Fusion *f)
     bool *mark = e->rows ? e->row_used : e->used;
     for (int k = 0; k < e->nrow_ids; k++)
         mark[e->row_ids[k]] = true;
-    if (e->rows) {
+    if (e->rows) {   /* the scratch (a convolution's columns): the row function's, not the pass's */
+        e->row_scratch |= e->scratch_used;
         const char *fn = outline(e, n, body.s ? body.s : "");
         call_comment(e, n, body.s ? body.s : "");
-        em_line(e, "%s_rows(io->bp_par, io, ws, %s, %d, (double)(%s), %s);", e->P, e->rows, e->rows_grain,
+        em_line(e, "%s_rows(io->bp_par, io, ws, %s, %s, (double)(%s), %s);", e->P, e->rows, e->rows_grain,
                 e->rows_work, fn);
         e->rows = NULL;
         e->rows_used = true;
+        e->scratch_used = outer_scratch;
     } else {
         sb_puts(out, body.s ? body.s : "");
+        e->scratch_used |= outer_scratch;
     }
-    e->scratch_used |= outer_scratch;
     sb_free(&body);
 }
 

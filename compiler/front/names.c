@@ -168,12 +168,13 @@ static bool libc_function(const char *s)
 
 /* Every name the generated code declares inside a function body: loop
  * counters, kernel locals, the step's hyperparameters, init's seed state,
- * the rows [lo, hi) of a pass's function of rows (emit_rows.c). */
+ * the rows [lo, hi) of a pass's function of rows (emit_rows.c) and a
+ * convolution's slot of the scratch in one (emit_conv.c). */
 static const char *const internal[] = {
     "io", "ws", "base", "off", "rc", "i", "j", "k", "b", "r", "o", "d", "s", "t", "u", "v", "i0", "i1", "i2",
     "i3", "acc", "part", "whole", "row", "mx", "sum", "inv", "lse", "lab", "sy", "count", "scale", "sz", "total",
     "lim", "gi", "lr", "mu", "beta1", "beta2", "eps", "c1", "c2", "seed", "real", "z", "n", "m", "a", "c", "p",
-    "lo", "hi",
+    "lo", "hi", "slot",
 };
 
 /* t12, v3 and l0: the names of unnamed buffers, loop temporaries and for-loops' counters. */

@@ -33,7 +33,7 @@ INT64_MAX INT64_MIN INT32_MIN INT8_C UINT64_C INTMAX_C SIZE_MAX UINT64_MAX INTPT
 INT16_WIDTH HUGE_VAL HUGE_VALF HUGE_VALL NAN INFINITY NULL M_PI M_E M_SQRT2 M_PIf MAXFLOAT FP_NAN FP_ZERO
 FP_ILOGB0 MATH_ERRNO math_errhandling SNAN HUGE DOMAIN EOF RAND_MAX errno stdin assert
 linux unix i386 sun mips __LINE__ __FILE__ __STDC__ __DATE__ __func__ __x _X __GNUC__ __COUNTER__ _x x_
-io ws base off rc i j k n m p a b c d r o s t u v x y z e f g h w i0 i1 i2 i3 t0 t1 t12 v0 v3 v_ t_ l0 l1 l12 lo hi
+io ws base off rc i j k n m p a b c d r o s t u v x y z e f g h w i0 i1 i2 i3 t0 t1 t12 v0 v3 v_ t_ l0 l1 l12 lo hi slot
 acc part whole row mx sum inv lse lab sy count scale sz total lim gi lr mu beta1 beta2 eps c1 c2 seed
 real step alpha beta lda ldb ldc ta tb A B C
 BP_OK BP_EDIM BP_ENULL BP_ELABEL BP_F32 BP_F64 BP_DIM BP_INPUT BP_STATE BP_COMMON_DEFINED

@@ -66,12 +66,14 @@ BP
 for mode in "" "--dtype f64"; do
     check "row passes ${mode:-default} batch 67: 2 and 3 threads = 1 thread" same_for_threads rows.bp 67 $mode
 done
-# pooling and its gradient by ranges of planes (the convolutions stay serial); avgpool too
+# pooling and its gradient by ranges of planes; the convolutions' forward and input gradient
+# by ranges of images, each task with its own slot of im2col columns (P_slots: 21 images in
+# blocks of 3, 7 blocks for 8 slots); the filter gradient stays serial; avgpool too
 sed 's/h2     = maxpool2d(/h2     = avgpool2d(/' "$SRC/bench/convnet.bp" >convnet_avg.bp
 check "convnet batch 21: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/convnet.bp" 21
 check "convnet with avgpool batch 21: 2 and 3 threads = 1 thread" same_for_threads convnet_avg.bp 21
-check "convnet with avgpool batch 21: the 2 pools and 2 pool gradients split (10 hook runs a step)" sh -c \
-    "./host 21 1 2 | grep -qx 'runs 10'"
+check "convnet with avgpool batch 21: 2 pools, 2 pool gradients, 2 convolutions and 1 input gradient split (13 hook runs a step)" sh -c \
+    "./host 21 1 2 | grep -qx 'runs 13'"
 sed 's/dim N, T, H = 2, E = 3/dim N, T = 64, H = 2, E = 64/; s/x\[N, T, 6\]/x[N, T, 128]/; s/\[6, 6\]/[128, 128]/g' \
     "$SRC/tests/ref/cases/op_bmm_qkt.bp" >qkt.bp
 check "op_bmm_qkt T 64 batch 4 (broadcast batches): 2 and 3 threads = 1 thread" same_for_threads qkt.bp 4
