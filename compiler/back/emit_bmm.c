@@ -327,7 +327,7 @@ void em_bmm_parallel(Emit *e)
     em_line(e, "static void %s_bmm_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_bmm_job *j = (const %s_bmm_job *)arg;", P, P);
-    em_line(e, "    const int64_t cnt = j->d0 * j->d1, lo = cnt * t / j->tasks, hi = cnt * (t + 1) / j->tasks;");
+    em_line(e, "    const int64_t cnt = j->d0 * j->d1, lo = %s_from(cnt, 1, t, j->tasks), hi = %s_from(cnt, 1, t + 1, j->tasks);", e->P, e->P);
     em_line(e, "    void (*volatile gemm)(int, int, int64_t, int64_t, int64_t, %s, const %s *, int64_t, const %s *, int64_t,", R, R, R);
     em_line(e, "                          %s, %s *, int64_t) = %s_gemm;", R, R, P);
     em_line(e, "    for (int64_t b = lo; b < hi; b++) {");

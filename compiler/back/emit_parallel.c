@@ -53,8 +53,8 @@ static void mm_job(Emit *e, const char *P, const char *R)
     em_line(e, "static void %s_mm_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_mm_job *j = (const %s_mm_job *)arg;", P, P);
-    em_line(e, "    const int64_t len = j->by_rows ? j->m : j->n, lo = j->blocks * t / j->tasks * 64;");
-    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? len : j->blocks * (t + 1) / j->tasks * 64;");
+    em_line(e, "    const int64_t len = j->by_rows ? j->m : j->n;");
+    em_line(e, "    const int64_t lo = %s_from(len, 64, t, j->tasks), hi = %s_from(len, 64, t + 1, j->tasks);", P, P);
     em_line(e, "    if (j->by_rows)");
     em_line(e, "        %s_mm_part(j, lo, hi - lo, 0, j->n, NULL);", P);
     em_line(e, "    else");
@@ -126,8 +126,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "static void %s_upd_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_upd_job *j = (const %s_upd_job *)arg;", P, P);
-    em_line(e, "    const int64_t lo = j->n / j->unit * t / j->tasks * j->unit;");
-    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->n : j->n / j->unit * (t + 1) / j->tasks * j->unit;");
+    em_line(e, "    const int64_t lo = %s_from(j->n, j->unit, t, j->tasks), hi = %s_from(j->n, j->unit, t + 1, j->tasks);", P, P);
     em_line(e, "    %s", em_upd_call(e, "hi - lo", "j->p + lo", "j->m + lo", "j->v + lo", "j->g + lo", "j->h"));
     em_line(e, "}");
     em_line(e, "/* p updated from its gradient g (and state m, v); h: the hyperparameters in the kernel's order */");
@@ -252,15 +251,14 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "static void %s_pxent_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_pxent_job *j = (const %s_pxent_job *)arg;", P, P);
-    em_line(e, "    const int64_t lo = j->rows * t / j->tasks, hi = j->rows * (t + 1) / j->tasks;");
+    em_line(e, "    const int64_t lo = %s_from(j->rows, 1, t, j->tasks), hi = %s_from(j->rows, 1, t + 1, j->tasks);", P, P);
     em_line(e, "    %s(hi - lo, j->cols, j->s + lo * j->cols, j->y + lo, j->scale, j->out + lo * j->cols, NULL);", k);
     em_line(e, "}");
     em_line(e, "/* columns [64 b, ...) of task t's blocks (the last task to the end): colsum = sum of out's rows */");
     em_line(e, "static void %s_pxent_colsum(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_pxent_job *j = (const %s_pxent_job *)arg;", P, P);
-    em_line(e, "    const int64_t nb = j->cols / 64, lo = nb * t / j->tasks * 64;");
-    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->cols : nb * (t + 1) / j->tasks * 64;");
+    em_line(e, "    const int64_t lo = %s_from(j->cols, 64, t, j->tasks), hi = %s_from(j->cols, 64, t + 1, j->tasks);", P, P);
     em_line(e, "    for (int64_t q = lo; q < hi; q++)");
     em_line(e, "        j->colsum[q] = 0;");
     em_line(e, "    for (int64_t r = 0; r < j->rows; r++)");
@@ -316,7 +314,7 @@ static void pays_fn(Emit *e, const char *P)
  * (784-256-10 at batch 256 on 2 threads, two tasks a thread: packing took 8.4 %
  * of the samples, against 3.3 % on 1 thread; one task a thread, the step 2.4 %
  * faster). */
-static void tasks_fn(Emit *e, const char *P, bool run, bool products)
+static void tasks_fn(Emit *e, const char *P, bool run, bool products, bool ranges)
 {
     em_line(e, "/* the tasks a split of units makes: 1 (serial) without threads, under 2 units or unless it");
     em_line(e, " * pays (each caller's own size test); else one per thread, up to the units */");
@@ -328,6 +326,14 @@ static void tasks_fn(Emit *e, const char *P, bool run, bool products)
     em_line(e, "}");
     if (products)
         pays_fn(e, P);
+    if (ranges) {
+        em_line(e, "/* where task t of tasks starts in [0, len) split into whole blocks of grain, each task");
+        em_line(e, " * as many blocks as the next or one fewer, the last to the end (t == tasks: len) */");
+        em_line(e, "static int64_t %s_from(int64_t len, int64_t grain, int t, int tasks)", P);
+        em_line(e, "{");
+        em_line(e, "    return t >= tasks ? len : len / grain * t / tasks * grain;");
+        em_line(e, "}");
+    }
     if (!run)
         return;
     em_line(e, "/* the job's tasks (a count from %s_tasks) on the host's threads, or task 0 here when 1 */", P);
@@ -354,7 +360,7 @@ void em_parallel(Emit *e)
     }
     if (mm || bmm || dt || xg || e->g->opt || e->rows_used) {
         em_line(e, "%s", "");
-        tasks_fn(e, P, bmm || dt || xg || e->g->opt, mm || bmm);   /* P_run: P_bmm's, P_pdot's, P_pxent's and P_upd's */
+        tasks_fn(e, P, bmm || dt || xg || e->g->opt, mm || bmm, mm || bmm || xg || e->g->opt || e->rows_used);   /* P_run: P_bmm's, P_pdot's, P_pxent's and P_upd's */
     }
     if (mm) {
         em_line(e, "%s", "");

@@ -144,10 +144,7 @@ void em_rows_helper(Emit *e)
     em_line(e, "static void %s_rows_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_rows_job *j = (const %s_rows_job *)arg;", P, P);
-    em_line(e, "    const int64_t blocks = j->rows / j->grain;");
-    em_line(e, "    const int64_t lo = blocks * t / j->tasks * j->grain;");
-    em_line(e, "    const int64_t hi = t + 1 == j->tasks ? j->rows : blocks * (t + 1) / j->tasks * j->grain;");
-    em_line(e, "    j->part(j->io, j->ws, lo, hi);");
+    em_line(e, "    j->part(j->io, j->ws, %s_from(j->rows, j->grain, t, j->tasks), %s_from(j->rows, j->grain, t + 1, j->tasks));", P, P);
     em_line(e, "}");
     em_line(e, "/* part over rows [0, rows), on the host's threads when par allows and the work (elements) pays */");
     em_line(e, "static void %s_rows(const bp_parallel *par, const %s_io *io, void *ws, int64_t rows, int64_t grain,", P, P);
