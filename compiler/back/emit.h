@@ -60,8 +60,9 @@ struct Emit {
     const char *rows_grain;
     bool rows_used;       /* some pass calls P_rows                         */
     bool row_scratch;     /* a row function of the pass uses the scratch area */
-    struct RowFn { const char *text, *name; } *row_fns; /* the row functions so far */
+    struct RowFn { const char *text, *name; int next; } *row_fns; /* the row functions so far */
     int nrow_fns, crow_fns;
+    int *row_fn_of;       /* by node id: its latest row function (index), or -1 */
 };
 
 /* An indented line of the current function. */

@@ -48,7 +48,12 @@ static const char *outline(Emit *e, const Node *n, const char *body)
     em_locals(e, e->row_ids, e->nrow_ids);
     sb_puts(e->out, body);
     e->out = out;
-    for (int k = 0; k < e->nrow_fns; k++)
+    if (!e->row_fn_of) {   /* (only the same node's functions can match: a linear search each) */
+        e->row_fn_of = arena_alloc(e->g->arena, sizeof(int) * (size_t)(e->g->n + 1));
+        for (int i = 0; i <= e->g->n; i++)
+            e->row_fn_of[i] = -1;
+    }
+    for (int k = e->row_fn_of[n->id]; k >= 0; k = e->row_fns[k].next)
         if (strcmp(e->row_fns[k].text, text.s) == 0) {
             sb_free(&text);
             e->indent = indent;
@@ -56,7 +61,8 @@ static const char *outline(Emit *e, const Node *n, const char *body)
         }
     const char *fn = arena_printf(e->g->arena, "%s_%s_rows_%s", e->P, e->pass, e->p->cname[n->id]);
     const char *kept = arena_printf(e->g->arena, "%s", text.s);
-    struct RowFn made = { kept, fn };
+    struct RowFn made = { kept, fn, e->row_fn_of[n->id] };
+    e->row_fn_of[n->id] = e->nrow_fns;
     ARENA_PUSH(e->g->arena, e->row_fns, e->nrow_fns, e->crow_fns, made);
     e->out = e->parts;
     e->indent = 0;
