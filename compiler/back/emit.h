@@ -179,6 +179,9 @@ const char *em_c_string(Emit *e, const char *s);
  * P_rows, emitted by em_parallel when a pass calls it. */
 bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, const char *grain);
 void em_rows_statement(Emit *e, Node *n, const Fusion *f);
+/* The head of a row kernel's outer loop, var over [0, rows) (no brace): over [lo, hi) when
+ * statement n (NULL: not all of its statement's work) claims its split, in blocks of 1. */
+const char *em_rows_for(Emit *e, const Node *n, const char *var, const char *rows, Shape work);
 void em_rows_helper(Emit *e);
 /* The locals of a pass (ids NULL: the buffers e->used marks) or of a function
  * of its rows (the nids buffers of ids): dims, then a pointer per buffer (emit_c.c). */

@@ -149,10 +149,7 @@ static void split_axes(Emit *e, Shape s, int mask, const char **outer, const cha
 static void line_open(Emit *e, const Node *stmt, const Node *x, const char *out, const char *outer, const char *len,
                       const char *inner)
 {
-    if (em_rows_claim(e, stmt, outer, x->shape, "1"))
-        em_line(e, "for (int64_t i0 = lo; i0 < hi; i0++)");
-    else
-        em_line(e, "for (int64_t i0 = 0; i0 < %s; i0++)", outer);
+    em_line(e, "%s", em_rows_for(e, stmt, "i0", outer, x->shape));
     em_line(e, "    for (int64_t i1 = 0; i1 < %s; i1++) {", inner);
     e->indent += 2;
     em_line(e, "const %s *row = %s + i0 * %s * %s + i1;", e->real, em_ptr(e, x), len, inner);
@@ -233,16 +230,6 @@ void em_var(Emit *e, Node *n)
     line_close(e);
 }
 
-/* The loop over the [T, T] matrices of a causal fusion's root, on the host's threads when it pays */
-static void causal_rows(Emit *e, const Node *root)
-{
-    const char *count = em_numel(e, lead_of(root->shape, 2));
-    if (em_rows_claim(e, root, count, root->shape, "1"))
-        em_line(e, "for (int64_t b = lo; b < hi; b++)");
-    else
-        em_line(e, "for (int64_t b = 0; b < %s; b++)", count);
-}
-
 /* root = softmax(causal(s * scale)) (plan_fuse): per row i of each [T, T]
  * matrix, the entries j <= i as the unfused ops compute them (the scaled
  * score, its max, each exp once, the sum a lane reduction), 0 above the diagonal */
@@ -259,7 +246,7 @@ void em_causal_softmax(Emit *e, const Fusion *f)
     }
     Shape sh = f->root->shape;
     const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
-    causal_rows(e, f->root);
+    em_line(e, "%s", em_rows_for(e, f->root, "b", em_numel(e, lead_of(sh, 2)), sh));
     em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
     e->indent += 2;
     em_line(e, "const %s *row = %s + (b * %s + i0) * %s;", R, em_ptr(e, s), T, T);
@@ -283,7 +270,7 @@ void em_causal_softmax_grad(Emit *e, const Fusion *f)
     const char *c = f->scale ? arena_printf(e->g->arena, " * %s", em_scalar(e, f->scale)) : "";
     Shape sh = f->root->shape;
     const char *T = em_extent(e, sh.d[sh.rank - 1]), *R = e->real;
-    causal_rows(e, f->root);
+    em_line(e, "%s", em_rows_for(e, f->root, "b", em_numel(e, lead_of(sh, 2)), sh));
     em_line(e, "    for (int64_t i0 = 0; i0 < %s; i0++) {", T);
     e->indent += 2;
     em_line(e, "const int64_t d = (b * %s + i0) * %s;", T, T);

@@ -248,10 +248,7 @@ void em_fusion(Emit *e, const Fusion *f)
  * host's threads when it is all of statement stmt's work (not a loss's sum over rows) and pays. */
 static void row_open(Emit *e, const Node *stmt, const Node *x, const char *out, const char *rows, const char *cols)
 {
-    if (stmt && em_rows_claim(e, stmt, rows, x->shape, "1"))
-        em_line(e, "for (int64_t r = lo; r < hi; r++) {");
-    else
-        em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
+    em_line(e, "%s {", em_rows_for(e, stmt, "r", rows, x->shape));
     e->indent++;
     em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, x), cols);
     if (out)

@@ -29,10 +29,7 @@ static void rows_open(Emit *e, const Node *n, const Node *x, const char *st)
     Shape lead = x->shape;
     lead.rank--;
     const char *cols = em_extent(e, x->shape.d[x->shape.rank - 1]), *rows = em_numel(e, lead);
-    if (em_rows_claim(e, n, rows, x->shape, "1"))
-        em_line(e, "for (int64_t r = lo; r < hi; r++) {");
-    else
-        em_line(e, "for (int64_t r = 0; r < %s; r++) {", rows);
+    em_line(e, "%s {", em_rows_for(e, n, "r", rows, x->shape));
     e->indent++;
     em_line(e, "const %s *row = %s + r * %s;", e->real, em_ptr(e, x), cols);
     if (st)

@@ -35,6 +35,13 @@ bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, const c
     return true;
 }
 
+const char *em_rows_for(Emit *e, const Node *n, const char *var, const char *rows, Shape work)
+{
+    const bool split = n && em_rows_claim(e, n, rows, work, "1");
+    return arena_printf(e->g->arena, "for (int64_t %s = %s; %s < %s; %s++)", var, split ? "lo" : "0", var,
+                        split ? "hi" : rows, var);
+}
+
 /* The outlined function of the claimed statement (its text in body, the buffers it
  * touches in e->row_ids), put in e->parts; or the same function of an earlier pass
  * (P_evaluate and P_predict repeat P_forward's statements, P_backward_step
