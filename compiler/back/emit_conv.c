@@ -98,14 +98,13 @@ static const char *conv_kernel(Emit *e, const char *name)
     return em_kernel(e, name);
 }
 
-/* ptr, from image lo on, for node a's images */
-static const char *image_ptr(Emit *e, const char *ptr, const Node *a)
+/* ptr (node a's buffer) from index lo of its axis-1 on: its images (axis 1) or planes (axis 2) */
+static const char *from_lo(Emit *e, const char *ptr, const Node *a, int axis)
 {
-    Shape image = a->shape;
-    image.rank--;
-    for (int k = 0; k < image.rank; k++)
-        image.d[k] = a->shape.d[k + 1];
-    return arena_printf(e->g->arena, "%s + lo * %s", ptr, em_numel(e, image));
+    Shape tail = { 0, { 0 } };
+    for (int k = axis; k < a->shape.rank; k++)
+        tail.d[tail.rank++] = a->shape.d[k];
+    return arena_printf(e->g->arena, "%s + lo * %s", ptr, em_numel(e, tail));
 }
 
 /* kernel(N, C, H, W, F, KH, KW, stride, pad, a, b, out, col) for image x[N,C,H,W], filter
@@ -122,8 +121,8 @@ static void conv_call(Emit *e, Node *n, const char *name, Shape x, Shape w, cons
         const char *grain = arena_printf(e->g->arena, "(%s + %s_slots(%s) - 1) / %s_slots(%s)", images, e->P, c, e->P, c);
         if (em_rows_claim(e, n, images, n->shape, grain)) {
             count = "hi - lo";
-            in = image_ptr(e, in, a);
-            out = image_ptr(e, out, n);
+            in = from_lo(e, in, a, 1);
+            out = from_lo(e, out, n, 1);
             em_line(e, "const int64_t slot = lo / (%s);   /* the task's columns */", grain);
             col = arena_printf(e->g->arena, "%s + slot * %s", col, c);
         }
@@ -140,10 +139,7 @@ void em_conv2d_dx(Emit *e, Node *n) { conv_call(e, n, "conv2d_dx", n->shape, n->
 /* Node a's pointer, from plane lo on when the planes are split (rows) */
 static const char *plane_ptr(Emit *e, const char *ptr, const Node *a, bool rows)
 {
-    if (!rows)
-        return ptr;
-    Shape plane = { 2, { a->shape.d[2], a->shape.d[3] } };
-    return arena_printf(e->g->arena, "%s + lo * %s", ptr, em_numel(e, plane));
+    return rows ? from_lo(e, ptr, a, 2) : ptr;
 }
 
 /* kernel(N*C, H, W, k, stride, a, [b,] out) over the planes of image shape x; each plane
