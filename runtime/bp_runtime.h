@@ -24,7 +24,9 @@ const char *bp_gemm_kernel_name(void);
 
 /* A pthread pool implementing the bp_parallel hook (bp_common.h) of
  * generated models: io->bp_par = bp_pool_hook(pool). threads < 1: one per
- * online CPU. Runs one model call at a time (not reentrant). NULL on failure;
+ * online CPU. Runs one model call at a time (not reentrant). Its workers run
+ * in the floating-point environment (fegetenv) of the thread that created the
+ * pool, bp_flush_denormals' mode included. NULL on failure;
  * bp_pool_free(NULL) does nothing. */
 typedef struct bp_pool bp_pool;
 bp_pool *bp_pool_new(int threads);
@@ -33,6 +35,11 @@ int bp_pool_threads(const bp_pool *p);
 void bp_pool_free(bp_pool *p);
 /* Online CPUs (at least 1). */
 int bp_cpu_count(void);
+/* Denormal results and operands flushed to zero (on != 0) or kept (0) on the
+ * calling thread: x86 MXCSR FTZ and DAZ, AArch64 FPCR.FZ. 0 when done, -1 on
+ * other CPUs. bpc train and bpc bench set it before their pool starts: a step
+ * computing with denormals (a converged softmax) runs up to 10x slower. */
+int bp_flush_denormals(int on);
 
 /* The support kernels of generated models (bp_kernels.inc): bp_s_* for float,
  * bp_d_* for double; BP_KERNELS(X) names each, for binding them in a JIT. */

@@ -6,6 +6,7 @@
  * variable. A run returns when every task is done and no worker is still
  * inside it, so the next run can reuse the fields. One run at a time: the
  * pool is for one model's calls on one thread. */
+#include <fenv.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct bp_pool {
     void (*task)(void *arg, int i);
     void *arg;
     int quit;
+    fenv_t env;             /* the creator's floating-point environment      */
 };
 
 static inline void cpu_relax(void)
@@ -53,6 +55,7 @@ static void work(bp_pool *p)
 static void *worker(void *arg)
 {
     bp_pool *p = arg;
+    fesetenv(&p->env);   /* the creator's rounding and denormal modes, as the caller's tasks run */
     unsigned seen = atomic_load(&p->gen);
     for (;;) {
         for (int s = 0; s < POOL_SPIN && atomic_load_explicit(&p->gen, memory_order_acquire) == seen; s++)
@@ -120,6 +123,7 @@ bp_pool *bp_pool_new(int threads)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
+    fegetenv(&p->env);
     for (int t = 0; t < threads - 1; t++) {
         if (pthread_create(&p->tid[t], NULL, worker, p) != 0)
             break;

@@ -74,6 +74,7 @@ static int measure(Session *s, const char *tier)
 int cmd_bench(Cli *cli)
 {
     Session s;
+    bp_flush_denormals(1);   /* as bpc train steps: a converged example's denormals would time a slow path */
     int rc = session_open(&s, cli, cli->opt.dtype, 64);
     if (rc == EXIT_OK) {
         const char *jit = cli->jit ? cli->jit : "tcc";

@@ -485,6 +485,7 @@ int cmd_train(Cli *cli)
     if (rc == EXIT_OK)
         rc = cli_check_outputs(cli->model, nout, outs, opts);
     tr->opened = progress_now();
+    bp_flush_denormals(1);   /* before the pool starts, whose workers take this mode (bp_runtime.h) */
     if (rc == EXIT_OK)
         rc = session_open(&tr->s, &c, cli->opt.dtype, cli->batch);
     if (rc == EXIT_OK && !tr->s.e->step) {

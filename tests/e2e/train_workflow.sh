@@ -56,4 +56,12 @@ check "predict = run --load, bit for bit" sh -c "'$BPC' run cls.bp --load four -
 check "run --load uses the trained params" sh -c "! cmp -s r/scores.npy v/scores.npy"
 check "predict without --out exits 2" expect_exit 2 "$BPC" predict cls.bp --load four --in x=v/x.npy
 check "--load of a missing folder exits 1" expect_exit 1 "$BPC" predict cls.bp --load nowhere --in x=v/x.npy --out p2
+# 7. train steps with denormals flushed to zero (a converged softmax's e^-90
+# took bpc bench's batch-1 step from 0.07 to 0.66 ms): the gradient of w is
+# the input, 1e-38, a denormal, so one sgd step leaves w at zero; with
+# denormals kept it is -1e-38 (bits 806ce3ee)
+printf 'dim N\ninput x[N]\nparam w[1]\nloss = sum(x * w)\noptimize loss with sgd(lr = 1)\n' > dz.bp
+printf '\223NUMPY\001\000\166\000%-117s\n\356\343\154\000' "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" > tiny.npy
+check "train flushes denormals to zero" sh -c "'$BPC' train dz.bp --in x=tiny.npy --batch 1 --epochs 1 --save dz >/dev/null && od -An -tx4 -j128 dz/w.npy | grep -qxE ' *(00000000|80000000)'"
+check "run keeps them: the gradient of w is 1e-38" sh -c "'$BPC' run dz.bp --in x=tiny.npy --set N=1 --out dzr >/dev/null && od -An -tx4 -j128 dzr/w_grad.npy | grep -qx ' *006ce3ee'"
 finish

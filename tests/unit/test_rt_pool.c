@@ -2,7 +2,8 @@
  * hook bpc train/bench/run give generated models: every task of every run
  * runs exactly once and before run returns, runs follow each other at once
  * (the straggler of a run never takes a task of the next), a pool of one
- * thread runs serially, and NULL is harmless. */
+ * thread runs serially, NULL is harmless, and the workers compute in the
+ * creator's floating-point mode (bp_flush_denormals: bpc train and bench). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include "bp_runtime.h"
 
 enum { MAXN = 64 };
@@ -98,12 +100,66 @@ static void test_pool_free(void **state)
     }
 }
 
+/* Each task: a product whose exact value is a denormal, and whether it ran
+ * on the thread that called run. */
+typedef struct Tiny {
+    pthread_t caller;
+    float product[8];
+    int on_worker[8];
+} Tiny;
+static void tiny_task(void *arg, int i)
+{
+    Tiny *t = arg;
+    volatile float a = 1e-20f, b = 1e-20f;   /* 1e-40: below FLT_MIN, a denormal */
+    t->product[i] = a * b;
+    t->on_worker[i] = !pthread_equal(pthread_self(), t->caller);
+    for (volatile int k = 0; k < 20000; k++)   /* long enough for a worker to take the others */
+        ;
+}
+/* The product of the first run in which a worker took a task (-1: none did). */
+static float worker_product(const bp_parallel *par)
+{
+    for (int run = 0; run < 1000; run++) {
+        Tiny t = { .caller = pthread_self() };
+        par->run(par->ctx, 8, tiny_task, &t);
+        for (int i = 0; i < 8; i++)
+            if (t.on_worker[i])
+                return t.product[i];
+    }
+    return -1;
+}
+
+/* A pool made after bp_flush_denormals(1) flushes in its workers too; one made
+ * after bp_flush_denormals(0) keeps denormals: a split step computes the same
+ * on every thread. (Linux threads inherit the mode when created; the pool also
+ * sets it itself, for threads that do not.) */
+static void test_pool_takes_flush_mode(void **state)
+{
+    (void)state;
+    volatile float a = 1e-20f, b = 1e-20f;
+    if (bp_flush_denormals(1) != 0)
+        skip();   /* a CPU without the mode */
+    assert_true(a * b == 0.0f);
+    bp_pool *p = bp_pool_new(3);
+    assert_non_null(p);
+    assert_true(worker_product(bp_pool_hook(p)) == 0.0f);
+    bp_pool_free(p);
+    assert_int_equal(bp_flush_denormals(0), 0);
+    assert_true(a * b > 0.0f);
+    p = bp_pool_new(3);
+    assert_non_null(p);
+    const float kept = worker_product(bp_pool_hook(p));
+    assert_true(kept > 0.0f && kept < 1.2e-38f);
+    bp_pool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_runs),
         cmocka_unit_test(test_pool_serial_and_null),
         cmocka_unit_test(test_pool_free),
+        cmocka_unit_test(test_pool_takes_flush_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
