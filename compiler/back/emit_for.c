@@ -11,7 +11,7 @@
 
 void em_loop_nop(Emit *e, Node *n) { (void)e, (void)n; }
 
-/* The C name of loop k's counter (l<k>: plan_reserved keeps it free). */
+/* The C name of loop k's counter (l<k>: names.c keeps it free). */
 static const char *counter(Emit *e, int64_t k) { return arena_printf(e->g->arena, "l%lld", (long long)k); }
 
 static const char *bound(Emit *e, LoopBound b)

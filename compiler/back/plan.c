@@ -267,37 +267,9 @@ static void allocate(Plan *p, int i, int pos, const int *last, Regions *rs)
     p->region[i] = r;
 }
 
-/* Every name the generated code declares itself inside a function body
- * (loop counters, row-kernel locals, the step's hyperparameters, init's seed
- * state), and C's keywords: a source name among them gets a trailing '_'. */
-static const char *const reserved[] = {
-    "io", "ws", "base", "off", "rc", "i", "j", "k", "b", "r", "o", "d", "s", "t", "u", "v", "i0", "i1", "i2", "i3",
-    "acc", "part", "whole", "row", "mx", "sum", "inv", "lse", "lab", "sy", "count", "scale", "sz", "total", "lim",
-    "gi", "lr", "mu", "beta1", "beta2", "eps", "c1", "c2", "seed",
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
-    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
-    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while",
-    "int64_t", "int32_t", "uint64_t", "uintptr_t", "size_t", "real", "main", "exp", "log", "sqrt", "tanh",
-    "NULL", "INFINITY", "NAN",
-};
-
-/* t12 and v3 are the names of unnamed buffers and loop temporaries, l0 a for-loop's counter. */
-static bool generated_name(const char *s)
-{
-    return (s[0] == 't' || s[0] == 'v' || s[0] == 'l') && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1);
-}
-
-bool plan_reserved(const char *s)
-{
-    if (generated_name(s))
-        return true;
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (strcmp(reserved[i], s) == 0)
-            return true;
-    return false;
-}
-
-/* Buffer names: the source name where there is one, else t<id>. */
+/* Buffer names as explain, cost and graph show them: the source name where
+ * there is one, else t<id>. The C renames what would collide with its own
+ * names (em_name_locals, by names.c's one list). */
 static void name_buffers(Plan *p)
 {
     Graph *g = p->g;
@@ -306,8 +278,6 @@ static void name_buffers(Plan *p)
         const char *base = p->home[i] == HOME_IO ? p->field[i] : n->name;
         if (!base)
             p->cname[i] = arena_printf(g->arena, "t%d", i);
-        else if (plan_reserved(base))
-            p->cname[i] = arena_printf(g->arena, "%s_", base);
         else
             p->cname[i] = base;
     }

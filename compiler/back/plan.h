@@ -57,7 +57,7 @@ typedef struct Plan {
     HomeKind *home;      /* by id                                                 */
     const char **field;  /* by id: HOME_IO field name                             */
     int *region;         /* by id: HOME_WS region                                 */
-    const char **cname;  /* by id: the C name of its buffer                       */
+    const char **cname;  /* by id: its buffer's name (the C's in emission's copy)  */
     Copy *copies;
     int ncopies, ccopies;
     Region *regions;
@@ -87,12 +87,10 @@ void plan_loop_live(Plan *p, const Node *n);
  *  3. homes: a value that is an io field is computed there; the rest get a
  *     workspace region, shared by tensors whose lifetimes do not overlap
  *     (greedy over the schedule, largest first);
- *  4. names: each buffer's C name (cname), from its source name or t<id>.
+ *  4. names: each buffer's name (cname), its source name or t<id>, as explain
+ *     shows it; the C renames collisions in a copy (em_name_locals).
  * Reads g, never changes it (ir_check verifies after); allocates in g's arena. */
 Plan *plan_build(Graph *g, bool fuse);
-/* Names the generated code uses itself (and C keywords): a source name
- * that is one gets a trailing '_' in local variables. */
-bool plan_reserved(const char *s);
 /* The field name of gradient i: "W1_grad". */
 const char *plan_grad_field(const Graph *g, int i);
 #endif

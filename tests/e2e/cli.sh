@@ -39,6 +39,11 @@ check "run --set of an unknown dim exits 2" expect_exit 2 "$BPC" run "$MLP" --se
 # explain reads as a derivation; graph is Graphviz
 check "explain shows both passes and the matmul rule" sh -c "'$BPC' explain '$MLP' > ex.txt && grep -q '^forward' ex.txt && grep -q '^backward' ex.txt && grep -q 'gA = g @ Bᵀ' ex.txt"
 check "graph -o writes a digraph" sh -c "'$BPC' graph '$MLP' -o g.dot && head -1 g.dot | grep -q '^digraph mlp'"
+# explain shows the source's names; the C renames one that is a local of its
+# own (`a` -> a_) by names.c's list (plan.c's second list renamed `v` in
+# explain but not `a` or `z`)
+printf 'dim N\ninput x[N, 4]\nparam W[4, 4], v[4]\na = relu(x @ W)\nz = a * v\nloss = sum(z * z)\ngrad loss\n' > loc.bp
+check "explain names buffers as the source does, the C renames" sh -c "'$BPC' loc.bp -o loc.c && grep -q 'float \\*a_ = ' loc.c && '$BPC' explain loc.bp > loc.txt && grep -qE '^  a += relu' loc.txt && grep -qE '^  z += a \\* v ' loc.txt"
 
 # train on a tiny separable set: the loss falls
 printf 'dim N, D = 2, C = 2\ninput x[N, D]\ninput y[N] : int\nparam W[D, C] ~ normal(0.1)\nparam b[C]\nscores = x @ W + b\nloss = cross_entropy(scores, y)\noutput scores\noptimize loss with sgd(lr = 0.5)\n' > lin.bp
