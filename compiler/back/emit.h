@@ -48,6 +48,7 @@ struct Emit {
     int nfused;           /* params it updates (the rest: after it)        */
     bool *fused;          /* by grad index: updated inside the pass        */
     bool mmu;             /* P_mmu (emit_parallel.c) is called              */
+    bool mmk;             /* P_mmk (emit_parallel.c) is called              */
     /* a pass split by rows (emit_rows.c) */
     const char *pass;     /* the function being emitted: "forward", "backward"... */
     StrBuf *parts;        /* where its row functions go (before it), or NULL */
@@ -131,6 +132,12 @@ const char **em_view_index(Emit *e, Node *n, const char *const *idx);
  * expression, or NULL (emit_conv.c): for a convolution split by images, a slot of
  * columns per task (P_slots, emitted by em_conv_slots before the layout when used). */
 const char *em_conv_scratch(Emit *e, const Node *n);
+/* The workspace's scratch area as a pointer expression of the current pass
+ * (after the regions; sized by layout from em_conv_scratch and em_gemm_scratch). */
+const char *em_scratch(Emit *e);
+/* The values of scratch product n needs (its second half over a param's rows,
+ * emit_kernels.c), or NULL. */
+const char *em_gemm_scratch(Emit *e, const Node *n);
 void em_conv_slots(Emit *e);
 /* A loop's node that LOOP or LOOP_BACK emits, not the pass (emit_for.c). */
 bool em_loop_skips(const Node *n);

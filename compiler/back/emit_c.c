@@ -206,12 +206,14 @@ static void emit_dims_check(Emit *e)
 }
 
 /* The scratch area after the regions (off[nregions]): the largest any
- * live op needs (emit_conv.c: per-image im2col columns); false if none. */
+ * live op needs (emit_conv.c: per-image im2col columns; emit_kernels.c: a
+ * product's half over a param's rows); false if none. */
 static bool layout_scratch(Emit *e)
 {
     bool any = false;
     for (int i = 0; i < e->g->n; i++) {
-        const char *sz = e->p->live[i] ? em_conv_scratch(e, e->g->nodes[i]) : NULL;
+        const Node *n = e->g->nodes[i];
+        const char *sz = !e->p->live[i] ? NULL : em_conv_scratch(e, n) ? em_conv_scratch(e, n) : em_gemm_scratch(e, n);
         if (!sz)
             continue;
         if (!any)

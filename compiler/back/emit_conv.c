@@ -75,8 +75,7 @@ const char *em_conv_args(Emit *e, const Node *n)
     }
 }
 
-/* The scratch area as a pointer expression of the current pass. */
-static const char *scratch(Emit *e)
+const char *em_scratch(Emit *e)
 {
     e->scratch_used = true;
     return arena_printf(e->g->arena, "(%s *)(base + off[%d])", e->real, e->p->nregions);
@@ -114,7 +113,7 @@ static const char *from_lo(Emit *e, const char *ptr, const Node *a, int axis)
 static void conv_call(Emit *e, Node *n, const char *name, Shape x, Shape w, const Node *a, const Node *b)
 {
     em_comment(e, n);
-    const char *k = conv_kernel(e, name), *col = scratch(e), *images = em_extent(e, x.d[0]), *count = images;
+    const char *k = conv_kernel(e, name), *col = em_scratch(e), *images = em_extent(e, x.d[0]), *count = images;
     const char *in = em_ptr(e, a), *out = em_buf(e, n);
     if (by_image(n)) {
         const char *c = cols_of(e, n);

@@ -2,6 +2,7 @@
  * model's GEMM, and the row-wise softmax family and losses, each numerically
  * careful (the row max is subtracted before exp: no overflow at ±1e4). */
 #include <string.h>
+#include "dims.h"
 #include "emit.h"
 
 /* Rows and columns of a row-wise op over x: the last axis is the row. */
@@ -87,13 +88,60 @@ static void gemm_row_sumsq(Emit *e, const GemmArgs *g, const Node *ss, const cha
     e->indent--;
 }
 
+/* The row of W where product n = A @ W splits W's rows in two (a multiple of 64
+ * from W's extents alone), or 0 for a product computed whole. Only for a W the
+ * step updates: P_mmu, P_upd and P_pdot split such a param by rows, and a split
+ * of this product by columns (P_mm) left half of each task's rows in the other
+ * core's cache; a W of 64k values (256 KiB of floats, a quarter of a Zen 4
+ * core's L2) or more. Two halves over rows [0, k0) and [k0, k) are the 2-thread split
+ * of those rows (P_mmu's blocks of 64: k0 = its boundary), and each element is
+ * then the sum of the two halves' sums, for any thread count. */
+static int64_t param_halves(const Emit *e, const Node *n)
+{
+    if (!n || e->g->opt == OPT_NONE || n->op != OP_MATMUL || n->ta || n->tb)
+        return 0;
+    const Node *w = n->in[1];
+    const Extent k = w->shape.d[0];
+    const Extent cols = w->shape.d[1];
+    if (w->op != OP_PARAM || w->shape.rank != 2 || n->in[0]->shape.rank != 2 || dims_is_derived(k) || k < 128 ||
+        dims_is_derived(cols) || cols < 1 || k * cols < 65536)
+        return 0;
+    for (int i = 0; i < e->g->ngrads; i++)
+        if (e->g->grads[i].decl == w->decl)
+            return k / 64 / 2 * 64;
+    return 0;
+}
+
+const char *em_gemm_scratch(Emit *e, const Node *n)
+{
+    return param_halves(e, n) ? em_numel(e, n->shape) : NULL;
+}
+
+/* The serial code of a product over W's row halves (param_halves): the first half into C,
+ * the second into the scratch, added, then the epilogue (P_mmk on threads). */
+static void gemm_halves_serial(Emit *e, const GemmArgs *g, int64_t k0, const char *C, const char *epi)
+{
+    const char *part = "bp_part";
+    em_line(e, "%s *bp_part = %s;", e->real, em_scratch(e));
+    em_line(e, "%s_gemm(0, 0, %s, %s, %lld, 1, %s, %s, %s, %s, 0, %s, %s);", e->P, g->m, g->n, (long long)k0, g->a, g->lda,
+            g->b, g->ldb, C, g->n);
+    em_line(e, "%s_gemm(0, 0, %s, %s, %s - %lld, 1, %s + %lld, %s, %s + %lld * %s, %s, 0, %s, %s);", e->P, g->m, g->n, g->k,
+            (long long)k0, g->a, (long long)k0, g->lda, g->b, (long long)k0, g->ldb, g->ldb, part, g->n);
+    em_line(e, "for (int64_t bp_i = 0; bp_i < %s * %s; bp_i++)", g->m, g->n);
+    em_line(e, "    %s[bp_i] += %s[bp_i];", C, part);
+    if (epi)
+        em_line(e, "%s", epi);
+}
+
 /* C = op(A) @ op(B) (+ c X when x, or + C when beta), then the epilogue (bias, relu,
  * mask, colsum: "NULL"/0 for none). Without threads (P_mm_tasks: 1) the call
  * site's own serial code, with its constant sizes (which the portable GEMM is
- * specialised on); else P_mm (emit_parallel.c) on the host's threads.
+ * specialised on); else P_mm (emit_parallel.c) on the host's threads. Product
+ * node n (NULL: none) over a param's row halves (param_halves) when it pays
+ * for threads (P_pays: from its sizes alone), P_mmk on threads.
  * Vectors are 1-row (left) or 1-column (right) matrices. */
-static void gemm_emit(Emit *e, GemmArgs g, const char *C, const char *x, double c, int beta, const char *bias,
-                      int relu, const char *mask, const char *colsum, const Node *sumsq)
+static void gemm_emit(Emit *e, const Node *n, GemmArgs g, const char *C, const char *x, double c, int beta,
+                      const char *bias, int relu, const char *mask, const char *colsum, const Node *sumsq)
 {
     const char *epi = NULL;
     if (strcmp(bias, "NULL") || relu || strcmp(mask, "NULL") || strcmp(colsum, "NULL"))
@@ -101,6 +149,27 @@ static void gemm_emit(Emit *e, GemmArgs g, const char *C, const char *x, double 
                            g.n, bias, relu, mask, g.n, colsum);
     if (sumsq)
         gemm_row_sumsq(e, &g, sumsq, C, epi);
+    const int64_t k0 = x || beta ? 0 : param_halves(e, n);
+    if (k0) {
+        em_line(e, "%sif (%s_pays(%s, %s, %s, 1)) {   /* over %s's rows [0, %lld) and [%lld, %s) apart */",
+                sumsq ? "} else " : "", e->P, g.m, g.n, g.k, e->p->cname[n->in[1]->id], (long long)k0, (long long)k0, g.k);
+        em_line(e, "    if (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", e->P, g.m, g.n, g.k, strcmp(colsum, "NULL") != 0);
+        e->indent += 2;
+        gemm_halves_serial(e, &g, k0, C, epi);
+        e->indent -= 2;
+        em_line(e, "    } else {");
+        em_line(e, "        %s_mmk(io->bp_par, %s, %s, %s, %lld, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s);", e->P, g.m, g.n,
+                g.k, (long long)k0, g.a, g.lda, g.b, g.ldb, C, em_scratch(e), bias, relu, mask, g.n, colsum);
+        em_line(e, "    }");
+        em_line(e, "} else {");
+        em_line(e, "    %s_gemm(0, 0, %s, %s, %s, 1, %s, %s, %s, %s, 0, %s, %s);", e->P, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, C,
+                g.n);
+        if (epi)
+            em_line(e, "    %s", epi);
+        em_line(e, "}");
+        e->mmk = true;
+        return;
+    }
     em_line(e, "%sif (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", sumsq ? "} else " : "", e->P, g.m, g.n, g.k,
             strcmp(colsum, "NULL") != 0);
     e->indent++;
@@ -121,7 +190,7 @@ static void gemm_emit(Emit *e, GemmArgs g, const char *C, const char *x, double 
 static void gemm_call(Emit *e, const Node *n, const char *C, const char *x, double c, int beta, const char *bias,
                       int relu, const char *mask, const char *colsum, const Node *sumsq)
 {
-    gemm_emit(e, gemm_args(e, n), C, x, c, beta, bias, relu, mask, colsum, sumsq);
+    gemm_emit(e, n, gemm_args(e, n), C, x, c, beta, bias, relu, mask, colsum, sumsq);
 }
 
 void em_gemm_plain(Emit *e, int ta, int tb, const char *m, const char *n, const char *k, const char *A, const char *lda,
@@ -130,7 +199,7 @@ void em_gemm_plain(Emit *e, int ta, int tb, const char *m, const char *n, const 
     const GemmArgs g = { m, n, k, A, lda, B, ldb, ta, tb };
     em_kernel(e, "gemm");
     em_kernel(e, "epilogue");   /* P_mm calls it */
-    gemm_emit(e, g, C, NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
+    gemm_emit(e, NULL, g, C, NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
 }
 
 /* The local of decl d's param (marks it used; param nodes live in io). */

@@ -31,13 +31,20 @@ for mode in "" "--dtype f64" "--gemm runtime" "-O0"; do
     check "mlp ${mode:-default} batch 150: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 150 $mode
 done
 check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
+many_threads() {   # 4 and 5 threads: P_mmk's halves of x @ W1 each split by columns too
+    same_for_threads "$SRC/examples/mlp.bp" 150 --gemm runtime || return 1
+    ./host 150 3 4 | grep -v '^runs' >d && ./host 150 3 5 | grep -v '^runs' >f && cmp a d && cmp a f
+}
+check "mlp --gemm runtime batch 150: 4 and 5 threads = 1 thread" many_threads
 check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
 check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
 # Which products split (P_pays): from 2^18 multiply-adds, so at batch 256 the three
 # 256 x 10 x 256 products (655k) join x @ W1, W1's update and the L2 term sum(W1 * W1)
 # (P_pdot, 800 KB: from 512 KiB) (6 runs a step), at batch 64 the three of 164k stay
-# serial (3); runs in 2 steps of the adam --gemm runtime build above
-check "mlp batch 256: its 655k products split (6 hook runs a step)" sh -c "./host 256 2 2 | grep -qx 'runs 12'"
+# serial (3); x @ W1 goes over W1's row halves (P_mmk), whose sum of the halves
+# splits by rows from 2^16 values: at batch 256 (65,536) a 7th run, at 64 not;
+# runs in 2 steps of the adam --gemm runtime build above
+check "mlp batch 256: its 655k products split, and the halves' sum (7 hook runs a step)" sh -c "./host 256 2 2 | grep -qx 'runs 14'"
 check "mlp batch 64: its 164k products do not, its L2 term does (3 hook runs a step)" sh -c "./host 64 2 2 | grep -qx 'runs 6'"
 for mode in "" "--gemm runtime" "--dtype f64"; do   # batched products: slices split across tasks (P_bmm)
     check "transformer block ${mode:-default} batch 5: 2 and 3 threads = 1 thread" same_for_threads "$SRC/bench/transformer_block.bp" 5 $mode
