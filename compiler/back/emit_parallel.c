@@ -25,6 +25,18 @@
 #include <string.h>
 #include "emit.h"
 
+/* The head of task function P_fn(arg, t) of a job P_job: j, and the range [lo, hi) of
+ * whole blocks of grain in [0, len) that task t of j->tasks takes (P_from). */
+static void task_head(Emit *e, const char *fn, const char *job, const char *len, const char *grain)
+{
+    const char *P = e->P;
+    em_line(e, "static void %s_%s(void *arg, int t)", P, fn);
+    em_line(e, "{");
+    em_line(e, "    const %s_%s *j = (const %s_%s *)arg;", P, job, P, job);
+    em_line(e, "    const int64_t lo = %s_from(%s, %s, t, j->tasks), hi = %s_from(%s, %s, t + 1, j->tasks);", P, len, grain, P,
+            len, grain);
+}
+
 /* GEMM + epilogue: the job, a block of it, the task, the entry. */
 static void mm_job(Emit *e, const char *P, const char *R)
 {
@@ -126,10 +138,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "    const %s *g;", R);
     em_line(e, "    double h[6];");
     em_line(e, "} %s_upd_job;", P);
-    em_line(e, "static void %s_upd_task(void *arg, int t)", P);
-    em_line(e, "{");
-    em_line(e, "    const %s_upd_job *j = (const %s_upd_job *)arg;", P, P);
-    em_line(e, "    const int64_t lo = %s_from(j->n, j->unit, t, j->tasks), hi = %s_from(j->n, j->unit, t + 1, j->tasks);", P, P);
+    task_head(e, "upd_task", "upd_job", "j->n", "j->unit");
     em_line(e, "    %s", em_upd_call(e, "hi - lo", "j->p + lo", "j->m + lo", "j->v + lo", "j->g + lo", "j->h"));
     em_line(e, "}");
     em_line(e, "/* p updated from its gradient g (and state m, v); h: the hyperparameters in the kernel's order */");
@@ -214,10 +223,7 @@ static void mmk(Emit *e, const char *P, const char *R)
     em_line(e, "    %s_mm_task((void *)&j->half[t / j->cols], t %% j->cols);", P);
     em_line(e, "}");
     em_line(e, "/* task t's rows of C: the second half added, then the epilogue */");
-    em_line(e, "static void %s_mmk_sum(void *arg, int t)", P);
-    em_line(e, "{");
-    em_line(e, "    const %s_mmk_job *j = (const %s_mmk_job *)arg;", P, P);
-    em_line(e, "    const int64_t lo = %s_from(j->m, 1, t, j->tasks), hi = %s_from(j->m, 1, t + 1, j->tasks);", P, P);
+    task_head(e, "mmk_sum", "mmk_job", "j->m", "1");
     em_line(e, "    for (int64_t q = lo * j->n; q < hi * j->n; q++)");
     em_line(e, "        j->C[q] += j->part[q];");
     em_line(e, "    if (j->bias || j->relu || j->mask || j->colsum)");
@@ -309,17 +315,11 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "    const int32_t *y;");
     em_line(e, "    %s scale, *out, *colsum;", R);
     em_line(e, "} %s_pxent_job;", P);
-    em_line(e, "static void %s_pxent_task(void *arg, int t)", P);
-    em_line(e, "{");
-    em_line(e, "    const %s_pxent_job *j = (const %s_pxent_job *)arg;", P, P);
-    em_line(e, "    const int64_t lo = %s_from(j->rows, 1, t, j->tasks), hi = %s_from(j->rows, 1, t + 1, j->tasks);", P, P);
+    task_head(e, "pxent_task", "pxent_job", "j->rows", "1");
     em_line(e, "    %s(hi - lo, j->cols, j->s + lo * j->cols, j->y + lo, j->scale, j->out + lo * j->cols, NULL);", k);
     em_line(e, "}");
     em_line(e, "/* columns [64 b, ...) of task t's blocks (the last task to the end): colsum = sum of out's rows */");
-    em_line(e, "static void %s_pxent_colsum(void *arg, int t)", P);
-    em_line(e, "{");
-    em_line(e, "    const %s_pxent_job *j = (const %s_pxent_job *)arg;", P, P);
-    em_line(e, "    const int64_t lo = %s_from(j->cols, 64, t, j->tasks), hi = %s_from(j->cols, 64, t + 1, j->tasks);", P, P);
+    task_head(e, "pxent_colsum", "pxent_job", "j->cols", "64");
     em_line(e, "    for (int64_t q = lo; q < hi; q++)");
     em_line(e, "        j->colsum[q] = 0;");
     em_line(e, "    for (int64_t r = 0; r < j->rows; r++)");
