@@ -213,7 +213,9 @@ static bool layout_scratch(Emit *e)
     bool any = false;
     for (int i = 0; i < e->g->n; i++) {
         const Node *n = e->g->nodes[i];
-        const char *sz = !e->p->live[i] ? NULL : em_conv_scratch(e, n) ? em_conv_scratch(e, n) : em_gemm_scratch(e, n);
+        const char *sz = e->p->live[i] ? em_conv_scratch(e, n) : NULL;
+        if (!sz && e->p->live[i])
+            sz = em_gemm_scratch(e, n);
         if (!sz)
             continue;
         if (!any)

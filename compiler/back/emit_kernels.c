@@ -133,6 +133,18 @@ static void gemm_halves_serial(Emit *e, const GemmArgs *g, int64_t k0, const cha
         em_line(e, "%s", epi);
 }
 
+/* The serial code of a product computed whole: C = op(A) @ op(B) (+ c X when x,
+ * or + C when beta) in one GEMM, then the epilogue statement epi (NULL: none). */
+static void gemm_whole(Emit *e, const GemmArgs *g, const char *C, const char *x, double c, int beta, const char *epi)
+{
+    if (x)
+        em_line(e, "%s(%s * %s, %s, %s, %s);", em_kernel(e, "scale"), g->m, g->n, C, em_widen(e, em_lit(e, c)), x);
+    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, g->ta, g->tb, g->m, g->n, g->k, g->a,
+            g->lda, g->b, g->ldb, x || beta, C, g->n);
+    if (epi)
+        em_line(e, "%s", epi);
+}
+
 /* C = op(A) @ op(B) (+ c X when x, or + C when beta), then the epilogue (bias, relu,
  * mask, colsum: "NULL"/0 for none). Without threads (P_mm_tasks: 1) the call
  * site's own serial code, with its constant sizes (which the portable GEMM is
@@ -162,10 +174,9 @@ static void gemm_emit(Emit *e, const Node *n, GemmArgs g, const char *C, const c
                 g.k, (long long)k0, g.a, g.lda, g.b, g.ldb, C, em_scratch(e), bias, relu, mask, g.n, colsum);
         em_line(e, "    }");
         em_line(e, "} else {");
-        em_line(e, "    %s_gemm(0, 0, %s, %s, %s, 1, %s, %s, %s, %s, 0, %s, %s);", e->P, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, C,
-                g.n);
-        if (epi)
-            em_line(e, "    %s", epi);
+        e->indent++;
+        gemm_whole(e, &g, C, NULL, 0, 0, epi);
+        e->indent--;
         em_line(e, "}");
         e->mmk = true;
         return;
@@ -173,12 +184,7 @@ static void gemm_emit(Emit *e, const Node *n, GemmArgs g, const char *C, const c
     em_line(e, "%sif (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", sumsq ? "} else " : "", e->P, g.m, g.n, g.k,
             strcmp(colsum, "NULL") != 0);
     e->indent++;
-    if (x)
-        em_line(e, "%s(%s * %s, %s, %s, %s);", em_kernel(e, "scale"), g.m, g.n, C, em_widen(e, em_lit(e, c)), x);
-    em_line(e, "%s_gemm(%d, %d, %s, %s, %s, 1, %s, %s, %s, %s, %d, %s, %s);", e->P, g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda,
-            g.b, g.ldb, x || beta, C, g.n);
-    if (epi)
-        em_line(e, "%s", epi);
+    gemm_whole(e, &g, C, x, c, beta, epi);
     e->indent--;
     em_line(e, "} else {");
     em_line(e, "    %s_mm(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s);", e->P, g.ta,
