@@ -43,7 +43,7 @@ int bp_flush_denormals(int on);
 
 /* The support kernels of generated models (bp_kernels.inc): bp_s_* for float,
  * bp_d_* for double; BP_KERNELS(X) names each, for binding them in a JIT. */
-#define BP_KERNELS(X) X(epilogue) X(xent_grad) X(sgd) X(momentum) X(adam) X(dot) X(scale) \
+#define BP_KERNELS(X) X(epilogue) X(xent_grad) X(sgd) X(momentum) X(adam) X(dot) X(scale) X(add) \
     X(im2col) X(col2im) X(conv2d) X(conv2d_dw) X(conv2d_dx) X(maxpool) X(maxpool_grad) X(avgpool) X(avgpool_grad) \
     X(sum_mid)
 #define BPK_DECLARE

@@ -208,6 +208,8 @@ void em_step_fn(Emit *e);
  * P_init's running statistics (mean 0, variance 1). */
 void em_norm_checks(Emit *e, Phase ph, const bool *only);
 void em_norm_init(Emit *e);
+/* The support kernels em_parallel's helpers call, recorded before the kernels are put out. */
+void em_parallel_kernels(Emit *e);
 /* The helpers that reach the host's threads (emit_parallel.c): P_mm when the
  * model multiplies, P_upd when it has a step; after the support kernels. */
 void em_parallel(Emit *e);

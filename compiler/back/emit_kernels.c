@@ -127,8 +127,7 @@ static void gemm_halves_serial(Emit *e, const GemmArgs *g, int64_t k0, const cha
             g->b, g->ldb, C, g->n);
     em_line(e, "%s_gemm(0, 0, %s, %s, %s - %lld, 1, %s + %lld, %s, %s + %lld * %s, %s, 0, %s, %s);", e->P, g->m, g->n, g->k,
             (long long)k0, g->a, (long long)k0, g->lda, g->b, (long long)k0, g->ldb, g->ldb, part, g->n);
-    em_line(e, "for (int64_t bp_i = 0; bp_i < %s * %s; bp_i++)", g->m, g->n);
-    em_line(e, "    %s[bp_i] += %s[bp_i];", C, part);
+    em_line(e, "%s(%s * %s, %s, %s);", em_kernel(e, "add"), g->m, g->n, C, part);
     if (epi)
         em_line(e, "%s", epi);
 }

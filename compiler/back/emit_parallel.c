@@ -51,9 +51,8 @@ static void mm_job(Emit *e, const char *P, const char *R)
     em_line(e, "{");
     em_line(e, "    %s *c = j->C + i0 * j->ldc + j0;", R);
     em_line(e, "    if (j->E)   /* C = beta E, then C += A@B */");
-    em_line(e, "        for (int64_t i = 0; i < m; i++)");
-    em_line(e, "            for (int64_t q = 0; q < n; q++)");
-    em_line(e, "                c[i * j->ldc + q] = j->beta * j->E[(i0 + i) * j->ldc + j0 + q];");
+    em_line(e, "        for (int64_t i = 0; i < m; i++)   /* a kernel: the JIT's tcc does not vectorise */");
+    em_line(e, "            %s(n, c + i * j->ldc, (double)j->beta, j->E + (i0 + i) * j->ldc + j0);", em_kernel(e, "scale"));
     em_line(e, "    /* through a pointer the compiler cannot follow: the serial call sites' constant sizes");
     em_line(e, "     * and transposes then still specialise the portable GEMM (10 %% at batch 64) */");
     em_line(e, "    void (*volatile gemm)(int, int, int64_t, int64_t, int64_t, %s, const %s *, int64_t, const %s *, int64_t,", R, R, R);
@@ -110,8 +109,7 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "        for (int64_t q = 0; q < n; q++)");
     em_line(e, "            colsum[q] = 0;");
     em_line(e, "        for (int64_t i = 0; i < m; i++)");
-    em_line(e, "            for (int64_t q = 0; q < n; q++)");
-    em_line(e, "                colsum[q] += C[i * ldc + q];");
+    em_line(e, "            %s(n, colsum, C + i * ldc);", em_kernel(e, "add"));
     em_line(e, "    }");
     em_line(e, "}");
 }
@@ -224,8 +222,7 @@ static void mmk(Emit *e, const char *P, const char *R)
     em_line(e, "}");
     em_line(e, "/* task t's rows of C: the second half added, then the epilogue */");
     task_head(e, "mmk_sum", "mmk_job", "j->m", "1");
-    em_line(e, "    for (int64_t q = lo * j->n; q < hi * j->n; q++)");
-    em_line(e, "        j->C[q] += j->part[q];");
+    em_line(e, "    %s((hi - lo) * j->n, j->C + lo * j->n, j->part + lo * j->n);", em_kernel(e, "add"));
     em_line(e, "    if (j->bias || j->relu || j->mask || j->colsum)");
     em_line(e, "        %s(hi - lo, j->n, j->C + lo * j->n, j->n, j->bias, j->relu, j->mask ? j->mask + lo * j->ldm : NULL,",
             em_kernel(e, "epilogue"));
@@ -323,8 +320,7 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "    for (int64_t q = lo; q < hi; q++)");
     em_line(e, "        j->colsum[q] = 0;");
     em_line(e, "    for (int64_t r = 0; r < j->rows; r++)");
-    em_line(e, "        for (int64_t q = lo; q < hi; q++)");
-    em_line(e, "            j->colsum[q] += j->out[r * j->cols + q];");
+    em_line(e, "        %s(hi - lo, j->colsum + lo, j->out + r * j->cols + lo);", em_kernel(e, "add"));
     em_line(e, "}");
     em_line(e, "/* out = (softmax(s) - onehot(y)) * scale by rows, colsum (NULL: none) = its column sums;");
     em_line(e, " * on the host's threads from 2^15 values (the exps pay for a second core) */");
@@ -405,6 +401,19 @@ static void tasks_fn(Emit *e, const char *P, bool run, bool products, bool range
     em_line(e, "    else");
     em_line(e, "        par->run(par->ctx, tasks, task, job);");
     em_line(e, "}");
+}
+
+void em_parallel_kernels(Emit *e)
+{
+    bool mm = false, xg = false;   /* as em_parallel decides P_mm's and P_pxent's helpers */
+    for (int i = 0; i < e->nkernels; i++) {
+        mm |= strcmp(e->kernels[i], "epilogue") == 0;
+        xg |= strcmp(e->kernels[i], "xent_grad") == 0;
+    }
+    if (mm)
+        em_kernel(e, "scale");   /* P_mm_part's C = beta E */
+    if (mm || xg)
+        em_kernel(e, "add");     /* column sums, P_mmk's halves */
 }
 
 void em_parallel(Emit *e)

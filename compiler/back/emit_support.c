@@ -147,6 +147,7 @@ static void kernels(Emit *e)
 void em_support(Emit *e)
 {
     const bool gemm = uses_kernel(e, "gemm");
+    em_parallel_kernels(e);
     carried_exp(e);   /* records P_expf before the math is put out */
     em_mathf(e);
     if (gemm && e->gemm == BPC_GEMM_RUNTIME)
