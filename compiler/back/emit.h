@@ -193,6 +193,7 @@ void em_rows_helper(Emit *e);
 /* The locals of a pass (ids NULL: the buffers e->used marks) or of a function
  * of its rows (the nids buffers of ids): dims, then a pointer per buffer (emit_c.c). */
 void em_locals(Emit *e, const int *ids, int nids);
+void em_dim_locals(Emit *e, bool one_line);
 
 /* Static helper text for the generated source (emit_support.c). */
 void em_support(Emit *e);

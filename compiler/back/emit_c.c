@@ -121,20 +121,29 @@ static void emit_header(Emit *e, const char *file)
 
 /* ---- checks and layout ---- */
 
-static void dim_locals(Emit *e)
+/* const int64_t N = io->N; for every symbolic dim, on two lines or on one
+ * (the support functions). Walks the dims, not the decls: it runs once per
+ * emitted function, and a long program has as many functions as statements. */
+void em_dim_locals(Emit *e, bool one_line)
 {
     const Graph *g = e->g;
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0) {
-            const char *c = em_extent(e, -(Extent)g->decls[i].sym - 1);
-            em_line(e, "const int64_t %s = io->%s;", c, g->decls[i].name);
+    for (int k = 0; k < g->nsym; k++) {
+        const Decl *d = ir_sym_decl(g, k);
+        if (!d)
+            continue;
+        const char *c = em_extent(e, -(Extent)k - 1);
+        if (one_line) {
+            em_line(e, "const int64_t %s = io->%s; (void)%s;", c, d->name, c);
+        } else {
+            em_line(e, "const int64_t %s = io->%s;", c, d->name);
             em_line(e, "(void)%s;", c);
         }
+    }
 }
 
 /* Every derived dim (N*T, N-1: ir/dims.h) in at_least..2^50, evaluated in
  * double so that no int64_t product overflows, each of its terms under 2^60
- * (then its int64_t evaluation is exact); after dim_locals. */
+ * (then its int64_t evaluation is exact); after em_dim_locals. */
 static void derived_checks(Emit *e)
 {
     const Graph *g = e->g;
@@ -196,7 +205,7 @@ static void emit_dims_check(Emit *e)
         if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
             em_line(e, "if (io->%s < %lld || io->%s > ((int64_t)1 << 40)) return BP_EDIM;", g->decls[i].name,
                     (long long)(g->decls[i].at_least > 1 ? g->decls[i].at_least : 1), g->decls[i].name);
-    dim_locals(e);
+    em_dim_locals(e, false);
     derived_checks(e);
     sb_puts(out, checks.s ? checks.s : "");
     sb_free(&checks);
@@ -241,7 +250,7 @@ static void emit_layout(Emit *e)
     em_line(e, "{");
     e->indent++;
     em_line(e, "(void)io;");
-    dim_locals(e);
+    em_dim_locals(e, false);
     em_line(e, "size_t total = %d, sz;", e->check ? 64 : 0);   /* --check-finite: its record first */
     for (int r = 0; r < p->nregions; r++) {
         const Region *rg = &p->regions[r];
@@ -317,7 +326,7 @@ static void emit_checks(Emit *e, Phase ph, const char *name, const bool *only)
     em_line(e, "if (!io) return BP_ENULL;");
     em_line(e, "int rc = %s_dims_check(io);", e->P);
     em_line(e, "if (rc != BP_OK) return rc;");
-    dim_locals(e);
+    em_dim_locals(e, false);
     bool ws_used = e->scratch_used;
     for (int i = 0; i < g->n; i++)
         if (e->used[i] && p->home[i] == HOME_IO)
@@ -353,7 +362,7 @@ void em_locals(Emit *e, const int *ids, int nids)
     const Graph *g = e->g;
     const Plan *p = e->p;
     const int count = ids ? nids : g->n;
-    dim_locals(e);
+    em_dim_locals(e, false);
     bool ws_used = e->scratch_used;
     for (int k = 0; k < count; k++) {
         const int i = ids ? ids[k] : k;

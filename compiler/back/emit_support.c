@@ -214,10 +214,7 @@ void em_init_fn(Emit *e)
     em_line(e, "(void)seed;");
     em_line(e, "if (!io || %s_dims_check(io) != BP_OK)", e->P);
     em_line(e, "    return;");
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
-            em_line(e, "const int64_t %s = io->%s; (void)%s;", em_extent(e, -(Extent)g->decls[i].sym - 1),
-                    g->decls[i].name, em_extent(e, -(Extent)g->decls[i].sym - 1));
+    em_dim_locals(e, true);
     for (int i = 0; i < g->ndecls; i++)
         if (g->decls[i].kind == DECL_PARAM)
             init_param(e, &g->decls[i], i);
@@ -273,10 +270,7 @@ static void update_prologue(Emit *e, const char *t)
         if (d->kind == DECL_PARAM)
             em_line(e, "if (!io->%s || !io->%s) return BP_ENULL;", d->name, plan_grad_field(g, i));
     }
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym >= 0)
-            em_line(e, "const int64_t %s = io->%s; (void)%s;", em_extent(e, -(Extent)g->decls[i].sym - 1),
-                    g->decls[i].name, em_extent(e, -(Extent)g->decls[i].sym - 1));
+    em_dim_locals(e, true);
     em_line(e, "const double lr = %s;", hyper(e, g->lr));
     if (g->opt == OPT_MOMENTUM)
         em_line(e, "const double mu = %s;", hyper(e, g->mu));

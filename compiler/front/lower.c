@@ -41,11 +41,14 @@ static void lower_dims(Lower *l, const Stmt *st)
             }
             d.value = ok ? (int64_t)v : 0;
         } else {
-            d.sym = l->g->nsym++;
+            d.sym = l->g->nsym;
+            ARENA_PUSH(l->arena, l->g->sym_decl, l->g->nsym, l->g->csym, -1);
         }
         Sym *s = define(l, dd->name, SYM_DIM, dd->span);
         if (s && ok)
             s->decl = add_decl(l, d);   /* a failed dim stays decl -1: its uses stay quiet */
+        if (s && ok && d.sym >= 0)
+            l->g->sym_decl[d.sym] = s->decl;
     }
 }
 

@@ -85,11 +85,9 @@ static Node *gather(Lower *l, const Ast *a, int k, Node *e, Node *ids)
 static void need_at_least(Lower *l, Extent d, int64_t v)
 {
     dims_need_at_least(l->g, d, v);
-    for (int i = 0; i < l->g->ndecls; i++) {
-        Decl *dc = &l->g->decls[i];
-        if (dc->kind == DECL_DIM && dc->sym == -d - 1 && dc->at_least < v)
-            dc->at_least = v;
-    }
+    Decl *dc = d < 0 && !dims_is_derived(d) ? ir_sym_decl(l->g, (int)(-d - 1)) : NULL;
+    if (dc && dc->at_least < v)
+        dc->at_least = v;
 }
 
 /* lo: to hi from the end (hi <= 0, 0 the end) of the symbolic axis k of

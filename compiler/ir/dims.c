@@ -150,10 +150,8 @@ bool dims_div(DimPoly a, const DimTerm *m, DimPoly *out)
 /* The least value declared dim k can have when the run-time checks pass. */
 static double least(const Graph *g, int k)
 {
-    double m = 1;
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym == k && g->decls[i].at_least > m)
-            m = (double)g->decls[i].at_least;
+    const Decl *d = ir_sym_decl(g, k);
+    double m = d && d->at_least > 1 ? (double)d->at_least : 1;
     for (int j = 0; j < g->dims->n; j++) {   /* c*N + b >= at_least: N >= (at_least - b) / c */
         const DimPoly *p = &g->dims->p[j];
         if (p->n < 1 || p->n > 2 || p->t[0].n != 1 || p->t[0].sym[0] != k || p->t[0].c <= 0 || (p->n == 2 && p->t[1].n))
@@ -230,10 +228,8 @@ static const char *dim_name(const Graph *g, int k, const char *const *names)
 {
     if (names)
         return names[k];
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym == k)
-            return g->decls[i].name;
-    return "?";
+    const Decl *d = ir_sym_decl(g, k);
+    return d ? d->name : "?";
 }
 
 /* One term, its sign left to the caller: |c| * A * B; sep between factors,

@@ -149,7 +149,9 @@ struct Graph {
     int table_cap;
     Decl *decls;
     int ndecls, cdecls;
-    int nsym;            /* symbolic dims                           */
+    int nsym, csym;      /* symbolic dims                           */
+    int *sym_decl;       /* decl index of symbolic dim k, -1 if its
+                            declaration failed: no pass scans decls  */
     struct DimTab *dims; /* derived dims N*T, N+M, N-1 (ir/dims.h)  */
     Output *outputs;
     int noutputs, coutputs;
@@ -209,6 +211,11 @@ static inline bool op_has(OpKind op, int flag) { return (op_info[op].flags & fla
 
 
 Graph *ir_new(Arena *a);
+/* The declaration of symbolic dim k (0 <= k < nsym), or NULL if it failed. */
+static inline Decl *ir_sym_decl(const Graph *g, int k)
+{
+    return k >= 0 && k < g->nsym && g->sym_decl[k] >= 0 ? &g->decls[g->sym_decl[k]] : NULL;
+}
 /* Build (or find) a node; shape from the op's rule. NULL with err set when the rule fails. */
 Node *ir_make(Graph *g, const Node *proto, ShapeErr *err);
 /* Builders for valid operands; broadcasting made explicit. */

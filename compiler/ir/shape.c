@@ -211,10 +211,8 @@ const char *extent_str(const Graph *g, Extent e, char *buf, size_t len)
         snprintf(buf, len, "%s", dims_str(g, &p));
         return buf;
     }
-    for (int i = 0; i < g->ndecls; i++)
-        if (g->decls[i].kind == DECL_DIM && g->decls[i].sym == -e - 1)
-            return g->decls[i].name;
-    return "?";
+    const Decl *d = ir_sym_decl(g, (int)(-e - 1));
+    return d ? d->name : "?";
 }
 
 const char *shape_str(const Graph *g, Shape s)

@@ -25,8 +25,8 @@ static int setup(void **state)
     for (int k = 0; k < 3; k++) {
         Decl d = { .kind = DECL_DIM, .name = names[k], .sym = k };
         ARENA_PUSH(&f.arena, f.g->decls, f.g->ndecls, f.g->cdecls, d);
+        ARENA_PUSH(&f.arena, f.g->sym_decl, f.g->nsym, f.g->csym, f.g->ndecls - 1);
     }
-    f.g->nsym = 3;
     *state = &f;
     return 0;
 }
