@@ -8,7 +8,8 @@
  *     balanced to equal pieces); op(A) is packed into MR-row micro-panels,
  *     op(B) into NR-column micro-panels in per-thread 64-byte aligned
  *     buffers. AVX-512 sgemm: 14x32 tiles, KC 1024, MC 56, NC 1024 (measured
- *     on Zen 4: a deep KC amortises C traffic, panels live in its 1 MB L2).
+ *     on Zen 4: a deep KC amortises C traffic, panels live in its 1 MB L2),
+ *     NC fewer when the packed op(B) block would pass 1 MiB (block_cols).
  *     An operand already laid out the way the kernel reads it (ta for A, !tb
  *     for B) is read in place when small; when n is narrower than a vector
  *     and m is not, the driver computes C^T = op(B)^T op(A)^T instead.
@@ -246,6 +247,7 @@ static void *buf_get(int w, size_t bytes)
 }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t round_up(int64_t x, int64_t r) { return (x + r - 1) / r * r; }
 
 /* Block size <= max (a multiple of r) splitting len into equal blocks. */
@@ -519,6 +521,18 @@ static void SFX(gemm_naive)(const gemm_job *jb)
         }
 }
 
+/* Columns of op(B) per packed block: the kernel's nc, fewer when the block
+ * (kc x nc) would pass 1 MiB, a Zen 4 core's L2. With nc 1024 the products of
+ * 784-1024-1024-10 (k 784 and 1024, n 1024) packed 3-4 MiB blocks, read back
+ * from the shared L3, and ran at 75-200 GFLOP/s by the neighbours' load
+ * (bench/gemm_bench.sh). Which columns share a block changes, no element's
+ * sum: results are the same bit for bit. */
+static int64_t SFX(block_cols)(const gemm_params *kp, int64_t n, int64_t kc)
+{
+    int64_t fit = (1 << 20) / (kc * (int64_t)sizeof(T)) / kp->nr * kp->nr;
+    return balanced(n, max64(kp->nr, min64(kp->nc, fit)), kp->nr);
+}
+
 /* Single-threaded GEMM on one block of C; jb->buf holds both packed blocks. */
 static void SFX(gemm_st)(const gemm_job *jb)
 {
@@ -530,12 +544,13 @@ static void SFX(gemm_st)(const gemm_job *jb)
     int da = SFX(direct_a)(ta, m, k), db = SFX(direct_b)(kp, tb, m);
     T *abuf = jb->buf, *bbuf = abuf + SFX(abuf_elems)(kp, m, k);
     int64_t KC = balanced(k, kp->kc, 16), MC = balanced(m, kp->mc, kp->mr);
+    int64_t NC = SFX(block_cols)(kp, n, KC);
     if (!jb->buf) {
         SFX(gemm_naive)(jb);
         return;
     }
-    for (int64_t jc = 0; jc < n; jc += kp->nc) {
-        int64_t nc = min64(kp->nc, n - jc);
+    for (int64_t jc = 0; jc < n; jc += NC) {
+        int64_t nc = min64(NC, n - jc);
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = min64(KC, k - pc);
             T bt = pc ? (T)1 : beta;

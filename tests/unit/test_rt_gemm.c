@@ -261,6 +261,43 @@ static void test_threads(void **st)
     bp_gemm_set_threads(1);
 }
 
+/* A product's columns go in packed blocks of at most 1 MiB of op(B) (here
+ * 1024 x 1024 in blocks of 256 columns; a thread's half in blocks of 256 too,
+ * 1100 columns in 4 and 2 x 2 blocks): which columns share a block never
+ * changes an element's sum, so 1 and 2 threads agree bit for bit. */
+static void test_block_columns_exact(void **st)
+{
+    (void)st;
+    static const shape shp[] = {{128, 1024, 1024}, {64, 1100, 784}};
+    for (size_t s = 0; s < sizeof shp / sizeof *shp; s++) {
+        int64_t m = shp[s].m, n = shp[s].n, k = shp[s].k;
+        float *A = malloc(sizeof(float) * (size_t)(m * k)), *B = malloc(sizeof(float) * (size_t)(k * n));
+        float *C1 = malloc(sizeof(float) * (size_t)(m * n)), *C2 = malloc(sizeof(float) * (size_t)(m * n));
+        assert_true(A && B && C1 && C2);
+        uint64_t seed = 11;
+        for (int64_t i = 0; i < m * k; i++)
+            A[i] = (float)frand(&seed);
+        for (int64_t i = 0; i < k * n; i++)
+            B[i] = (float)frand(&seed);
+        bp_gemm_set_threads(1);
+        bp_sgemm(0, 0, m, n, k, 1, A, k, B, n, 0, C1, n);
+        bp_gemm_set_threads(2);
+        bp_sgemm(0, 0, m, n, k, 1, A, k, B, n, 0, C2, n);
+        bp_gemm_set_threads(1);
+        assert_memory_equal(C1, C2, sizeof(float) * (size_t)(m * n));
+        double worst = 0;   /* and right: against a double sum */
+        for (int64_t i = 0; i < m; i += 37)
+            for (int64_t j = 0; j < n; j += 29) {
+                double ref = 0, mag = 0;
+                for (int64_t p = 0; p < k; p++)
+                    ref += (double)A[i * k + p] * B[p * n + j], mag += fabs((double)A[i * k + p] * B[p * n + j]);
+                worst = fmax(worst, fabs(C1[i * n + j] - ref) / mag);
+            }
+        assert_true(worst < 2e-7 * (double)k);
+        free(A), free(B), free(C1), free(C2);
+    }
+}
+
 static void *caller(void *arg)
 {
     (void)arg;
@@ -287,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_avx2),
         cmocka_unit_test(test_avx512),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_block_columns_exact),
         cmocka_unit_test(test_concurrent_callers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
