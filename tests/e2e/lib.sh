@@ -29,3 +29,13 @@ finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" = 0 ]
 }
+
+# san_flags LIBBPRT: SAN=(...) the flags a host linked with LIBBPRT needs: an
+# ASan+UBSan build's libbprt needs their runtimes (as tests/ref/harness.py does),
+# and the host then builds at -O1 (after CFLAGS: the last -O wins), as ASan's
+# documentation advises: gcc -O2 -march=native with ASan takes 40-100 s per model
+# on the AVX-512 GEMM tile (the mlp: 43 s, the transformer block: 98 s; -O1: 3-5 s).
+san_flags() {
+    SAN=()
+    nm "$1" 2>/dev/null | grep -q '__asan_\|__ubsan_' && SAN=(-fsanitize=address,undefined -O1)
+}

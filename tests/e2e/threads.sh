@@ -7,12 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 RT=$3
 cd "$WORK"
-# An ASan+UBSan build's libbprt needs their runtimes (as tests/ref/harness.py does);
-# the sanitized host builds at -O1 (after CFLAGS: the last -O wins), as ASan's
-# documentation advises: gcc -O2 -march=native with ASan takes 1-1.5 minutes per model
-# on the AVX-512 GEMM tile (the mlp: 43 s, the transformer block: 98 s; -O1: 3-5 s).
-SAN=()
-nm "$RT" 2>/dev/null | grep -q '__asan_\|__ubsan_' && SAN=(-fsanitize=address,undefined -O1)
+san_flags "$RT"
 CFLAGS="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 sed 's/sgd(lr = 0.1)/adam(lr = 0.001)/' "$SRC/examples/mlp.bp" >mlp_adam.bp
 sed 's/sgd(lr = 0.1)/momentum(lr = 0.01, mu = 0.9)/' "$SRC/bench/mlp_deep.bp" >deep_momentum.bp
