@@ -26,7 +26,9 @@ const char *bp_gemm_kernel_name(void);
  * generated models: io->bp_par = bp_pool_hook(pool). threads < 1: one per
  * online CPU. Runs one model call at a time (not reentrant). Its workers run
  * in the floating-point environment (fegetenv) of the thread that created the
- * pool, bp_flush_denormals' mode included. NULL on failure;
+ * pool, bp_flush_denormals' mode included. Each thread takes its own tasks
+ * first (task i is thread i mod threads's; the caller is thread 0), so task i
+ * stays on one core run after run unless a thread is late. NULL on failure;
  * bp_pool_free(NULL) does nothing. */
 typedef struct bp_pool bp_pool;
 bp_pool *bp_pool_new(int threads);

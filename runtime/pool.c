@@ -1,34 +1,48 @@
 /* pool: a pthread pool implementing the bp_parallel hook of generated code
  * (bp_common.h), for bpc train / bench / run and any host that wants one.
- * threads - 1 workers plus the calling thread share each run's tasks through
- * an atomic counter. A worker that finished spins briefly for the next run
- * (a training step issues many small ones) and then sleeps on a condition
- * variable. A run returns when every task is done and no worker is still
- * inside it, so the next run can reuse the fields. One run at a time: the
- * pool is for one model's calls on one thread. */
+ * threads - 1 workers plus the calling thread share each run's tasks, each
+ * thread its own first (see work). A training step issues many small runs, so
+ * a run's common path takes no lock: the caller publishes the run by bumping
+ * a generation counter, workers spinning on it join, and the caller spins on
+ * the count of finished tasks. A worker that saw no run for a while sleeps on
+ * a condition variable, and a caller waiting long for a task sleeps on
+ * another; each side takes the lock only when the other may be asleep.
+ * One run at a time: the pool is for one model's calls on one thread. */
 #include <fenv.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "bp_runtime.h"
 
 enum { POOL_MAX = 256, POOL_SPIN = 4000 };
+
+typedef struct pool_worker {
+    _Alignas(64) atomic_uint acked;   /* the last run this worker is out of (own cache line) */
+    bp_pool *p;
+    int self;                         /* 1 .. nworkers; the calling thread is 0 */
+} pool_worker;
 
 struct bp_pool {
     bp_parallel hook;
     pthread_mutex_t mu;
     pthread_cond_t wake, idle;
     pthread_t tid[POOL_MAX];
+    pool_worker self[POOL_MAX];
     int nworkers;
-    atomic_uint gen;        /* run number: a change wakes the workers        */
-    atomic_int next, done;  /* the run's next task index, tasks finished     */
-    int active;             /* workers inside the current run (under mu)     */
+    _Alignas(64) atomic_uint gen;     /* run number, bumped once the run's fields are set     */
+    atomic_int quit;                  /* set before the last bump: the workers leave           */
+    atomic_int sleepers;              /* workers asleep, or about to be, on wake               */
+    atomic_int caller_asleep;         /* the caller waits on idle for the last task            */
+    _Alignas(64) atomic_int done;     /* tasks of the run finished                             */
+    atomic_uchar *taken;              /* taken[i]: task i of the run has a thread              */
+    int cap;                          /* room in taken                                         */
     int ntasks;
     void (*task)(void *arg, int i);
     void *arg;
-    int quit;
-    fenv_t env;             /* the creator's floating-point environment      */
+    fenv_t env;                       /* the creator's floating-point environment              */
 };
 
 static inline void cpu_relax(void)
@@ -38,74 +52,127 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Take tasks of the current run until none is left; the one finishing the
- * last task tells the caller. */
-static void work(bp_pool *p)
+/* Task i, unless another thread took it; the one finishing the last task wakes the
+ * caller if it sleeps (seq_cst on done and caller_asleep: one of the two sees the other). */
+static void take(bp_pool *p, int i)
 {
-    for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->ntasks;) {
-        p->task(p->arg, i);
-        if (atomic_fetch_add(&p->done, 1) + 1 == p->ntasks) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_broadcast(&p->idle);
-            pthread_mutex_unlock(&p->mu);
-        }
+    if (atomic_load_explicit(&p->taken[i], memory_order_relaxed) ||
+        atomic_exchange_explicit(&p->taken[i], 1, memory_order_acq_rel))
+        return;
+    p->task(p->arg, i);
+    if (atomic_fetch_add(&p->done, 1) + 1 == p->ntasks && atomic_load(&p->caller_asleep)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->idle);
+        pthread_mutex_unlock(&p->mu);
     }
+}
+
+/* Thread self's share of the current run: its own tasks first (self, self + threads, ...),
+ * then, from the end, any no thread has taken yet. Own tasks first keep task i on the same
+ * thread run after run when none is late, so a model's split keeps each block of a param,
+ * its gradient and its activations in one core's cache (the models split every pass over
+ * the same rows or columns the same way); the rest balances a late or busy thread. */
+static void work(bp_pool *p, int self)
+{
+    const int n = p->ntasks, threads = p->nworkers + 1;
+    for (int i = self; i < n; i += threads)
+        take(p, i);
+    for (int i = n - 1; i >= 0; i--)
+        take(p, i);
+}
+
+/* The next run after seen: spin for it, then sleep until the caller's bump wakes us
+ * (sleepers counted before gen is read again: the caller sees us or we see its bump). */
+static unsigned next_run(bp_pool *p, unsigned seen)
+{
+    unsigned g;
+    for (int s = 0; s < POOL_SPIN; s++) {
+        if ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) != seen)
+            return g;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1);
+    while ((g = atomic_load(&p->gen)) == seen)
+        pthread_cond_wait(&p->wake, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->mu);
+    return g;
 }
 
 static void *worker(void *arg)
 {
-    bp_pool *p = arg;
+    pool_worker *w = arg;
+    bp_pool *p = w->p;
     fesetenv(&p->env);   /* the creator's rounding and denormal modes, as the caller's tasks run */
-    unsigned seen = atomic_load(&p->gen);
-    for (;;) {
-        for (int s = 0; s < POOL_SPIN && atomic_load_explicit(&p->gen, memory_order_acquire) == seen; s++)
-            cpu_relax();
-        pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->gen) == seen && !p->quit)
-            pthread_cond_wait(&p->wake, &p->mu);
-        if (p->quit) {
-            pthread_mutex_unlock(&p->mu);
+    for (unsigned seen = 0;;) {
+        seen = next_run(p, seen);
+        if (atomic_load(&p->quit))
             return NULL;
-        }
-        seen = atomic_load(&p->gen);
-        p->active++;   /* under mu: the next run waits until this one is out */
-        pthread_mutex_unlock(&p->mu);
-        work(p);
-        pthread_mutex_lock(&p->mu);
-        if (--p->active == 0)
-            pthread_cond_broadcast(&p->idle);
-        pthread_mutex_unlock(&p->mu);
+        work(p, w->self);
+        atomic_store_explicit(&w->acked, seen, memory_order_release);
     }
 }
 
-/* The hook's run: a straggler of the previous run (a worker that woke after
- * it ended) leaves before the fields change; returns when all n tasks are done. */
+/* Until every worker is out of run g (so its fields can change): a worker that was
+ * asleep when g started may still have to wake and look. */
+static void wait_acked(bp_pool *p, unsigned g)
+{
+    for (int t = 0; t < p->nworkers; t++)
+        for (int s = 0; atomic_load_explicit(&p->self[t].acked, memory_order_acquire) != g; s++)
+            if (s < POOL_SPIN)
+                cpu_relax();
+            else
+                sched_yield();
+}
+
+/* Publish the run's fields with a new generation, waking sleeping workers. */
+static unsigned start_run(bp_pool *p, int n, void (*task)(void *arg, int i), void *arg)
+{
+    for (int i = 0; i < n; i++)
+        atomic_init(&p->taken[i], 0);
+    p->task = task, p->arg = arg, p->ntasks = n;
+    atomic_store(&p->done, 0);
+    const unsigned g = atomic_load(&p->gen) + 1;
+    atomic_store(&p->gen, g);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return g;
+}
+
+/* The hook's run: returns when all n tasks are done (workers may still be leaving it;
+ * the next run, or bp_pool_free, waits for them before touching the fields). */
 static void pool_run(void *ctx, int n, void (*task)(void *arg, int i), void *arg)
 {
     bp_pool *p = ctx;
     if (n <= 0)
         return;
-    if (n == 1 || p->nworkers == 0) {
+    wait_acked(p, atomic_load(&p->gen));
+    if (n > p->cap) {   /* no worker is inside a run: taken can move */
+        atomic_uchar *grown = realloc(p->taken, (size_t)n * sizeof *grown);
+        if (grown)
+            p->taken = grown, p->cap = n;
+    }
+    if (n == 1 || p->nworkers == 0 || n > p->cap) {   /* (no room to share the tasks: all here) */
         for (int i = 0; i < n; i++)
             task(arg, i);
         return;
     }
-    pthread_mutex_lock(&p->mu);
-    while (p->active > 0)
-        pthread_cond_wait(&p->idle, &p->mu);
-    p->task = task, p->arg = arg, p->ntasks = n;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->done, 0);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
-    work(p);
+    start_run(p, n, task, arg);
+    work(p, 0);
     for (int s = 0; s < POOL_SPIN && atomic_load(&p->done) < n; s++)
         cpu_relax();
-    pthread_mutex_lock(&p->mu);
-    while (atomic_load(&p->done) < n)
-        pthread_cond_wait(&p->idle, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    if (atomic_load(&p->done) < n) {
+        pthread_mutex_lock(&p->mu);
+        atomic_store(&p->caller_asleep, 1);
+        while (atomic_load(&p->done) < n)
+            pthread_cond_wait(&p->idle, &p->mu);
+        atomic_store(&p->caller_asleep, 0);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
 
 int bp_cpu_count(void)
@@ -116,16 +183,18 @@ int bp_cpu_count(void)
 
 bp_pool *bp_pool_new(int threads)
 {
-    bp_pool *p = calloc(1, sizeof *p);
+    bp_pool *p = aligned_alloc(64, sizeof *p);   /* (its counters have cache lines of their own) */
     if (!p)
         return NULL;
+    memset(p, 0, sizeof *p);
     threads = threads < 1 ? bp_cpu_count() : threads > POOL_MAX ? POOL_MAX : threads;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
     fegetenv(&p->env);
     for (int t = 0; t < threads - 1; t++) {
-        if (pthread_create(&p->tid[t], NULL, worker, p) != 0)
+        p->self[t].p = p, p->self[t].self = t + 1;
+        if (pthread_create(&p->tid[t], NULL, worker, &p->self[t]) != 0)
             break;
         p->nworkers++;
     }
@@ -141,14 +210,14 @@ void bp_pool_free(bp_pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->quit = 1;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    wait_acked(p, atomic_load(&p->gen));
+    atomic_store(&p->quit, 1);
+    start_run(p, 0, NULL, NULL);   /* a last generation: the workers see quit and leave */
     for (int t = 0; t < p->nworkers; t++)
         pthread_join(p->tid[t], NULL);
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->idle);
     pthread_mutex_destroy(&p->mu);
+    free(p->taken);
     free(p);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <time.h>
 #include "bp_runtime.h"
 
 enum { MAXN = 64 };
@@ -21,6 +22,7 @@ typedef struct Run {
     int id;                 /* the run: a task of another one would see a wrong id */
     atomic_int count[MAXN];
     atomic_int wrong;
+    atomic_int started1;    /* slow_task: task 1 has begun */
 } Run;
 
 static void task(void *arg, int i)
@@ -85,6 +87,53 @@ static void test_pool_serial_and_null(void **state)
     assert_int_equal(bp_pool_threads(NULL), 1);
     bp_pool_free(NULL);
     assert_true(bp_cpu_count() >= 1);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* Task 1 of a Run holds its thread for about 5 ms, the others are short; task 0, the
+ * calling thread's first, waits until task 1 has begun, so a worker has task 1 and the
+ * caller then waits for it. */
+static void slow_task(void *arg, int i)
+{
+    Run *r = arg;
+    if (i == 1) {
+        atomic_store(&r->started1, 1);
+        sleep_ms(5);
+    }
+    while (i == 0 && !atomic_load(&r->started1))
+        ;
+    task(arg, i);
+}
+
+/* The pool's slow paths: each run starts after a pause in which the workers have gone to
+ * sleep (they spin only briefly), and its task 1 outlasts the caller's spinning, so the
+ * caller sleeps until the last task is done; and a pool freed while its workers sleep. */
+static void test_pool_sleeps(void **state)
+{
+    (void)state;
+    static Run r;
+    for (int threads = 2; threads <= 3; threads++) {
+        bp_pool *p = bp_pool_new(threads);
+        assert_non_null(p);
+        const bp_parallel *par = bp_pool_hook(p);
+        for (int t = 0; t < 12; t++) {
+            const int n = 2 + t % 5;
+            sleep_ms(t % 3 == 0 ? 0 : 20);
+            memset(&r, 0, sizeof r);
+            r.id = t;
+            par->run(par->ctx, n, t % 2 ? slow_task : task, &r);
+            assert_int_equal(atomic_load(&r.wrong), 0);
+            for (int i = 0; i < MAXN; i++)
+                assert_int_equal(atomic_load(&r.count[i]), i < n ? 1 : 0);
+        }
+        sleep_ms(20);
+        bp_pool_free(p);
+    }
 }
 
 /* A pool freed at once, and one freed right after a run. */
@@ -159,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_pool_runs),
         cmocka_unit_test(test_pool_serial_and_null),
         cmocka_unit_test(test_pool_free),
+        cmocka_unit_test(test_pool_sleeps),
         cmocka_unit_test(test_pool_takes_flush_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
