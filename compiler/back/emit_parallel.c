@@ -155,9 +155,12 @@ static void upd(Emit *e, const char *P, const char *R)
 }
 
 /* P_step's GEMM that finishes a param's gradient, with the param's update
- * (emit_stepfuse.c): tasks of whole 64-row blocks (the last block to the end
- * of C, as in the serial loop at the call site), each block's product and
- * epilogue (P_mm_part) followed by the update of the same rows. */
+ * (emit_stepfuse.c): tasks of rows split in multiples of 8 (the last task to the end of C;
+ * with 2 tasks the boundary is P_mmk's k0; P_mmu_tasks leaves each task 64 rows or more),
+ * each task's rows in blocks of 64 from its first, its last block to its end (64 to 127
+ * rows, as the serial loop's last: a block of 1 row would take the GEMM's matrix-vector
+ * path, whose sums run in another order), each block's product and epilogue (P_mm_part)
+ * followed by the update of the same rows. */
 static void mmu(Emit *e, const char *P, const char *R)
 {
     em_line(e, "typedef struct %s_mmu_job {", P);
@@ -168,9 +171,10 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "static void %s_mmu_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_mmu_job *u = (const %s_mmu_job *)arg;", P, P);
-    em_line(e, "    const int64_t nb = u->mm.blocks, n = u->mm.n;");
-    em_line(e, "    for (int64_t b = nb * t / u->mm.tasks; b < nb * (t + 1) / u->mm.tasks; b++) {");
-    em_line(e, "        const int64_t i0 = b * 64, mb = b + 1 == nb ? u->mm.m - i0 : 64;");
+    em_line(e, "    const int64_t n = u->mm.n;");
+    em_line(e, "    const int64_t lo = %s_from(u->mm.m, 8, t, u->mm.tasks), hi = %s_from(u->mm.m, 8, t + 1, u->mm.tasks);", P, P);
+    em_line(e, "    for (int64_t i0 = lo, mb; i0 < hi; i0 += mb) {");
+    em_line(e, "        mb = hi - i0 < 128 ? hi - i0 : 64;   /* the last block to the task's end: 64 to 127 rows */");
     em_line(e, "        const %s *g = u->mm.C + i0 * n;", R);
     em_line(e, "        %s_mm_part(&u->mm, i0, mb, 0, n, NULL);", P);
     em_line(e, "        %s", em_upd_call(e, "mb * n", "u->p + i0 * n", "u->m + i0 * n", "u->v + i0 * n", "g", "u->h"));
