@@ -6,7 +6,10 @@
  * a generation counter, workers spinning on it join, and the caller spins on
  * the count of finished tasks. A worker that saw no run for a while sleeps on
  * a condition variable, and a caller waiting long for a task sleeps on
- * another; each side takes the lock only when the other may be asleep.
+ * another; each side takes the lock only when the other may be asleep. Before
+ * the next run changes the fields, the caller waits only for the workers that
+ * joined the last one and closes it to the others (close_run): waiting for a
+ * sleeping worker to wake made each step wait for a wake-up on a busy machine.
  * One run at a time: the pool is for one model's calls on one thread. */
 #include <fenv.h>
 #include <pthread.h>
@@ -19,8 +22,12 @@
 
 enum { POOL_MAX = 256, POOL_SPIN = 4000 };
 
+/* Per worker, on a cache line of its own: claim is 2g when the worker has joined run g,
+ * 2g + 1 when the caller closed run g before the worker joined it (the worker then skips
+ * it); acked is the last run the worker has left. */
 typedef struct pool_worker {
-    _Alignas(64) atomic_uint acked;   /* the last run this worker is out of (own cache line) */
+    _Alignas(64) atomic_ullong claim;
+    atomic_ullong acked;
     bp_pool *p;
     int self;                         /* 1 .. nworkers; the calling thread is 0 */
 } pool_worker;
@@ -32,7 +39,7 @@ struct bp_pool {
     pthread_t tid[POOL_MAX];
     pool_worker self[POOL_MAX];
     int nworkers;
-    _Alignas(64) atomic_uint gen;     /* run number, bumped once the run's fields are set     */
+    _Alignas(64) atomic_ullong gen;   /* run number, bumped once the run's fields are set     */
     atomic_int quit;                  /* set before the last bump: the workers leave           */
     atomic_int sleepers;              /* workers asleep, or about to be, on wake               */
     atomic_int caller_asleep;         /* the caller waits on idle for the last task            */
@@ -83,9 +90,9 @@ static void work(bp_pool *p, int self)
 
 /* The next run after seen: spin for it, then sleep until the caller's bump wakes us
  * (sleepers counted before gen is read again: the caller sees us or we see its bump). */
-static unsigned next_run(bp_pool *p, unsigned seen)
+static unsigned long long next_run(bp_pool *p, unsigned long long seen)
 {
-    unsigned g;
+    unsigned long long g;
     for (int s = 0; s < POOL_SPIN; s++) {
         if ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) != seen)
             return g;
@@ -105,35 +112,50 @@ static void *worker(void *arg)
     pool_worker *w = arg;
     bp_pool *p = w->p;
     fesetenv(&p->env);   /* the creator's rounding and denormal modes, as the caller's tasks run */
-    for (unsigned seen = 0;;) {
+    for (unsigned long long seen = 0;;) {
         seen = next_run(p, seen);
         if (atomic_load(&p->quit))
             return NULL;
+        /* join run seen unless the caller has closed it (or a later one: this worker slept
+         * through runs) meanwhile; then skip to the run after the last one closed */
+        unsigned long long c = atomic_load(&w->claim);
+        if (c / 2 >= seen || !atomic_compare_exchange_strong(&w->claim, &c, 2 * seen)) {
+            seen = c / 2 > seen ? c / 2 : seen;
+            continue;
+        }
         work(p, w->self);
         atomic_store_explicit(&w->acked, seen, memory_order_release);
     }
 }
 
-/* Until every worker is out of run g (so its fields can change): a worker that was
- * asleep when g started may still have to wake and look. */
-static void wait_acked(bp_pool *p, unsigned g)
+/* Until no worker is inside run g, so that its fields can change: a worker that joined
+ * it is waited for (it is running, so not for long); one that has not joined it yet (asleep,
+ * or not yet scheduled) never will, its claim closed here, and nothing waits for it to wake. */
+static void close_run(bp_pool *p, unsigned long long g)
 {
-    for (int t = 0; t < p->nworkers; t++)
-        for (int s = 0; atomic_load_explicit(&p->self[t].acked, memory_order_acquire) != g; s++)
+    for (int t = 0; t < p->nworkers; t++) {
+        pool_worker *w = &p->self[t];
+        unsigned long long c = atomic_load(&w->claim);
+        while (c != 2 * g && c != 2 * g + 1 && !atomic_compare_exchange_weak(&w->claim, &c, 2 * g + 1))
+            ;
+        if (c != 2 * g)
+            continue;
+        for (int s = 0; atomic_load_explicit(&w->acked, memory_order_acquire) != g; s++)
             if (s < POOL_SPIN)
                 cpu_relax();
             else
                 sched_yield();
+    }
 }
 
 /* Publish the run's fields with a new generation, waking sleeping workers. */
-static unsigned start_run(bp_pool *p, int n, void (*task)(void *arg, int i), void *arg)
+static unsigned long long start_run(bp_pool *p, int n, void (*task)(void *arg, int i), void *arg)
 {
     for (int i = 0; i < n; i++)
         atomic_init(&p->taken[i], 0);
     p->task = task, p->arg = arg, p->ntasks = n;
     atomic_store(&p->done, 0);
-    const unsigned g = atomic_load(&p->gen) + 1;
+    const unsigned long long g = atomic_load(&p->gen) + 1;
     atomic_store(&p->gen, g);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
@@ -144,13 +166,13 @@ static unsigned start_run(bp_pool *p, int n, void (*task)(void *arg, int i), voi
 }
 
 /* The hook's run: returns when all n tasks are done (workers may still be leaving it;
- * the next run, or bp_pool_free, waits for them before touching the fields). */
+ * the next run, or bp_pool_free, closes it first: close_run). */
 static void pool_run(void *ctx, int n, void (*task)(void *arg, int i), void *arg)
 {
     bp_pool *p = ctx;
     if (n <= 0)
         return;
-    wait_acked(p, atomic_load(&p->gen));
+    close_run(p, atomic_load(&p->gen));
     if (n > p->cap) {   /* no worker is inside a run: taken can move */
         atomic_uchar *grown = realloc(p->taken, (size_t)n * sizeof *grown);
         if (grown)
@@ -210,7 +232,7 @@ void bp_pool_free(bp_pool *p)
 {
     if (!p)
         return;
-    wait_acked(p, atomic_load(&p->gen));
+    close_run(p, atomic_load(&p->gen));
     atomic_store(&p->quit, 1);
     start_run(p, 0, NULL, NULL);   /* a last generation: the workers see quit and leave */
     for (int t = 0; t < p->nworkers; t++)
