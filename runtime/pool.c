@@ -149,20 +149,18 @@ static void close_run(bp_pool *p, unsigned long long g)
 }
 
 /* Publish the run's fields with a new generation, waking sleeping workers. */
-static unsigned long long start_run(bp_pool *p, int n, void (*task)(void *arg, int i), void *arg)
+static void start_run(bp_pool *p, int n, void (*task)(void *arg, int i), void *arg)
 {
     for (int i = 0; i < n; i++)
         atomic_init(&p->taken[i], 0);
     p->task = task, p->arg = arg, p->ntasks = n;
     atomic_store(&p->done, 0);
-    const unsigned long long g = atomic_load(&p->gen) + 1;
-    atomic_store(&p->gen, g);
+    atomic_store(&p->gen, atomic_load(&p->gen) + 1);
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->mu);
     }
-    return g;
 }
 
 /* The hook's run: returns when all n tasks are done (workers may still be leaving it;

@@ -42,7 +42,7 @@ static void mm_job(Emit *e, const char *P, const char *R)
 {
     em_line(e, "typedef struct %s_mm_job {", P);
     em_line(e, "    int ta, tb, relu, by_rows, tasks;");
-    em_line(e, "    int64_t m, n, k, lda, ldb, ldc, ldm, blocks;");
+    em_line(e, "    int64_t m, n, k, lda, ldb, ldc, ldm;");
     em_line(e, "    const %s *A, *B, *E, *bias, *mask;", R);
     em_line(e, "    %s beta, *C, *colsum;", R);
     em_line(e, "} %s_mm_job;", P);
@@ -98,7 +98,6 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "    j.ta = ta, j.tb = tb, j.relu = relu, j.m = m, j.n = n, j.k = k, j.lda = lda, j.ldb = ldb, j.ldc = ldc;");
     em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.E = E, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
     em_line(e, "    j.by_rows = n / 64 < 2 || (!colsum && m / 64 > n / 64);");
-    em_line(e, "    j.blocks = j.by_rows ? m / 64 : n / 64;");
     em_line(e, "    j.tasks = %s_mm_tasks(par, m, n, k, colsum != NULL);", P);
     em_line(e, "    if (j.tasks < 2) {");
     em_line(e, "        %s_mm_part(&j, 0, m, 0, n, colsum);", P);
@@ -196,7 +195,7 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "    u.mm.ta = ta, u.mm.tb = tb, u.mm.relu = relu, u.mm.m = m, u.mm.n = n, u.mm.k = k, u.mm.lda = lda;");
     em_line(e, "    u.mm.ldb = ldb, u.mm.ldc = n, u.mm.ldm = n, u.mm.A = A, u.mm.B = B, u.mm.E = E, u.mm.bias = bias;");
     em_line(e, "    u.mm.mask = mask, u.mm.beta = beta, u.mm.C = C, u.mm.colsum = NULL, u.mm.by_rows = 1;");
-    em_line(e, "    u.mm.blocks = m / 64, u.mm.tasks = %s_mmu_tasks(par, m, n, k);", P);
+    em_line(e, "    u.mm.tasks = %s_mmu_tasks(par, m, n, k);", P);
     em_line(e, "    u.p = p, u.m = pm, u.v = pv, u.h = h;");
     em_line(e, "    par->run(par->ctx, u.mm.tasks, %s_mmu_task, &u);", P);
     em_line(e, "}");
@@ -244,7 +243,7 @@ static void mmk(Emit *e, const char *P, const char *R)
     em_line(e, "    for (int h = 0; h < 2; h++) {");
     em_line(e, "        %s_mm_job *q = &j.half[h];", P);
     em_line(e, "        q->ta = 0, q->tb = 0, q->relu = 0, q->by_rows = 0, q->tasks = j.cols, q->m = m, q->n = n;");
-    em_line(e, "        q->k = h ? k - k0 : k0, q->lda = lda, q->ldb = ldb, q->ldc = n, q->ldm = n, q->blocks = n / 64;");
+    em_line(e, "        q->k = h ? k - k0 : k0, q->lda = lda, q->ldb = ldb, q->ldc = n, q->ldm = n;");
     em_line(e, "        q->A = h ? A + k0 : A, q->B = h ? B + k0 * ldb : B, q->E = NULL, q->bias = NULL, q->mask = NULL;");
     em_line(e, "        q->beta = 0, q->C = h ? part : C, q->colsum = NULL;");
     em_line(e, "    }");
