@@ -9,6 +9,11 @@
 #include "plan.h"
 #include "strbuf.h"
 
+/* A trained param's rows split between tasks in multiples of this many rows: P_mmu's
+ * tasks, and the boundary of the row halves of a product by it (param_halves), which
+ * must be the 2-task boundary of the same rows. */
+enum { EM_PARAM_ROW_GRAIN = 8 };
+
 struct Emit {
     Graph *g;
     Plan *p;

@@ -88,13 +88,13 @@ static void gemm_row_sumsq(Emit *e, const GemmArgs *g, const Node *ss, const cha
     e->indent--;
 }
 
-/* The row of W where product n = A @ W splits W's rows in two (the middle multiple of 8,
- * from W's extents alone), or 0 for a product computed whole. Only for a W the step
+/* The row of W where product n = A @ W splits W's rows in two (the middle multiple of
+ * EM_PARAM_ROW_GRAIN, from W's extents alone), or 0 for a product computed whole. Only for a W the step
  * updates: P_mmu, P_upd and P_pdot split such a param by rows, and a split of this
  * product by columns (P_mm) left half of each task's rows in the other core's cache; a W
  * of 64k values (256 KiB of floats, a quarter of a Zen 4 core's L2) or more. Two halves
  * over rows [0, k0) and [k0, k) are the 2-thread split of those rows (P_mmu's tasks split
- * rows in multiples of 8: k0 = their boundary; 64 would give 784 rows as 384 and 400, the
+ * rows in multiples of the grain: k0 = their boundary; a grain of 64 would give 784 rows as 384 and 400, the
  * second task 4 % longer in both products), and each element is then the sum of the two
  * halves' sums, for any thread count. */
 static int64_t param_halves(const Emit *e, const Node *n)
@@ -109,7 +109,7 @@ static int64_t param_halves(const Emit *e, const Node *n)
         return 0;
     for (int i = 0; i < e->g->ngrads; i++)
         if (e->g->grads[i].decl == w->decl)
-            return k / 8 / 2 * 8;
+            return k / EM_PARAM_ROW_GRAIN / 2 * EM_PARAM_ROW_GRAIN;
     return 0;
 }
 

@@ -154,7 +154,7 @@ static void upd(Emit *e, const char *P, const char *R)
 }
 
 /* P_step's GEMM that finishes a param's gradient, with the param's update
- * (emit_stepfuse.c): tasks of rows split in multiples of 8 (the last task to the end of C;
+ * (emit_stepfuse.c): tasks of rows split in multiples of EM_PARAM_ROW_GRAIN (the last task to the end of C;
  * with 2 tasks the boundary is P_mmk's k0; P_mmu_tasks leaves each task 64 rows or more),
  * each task's rows in blocks of 64 from its first, its last block to its end (64 to 127
  * rows, as the serial loop's last: a block of 1 row would take the GEMM's matrix-vector
@@ -171,7 +171,8 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "{");
     em_line(e, "    const %s_mmu_job *u = (const %s_mmu_job *)arg;", P, P);
     em_line(e, "    const int64_t n = u->mm.n;");
-    em_line(e, "    const int64_t lo = %s_from(u->mm.m, 8, t, u->mm.tasks), hi = %s_from(u->mm.m, 8, t + 1, u->mm.tasks);", P, P);
+    em_line(e, "    const int64_t lo = %s_from(u->mm.m, %d, t, u->mm.tasks), hi = %s_from(u->mm.m, %d, t + 1, u->mm.tasks);", P,
+            EM_PARAM_ROW_GRAIN, P, EM_PARAM_ROW_GRAIN);
     em_line(e, "    for (int64_t i0 = lo, mb; i0 < hi; i0 += mb) {");
     em_line(e, "        mb = hi - i0 < 128 ? hi - i0 : 64;   /* the last block to the task's end: 64 to 127 rows */");
     em_line(e, "        const %s *g = u->mm.C + i0 * n;", R);
