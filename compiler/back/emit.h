@@ -53,6 +53,9 @@ struct Emit {
     int nfused;           /* params it updates (the rest: after it)        */
     bool *fused;          /* by grad index: updated inside the pass        */
     bool mmu;             /* P_mmu (emit_parallel.c) is called              */
+    bool mmu_pre;         /* ... with a product its tasks recompute (em_step_pre) */
+    bool *recomputed;     /* by node id: a product P_mmu's tasks recompute,  */
+                          /* their copies in the scratch area (P_copies)     */
     bool mmk;             /* P_mmk (emit_parallel.c) is called              */
     /* a pass split by rows (emit_rows.c) */
     const char *pass;     /* the function being emitted: "forward", "backward"... */
@@ -236,4 +239,5 @@ const char *em_upd_call(Emit *e, const char *count, const char *p, const char *m
 /* The gradient index whose param update P_step fuses into GEMM fusion f
  * (scaled: its addend, if any, is c X over a whole buffer), or -1. */
 int em_step_upd(Emit *e, const Fusion *f, bool scaled);
+const Fusion *em_step_pre(Emit *e, const Fusion *u, int gi);
 #endif

@@ -216,7 +216,8 @@ static void emit_dims_check(Emit *e)
 
 /* The scratch area after the regions (off[nregions]): the largest any
  * live op needs (emit_conv.c: per-image im2col columns; emit_kernels.c: a
- * product's half over a param's rows); false if none. */
+ * product's half over a param's rows, the copies of a product P_mmu's tasks
+ * recompute); false if none. Emitted after the passes (e->recomputed). */
 static bool layout_scratch(Emit *e)
 {
     bool any = false;
@@ -225,6 +226,10 @@ static bool layout_scratch(Emit *e)
         const char *sz = e->p->live[i] ? em_conv_scratch(e, n) : NULL;
         if (!sz && e->p->live[i])
             sz = em_gemm_scratch(e, n);
+        if (!sz && e->recomputed && e->recomputed[i]) {
+            const char *elems = em_numel(e, n->shape);
+            sz = arena_printf(e->g->arena, "%s_copies(%s) * %s", e->P, elems, elems);
+        }
         if (!sz)
             continue;
         if (!any)

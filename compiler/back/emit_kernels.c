@@ -217,6 +217,32 @@ static const char *param_ptr(Emit *e, const Decl *d)
     return arena_printf(e->g->arena, "io->%s", d->name);
 }
 
+/* The condition under which P_mmu's tasks for product g recompute product s, their B
+ * operand (em_step_pre): P_mmu_pre, the same text at s's statement and at the call. */
+static const char *mmu_pre_cond(Emit *e, const GemmArgs *g, const Fusion *s)
+{
+    return arena_printf(e->g->arena, "%s_mmu_pre(io->bp_par, %s, %s, %s, %s)", e->P, g->m, g->n, g->k,
+                        em_numel(e, s->root->shape));
+}
+
+/* The branch of gemm_update's call site where each P_mmu task computes its own copy of
+ * product s (task 0 into s's buffer, with its column sum; the others into the scratch):
+ * mmu is the P_mmu call up to its last two arguments. */
+static void mmu_recomputing(Emit *e, const GemmArgs *g, const Fusion *s, const char *mmu)
+{
+    const GemmArgs q = gemm_args(e, s->kernel);
+    em_line(e, "} else if (%s) {   /* %s: computed by each task (P_mmu) */", mmu_pre_cond(e, g, s), e->p->cname[s->root->id]);
+    em_line(e, "    const %s_mm_job bp_pre = %s_mm_desc(%d, %d, %s, %s, %s, %s, %s, %s, %s, 0, NULL, %s, %s, %s, %d, %s, %s, %s);", e->P,
+            e->P, q.ta, q.tb, q.m, q.n, q.k, q.a, q.lda, q.b, q.ldb, em_buf(e, s->root), q.n,
+            s->bias ? em_ptr(e, s->bias) : "NULL", s->relu, s->mask ? em_ptr(e, s->mask) : "NULL", q.n,
+            s->colsum ? em_buf(e, s->colsum) : "NULL");
+    em_line(e, "    %s, &bp_pre, %s);", mmu, em_scratch(e));
+    if (!e->recomputed)
+        e->recomputed = arena_alloc(e->g->arena, (size_t)e->g->n + 1);
+    e->recomputed[s->root->id] = true;
+    e->mmu_pre = true;
+}
+
 /* P_step's form of the fusion C = c X + op(A) op(B) (+ epilogue) that finishes
  * param d's gradient (emit_stepfuse.c): the GEMM in blocks of 64 rows of C
  * (8 when k is 1; the last block to the end), each followed by the optimizer
@@ -252,10 +278,14 @@ static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, 
                                  arena_printf(e->g->arena, "%s + bp_i0 * %s", pv, g.n), "bp_cb", "bp_hyp"));
     e->indent -= 2;
     em_line(e, "    }");
+    const char *mmu = arena_printf(e->g->arena, "%s_mmu(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, bp_hyp",
+                                   e->P, g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : "0", x ? x : "NULL",
+                                   C, bias, f->relu, mask, pp, pm, pv);
+    const Fusion *s = em_step_pre(e, f, gi);
+    if (s)
+        mmu_recomputing(e, &g, s, mmu);
     em_line(e, "} else {");
-    em_line(e, "    %s_mmu(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, bp_hyp);", e->P,
-            g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : "0", x ? x : "NULL", C, bias, f->relu,
-            mask, pp, pm, pv);
+    em_line(e, "    %s, NULL, NULL);", mmu);
     em_line(e, "}");
     e->mmu = true;
     e->fused[gi] = true;
@@ -272,6 +302,21 @@ void em_matmul(Emit *e, Node *n)
     }
     em_comment(e, n);
     gemm_call(e, n, em_buf(e, n), NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
+}
+
+/* The GEMM fusion of P_step whose P_mmu tasks recompute fusion s (em_step_pre), or NULL. */
+static const Fusion *recomputed_by(Emit *e, const Fusion *s)
+{
+    for (int i = 0; e->step_fuse && i < e->p->nfusions; i++) {
+        const Fusion *u = &e->p->fusions[i];
+        if (u->kernel->op != OP_MATMUL || u->kernel->in[1] != s->root)
+            continue;
+        double c = 0;
+        const char *x = u->addend ? em_scaled(e, u->addend, &c) : NULL;
+        if (em_step_pre(e, u, em_step_upd(e, u, !u->addend || x)) == s)
+            return u;
+    }
+    return NULL;
 }
 
 /* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
@@ -313,10 +358,22 @@ void em_fusion(Emit *e, const Fusion *f)
         gemm_update(e, f, C, x, c, gi);
         return;
     }
+    const Fusion *u = recomputed_by(e, f);
+    if (u) {
+        const GemmArgs g = gemm_args(e, u->kernel);
+        em_line(e, "if (%s) {", mmu_pre_cond(e, &g, f));
+        em_line(e, "    /* computed by the tasks of %s's product below, each its own copy (P_mmu) */", e->p->cname[u->root->id]);
+        em_line(e, "} else {");
+        e->indent++;
+    }
     if (f->addend && !x)
         em_fill(e, C, f->addend);
     gemm_call(e, f->kernel, C, x, c, f->addend != NULL, f->bias ? em_ptr(e, f->bias) : "NULL", f->relu,
               f->mask ? em_ptr(e, f->mask) : "NULL", sum, em_sumsq(e, f));
+    if (u) {
+        e->indent--;
+        em_line(e, "}");
+    }
 }
 
 /* The row loop shared by the softmax family: x row, max subtracted, sum of exps; on the

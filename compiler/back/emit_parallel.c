@@ -6,7 +6,8 @@
  *            into blocks of 64 or more columns of C (rows when C is narrow);
  *   P_bmm    a batched product, split into whole slices (emit_bmm.c);
  *   P_upd    the optimizer update of one param, split into ranges;
- *   P_mmu    P_step's GEMM that finishes a gradient, with the param's update;
+ *   P_mmu    P_step's GEMM that finishes a gradient, with the param's update
+ *            (and its B operand recomputed by each task: em_step_pre);
  *   P_mmk    a product A @ W over the row halves of a param W the step
  *            updates (emit_kernels.c's param_halves), each half a task;
  *   P_pdot   a big sum(a * b), in fixed blocks added in block order;
@@ -46,6 +47,18 @@ static void mm_job(Emit *e, const char *P, const char *R)
     em_line(e, "    const %s *A, *B, *E, *bias, *mask;", R);
     em_line(e, "    %s beta, *C, *colsum;", R);
     em_line(e, "} %s_mm_job;", P);
+    em_line(e, "/* the job of C = op(A) op(B) + beta C (+ beta E instead when E: C and E both ldc apart), then");
+    em_line(e, " * epilogue(C) (bias, relu, mask, colsum: NULL/0 for none), as one task */");
+    em_line(e, "static %s_mm_job %s_mm_desc(int ta, int tb, int64_t m, int64_t n, int64_t k, const %s *A, int64_t lda,", P, P, R);
+    em_line(e, "                            const %s *B, int64_t ldb, %s beta, const %s *E, %s *C, int64_t ldc,", R, R, R, R);
+    em_line(e, "                            const %s *bias, int relu, const %s *mask, int64_t ldm, %s *colsum)", R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s_mm_job j;", P);
+    em_line(e, "    j.ta = ta, j.tb = tb, j.relu = relu, j.m = m, j.n = n, j.k = k, j.lda = lda, j.ldb = ldb, j.ldc = ldc;");
+    em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.E = E, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
+    em_line(e, "    j.by_rows = 0, j.tasks = 1;");
+    em_line(e, "    return j;");
+    em_line(e, "}");
     em_line(e, "/* rows [i0, i0 + m) and columns [j0, j0 + n) of the job's C, with their epilogue */");
     em_line(e, "static void %s_mm_part(const %s_mm_job *j, int64_t i0, int64_t m, int64_t j0, int64_t n, %s *colsum)", P, P, R);
     em_line(e, "{");
@@ -94,9 +107,7 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "                  int relu,");
     em_line(e, "                  const %s *mask, int64_t ldm, %s *colsum)", R, R);
     em_line(e, "{");
-    em_line(e, "    %s_mm_job j;", P);
-    em_line(e, "    j.ta = ta, j.tb = tb, j.relu = relu, j.m = m, j.n = n, j.k = k, j.lda = lda, j.ldb = ldb, j.ldc = ldc;");
-    em_line(e, "    j.ldm = ldm, j.A = A, j.B = B, j.E = E, j.bias = bias, j.mask = mask, j.beta = beta, j.C = C, j.colsum = colsum;");
+    em_line(e, "    %s_mm_job j = %s_mm_desc(ta, tb, m, n, k, A, lda, B, ldb, beta, E, C, ldc, bias, relu, mask, ldm, colsum);", P, P);
     em_line(e, "    j.by_rows = n / 64 < 2 || (!colsum && m / 64 > n / 64);");
     em_line(e, "    j.tasks = %s_mm_tasks(par, m, n, k, colsum != NULL);", P);
     em_line(e, "    if (j.tasks < 2) {");
@@ -159,24 +170,36 @@ static void upd(Emit *e, const char *P, const char *R)
  * each task's rows in blocks of 64 from its first, its last block to its end (64 to 127
  * rows, as the serial loop's last: a block of 1 row would take the GEMM's matrix-vector
  * path, whose sums run in another order), each block's product and epilogue (P_mm_part)
- * followed by the update of the same rows. */
+ * followed by the update of the same rows. With a job pre (em_step_pre), each task first
+ * computes the product B itself: task 0 into pre's C with its column sum, task t > 0 into
+ * copy t - 1 of the scratch (P_copies of them, when P_mmu_pre allows); every copy holds
+ * the same values, computed as by the serial statement. */
 static void mmu(Emit *e, const char *P, const char *R)
 {
     em_line(e, "typedef struct %s_mmu_job {", P);
     em_line(e, "    %s_mm_job mm;", P);
-    em_line(e, "    %s *p, *m, *v;", R);
+    em_line(e, "    const %s_mm_job *pre;", P);
+    em_line(e, "    %s *p, *m, *v, *copies;", R);
     em_line(e, "    const double *h;");
     em_line(e, "} %s_mmu_job;", P);
     em_line(e, "static void %s_mmu_task(void *arg, int t)", P);
     em_line(e, "{");
     em_line(e, "    const %s_mmu_job *u = (const %s_mmu_job *)arg;", P, P);
-    em_line(e, "    const int64_t n = u->mm.n;");
-    em_line(e, "    const int64_t lo = %s_from(u->mm.m, %d, t, u->mm.tasks), hi = %s_from(u->mm.m, %d, t + 1, u->mm.tasks);", P,
+    em_line(e, "    %s_mm_job mm = u->mm;", P);
+    em_line(e, "    if (u->pre) {   /* B, this task's own copy */");
+    em_line(e, "        %s_mm_job b = *u->pre;", P);
+    em_line(e, "        if (t > 0)");
+    em_line(e, "            b.C = u->copies + (t - 1) * b.m * b.ldc, b.colsum = NULL;");
+    em_line(e, "        %s_mm_part(&b, 0, b.m, 0, b.n, b.colsum);", P);
+    em_line(e, "        mm.B = b.C;");
+    em_line(e, "    }");
+    em_line(e, "    const int64_t n = mm.n;");
+    em_line(e, "    const int64_t lo = %s_from(mm.m, %d, t, mm.tasks), hi = %s_from(mm.m, %d, t + 1, mm.tasks);", P,
             EM_PARAM_ROW_GRAIN, P, EM_PARAM_ROW_GRAIN);
     em_line(e, "    for (int64_t i0 = lo, mb; i0 < hi; i0 += mb) {");
     em_line(e, "        mb = hi - i0 < 128 ? hi - i0 : 64;   /* the last block to the task's end: 64 to 127 rows */");
-    em_line(e, "        const %s *g = u->mm.C + i0 * n;", R);
-    em_line(e, "        %s_mm_part(&u->mm, i0, mb, 0, n, NULL);", P);
+    em_line(e, "        const %s *g = mm.C + i0 * n;", R);
+    em_line(e, "        %s_mm_part(&mm, i0, mb, 0, n, NULL);", P);
     em_line(e, "        %s", em_upd_call(e, "mb * n", "u->p + i0 * n", "u->m + i0 * n", "u->v + i0 * n", "g", "u->h"));
     em_line(e, "    }");
     em_line(e, "}");
@@ -186,18 +209,35 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "{");
     em_line(e, "    return %s_tasks(par, m / 64, %s_pays(m, n, k, 1));", P, P);
     em_line(e, "}");
+    if (e->mmu_pre) {
+        em_line(e, "/* the copies of a product of elems values P_mmu's tasks recompute: at most 3, 1 MiB in all");
+        em_line(e, " * when they are smaller, at least 1 (the scratch area holds them) */");
+        em_line(e, "static int64_t %s_copies(int64_t elems)", P);
+        em_line(e, "{");
+        em_line(e, "    const int64_t fit = (int64_t)(1048576 / sizeof(%s)) / (elems > 0 ? elems : 1);", R);
+        em_line(e, "    return fit < 1 ? 1 : fit > 3 ? 3 : fit;");
+        em_line(e, "}");
+        em_line(e, "/* whether P_mmu's tasks recompute their B operand, a product of elems values: on threads,");
+        em_line(e, " * with a copy for each task after the first */");
+        em_line(e, "static int %s_mmu_pre(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int64_t elems)", P);
+        em_line(e, "{");
+        em_line(e, "    const int tasks = %s_mmu_tasks(par, m, n, k);", P);
+        em_line(e, "    return tasks >= 2 && tasks - 1 <= %s_copies(elems);", P);
+        em_line(e, "}");
+    }
     em_line(e, "/* P_mm without column sums (C is ldc = n wide), then p (with m, v) updated from C by rows;");
+    em_line(e, " * B computed by each task from pre into copies when pre is not NULL;");
     em_line(e, " * only called when %s_mmu_tasks allows threads */", P);
     em_line(e, "static void %s_mmu(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, const %s *A,", P, R);
     em_line(e, "                   int64_t lda, const %s *B, int64_t ldb, %s beta, const %s *E, %s *C, const %s *bias,", R, R, R, R, R);
-    em_line(e, "                   int relu, const %s *mask, %s *p, %s *pm, %s *pv, const double *h)", R, R, R, R);
+    em_line(e, "                   int relu, const %s *mask, %s *p, %s *pm, %s *pv, const double *h,", R, R, R, R);
+    em_line(e, "                   const %s_mm_job *pre, %s *copies)", P, R);
     em_line(e, "{");
     em_line(e, "    %s_mmu_job u;", P);
-    em_line(e, "    u.mm.ta = ta, u.mm.tb = tb, u.mm.relu = relu, u.mm.m = m, u.mm.n = n, u.mm.k = k, u.mm.lda = lda;");
-    em_line(e, "    u.mm.ldb = ldb, u.mm.ldc = n, u.mm.ldm = n, u.mm.A = A, u.mm.B = B, u.mm.E = E, u.mm.bias = bias;");
-    em_line(e, "    u.mm.mask = mask, u.mm.beta = beta, u.mm.C = C, u.mm.colsum = NULL, u.mm.by_rows = 1;");
+    em_line(e, "    u.mm = %s_mm_desc(ta, tb, m, n, k, A, lda, B, ldb, beta, E, C, n, bias, relu, mask, n, NULL);", P);
+    em_line(e, "    u.mm.by_rows = 1;");
     em_line(e, "    u.mm.tasks = %s_mmu_tasks(par, m, n, k);", P);
-    em_line(e, "    u.p = p, u.m = pm, u.v = pv, u.h = h;");
+    em_line(e, "    u.pre = pre, u.p = p, u.m = pm, u.v = pv, u.copies = copies, u.h = h;");
     em_line(e, "    par->run(par->ctx, u.mm.tasks, %s_mmu_task, &u);", P);
     em_line(e, "}");
 }
