@@ -147,6 +147,9 @@ const char *em_scratch(Emit *e);
  * emit_kernels.c), or NULL. */
 const char *em_gemm_scratch(Emit *e, const Node *n);
 void em_conv_slots(Emit *e);
+/* static int64_t P_NAME(int64_t elems): how many buffers of elems values fit in bytes,
+ * at most most and at least 1 (the scratch's per-task slots and copies) */
+void em_fit_fn(Emit *e, const char *name, int most, long bytes);
 /* A loop's node that LOOP or LOOP_BACK emits, not the pass (emit_for.c). */
 bool em_loop_skips(const Node *n);
 /* explain's lines for a loop's node: the loop's opening and closing lines

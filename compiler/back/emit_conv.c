@@ -53,10 +53,15 @@ void em_conv_slots(Emit *e)
         return;
     em_line(e, "/* the scratch slots of a convolution whose images' columns hold elems values: one for each");
     em_line(e, " * task of its split by images (at most 8, and 4 MiB in all when they are smaller; at least 1) */");
-    em_line(e, "static int64_t %s_slots(int64_t elems)", e->P);
+    em_fit_fn(e, "slots", 8, 4194304);
+}
+
+void em_fit_fn(Emit *e, const char *name, int most, long bytes)
+{
+    em_line(e, "static int64_t %s_%s(int64_t elems)", e->P, name);
     em_line(e, "{");
-    em_line(e, "    const int64_t fit = (int64_t)(4194304 / sizeof(%s)) / (elems > 0 ? elems : 1);", e->real);
-    em_line(e, "    return fit < 1 ? 1 : fit > 8 ? 8 : fit;");
+    em_line(e, "    const int64_t fit = (int64_t)(%ld / sizeof(%s)) / (elems > 0 ? elems : 1);", bytes, e->real);
+    em_line(e, "    return fit < 1 ? 1 : fit > %d ? %d : fit;", most, most);
     em_line(e, "}");
 }
 

@@ -212,11 +212,7 @@ static void mmu(Emit *e, const char *P, const char *R)
     if (e->mmu_pre) {
         em_line(e, "/* the copies of a product of elems values P_mmu's tasks recompute: at most 3, 1 MiB in all");
         em_line(e, " * when they are smaller, at least 1 (the scratch area holds them) */");
-        em_line(e, "static int64_t %s_copies(int64_t elems)", P);
-        em_line(e, "{");
-        em_line(e, "    const int64_t fit = (int64_t)(1048576 / sizeof(%s)) / (elems > 0 ? elems : 1);", R);
-        em_line(e, "    return fit < 1 ? 1 : fit > 3 ? 3 : fit;");
-        em_line(e, "}");
+        em_fit_fn(e, "copies", 3, 1048576);
         em_line(e, "/* whether P_mmu's tasks recompute their B operand, a product of elems values: on threads,");
         em_line(e, " * with a copy for each task after the first */");
         em_line(e, "static int %s_mmu_pre(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int64_t elems)", P);
