@@ -12,6 +12,9 @@ CFLAGS="-std=c99 -Wall -Wextra -pedantic -Werror -O2"
 sed 's/sgd(lr = 0.1)/adam(lr = 0.001)/' "$SRC/examples/mlp.bp" >mlp_adam.bp
 sed 's/sgd(lr = 0.1)/momentum(lr = 0.01, mu = 0.9)/' "$SRC/bench/mlp_deep.bp" >deep_momentum.bp
 
+# Under ASan+UBSan (SAN) every code path runs once, not every combination: the
+# release build runs them all, and the sanitized matrix would take CI past 30 minutes.
+full() { [ ${#SAN[@]} = 0 ]; }
 same_for_threads() {   # same_for_threads MODEL.bp BATCH MODE...: 1, 2 and 3 threads (or $THREADS) agree bit for bit
     local m=$1 b=$2 t; shift 2
     "$BPC" "$m" --name tm -o tm.c "$@" || return 1
@@ -48,7 +51,7 @@ recomputes_dh() {
 }
 check "mlp: P_step's W1 gradient recomputes dh_pre (depth 10) in each task, not a product of depth 1024" recomputes_dh
 THREADS="2 3 4 5" check "mlp batch 150: 2, 3, 4 and 5 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 150
-THREADS="2 3 4 5" check "mlp adam f64 --gemm runtime batch 150: 2, 3, 4 and 5 threads = 1 thread" same_for_threads mlp_adam.bp 150 --dtype f64 --gemm runtime
+full && THREADS="2 3 4 5" check "mlp adam f64 --gemm runtime batch 150: 2, 3, 4 and 5 threads = 1 thread" same_for_threads mlp_adam.bp 150 --dtype f64 --gemm runtime
 check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
 check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
 check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
@@ -124,9 +127,6 @@ done
 check "wide softmax batch 1 (only E's P_pdot and E_grad = 0.0002 E big enough): the hook is called twice a step" sh -c \
     "./host 1 2 2 | grep -q '^runs 4$'"   # host: the batch-150 run's build of wide.bp
 check "wide softmax f64 --gemm runtime batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 --dtype f64 --gemm runtime
-# Under ASan+UBSan (SAN) every code path runs once, not every combination: the
-# release build runs them all, and the sanitized matrix would take CI past 30 minutes.
-full() { [ ${#SAN[@]} = 0 ]; }
 full && check "wide softmax -O0 batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 -O0
 full && check "784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 70
 check "784-1024-1024-10 momentum f64 batch 1: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 1 --dtype f64
