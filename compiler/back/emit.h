@@ -53,9 +53,8 @@ struct Emit {
     int nfused;           /* params it updates (the rest: after it)        */
     bool *fused;          /* by grad index: updated inside the pass        */
     bool mmu;             /* P_mmu (emit_parallel.c) is called              */
-    bool mmu_pre;         /* ... with a product its tasks recompute (em_step_pre) */
     bool *recomputed;     /* by node id: a product P_mmu's tasks recompute,  */
-                          /* their copies in the scratch area (P_copies)     */
+                          /* their copies in the scratch area (P_copies); NULL: none */
     bool mmk;             /* P_mmk (emit_parallel.c) is called              */
     /* a pass split by rows (emit_rows.c) */
     const char *pass;     /* the function being emitted: "forward", "backward"... */

@@ -240,7 +240,6 @@ static void mmu_recomputing(Emit *e, const GemmArgs *g, const Fusion *s, const c
     if (!e->recomputed)
         e->recomputed = arena_alloc(e->g->arena, (size_t)e->g->n + 1);
     e->recomputed[s->root->id] = true;
-    e->mmu_pre = true;
 }
 
 /* P_step's form of the fusion C = c X + op(A) op(B) (+ epilogue) that finishes
@@ -304,16 +303,23 @@ void em_matmul(Emit *e, Node *n)
     gemm_call(e, n, em_buf(e, n), NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
 }
 
+/* GEMM fusion f's addend c X over a whole buffer (x, with c), NULL when it has none or
+ * another, and the gradient index whose update P_step fuses into f (em_step_upd) or -1 */
+static int step_upd_of(Emit *e, const Fusion *f, const char **x, double *c)
+{
+    *c = 0;
+    *x = f->addend ? em_scaled(e, f->addend, c) : NULL;
+    return em_step_upd(e, f, !f->addend || *x);
+}
+
 /* The GEMM fusion of P_step whose P_mmu tasks recompute fusion s (em_step_pre), or NULL. */
 static const Fusion *recomputed_by(Emit *e, const Fusion *s)
 {
     for (int i = 0; e->step_fuse && i < e->p->nfusions; i++) {
         const Fusion *u = &e->p->fusions[i];
-        if (u->kernel->op != OP_MATMUL || u->kernel->in[1] != s->root)
-            continue;
-        double c = 0;
-        const char *x = u->addend ? em_scaled(e, u->addend, &c) : NULL;
-        if (em_step_pre(e, u, em_step_upd(e, u, !u->addend || x)) == s)
+        const char *x;
+        double c;
+        if (u->kernel->op == OP_MATMUL && u->kernel->in[1] == s->root && em_step_pre(e, u, step_upd_of(e, u, &x, &c)) == s)
             return u;
     }
     return NULL;
@@ -351,9 +357,9 @@ void em_fusion(Emit *e, const Fusion *f)
     }
     /* C = E + A@B: c * X is written by the GEMM's tasks block by block (the L2 term
      * of a weight's gradient), any other E into C first */
-    double c = 0;
-    const char *x = f->addend ? em_scaled(e, f->addend, &c) : NULL;
-    const int gi = em_step_upd(e, f, !f->addend || x);
+    double c;
+    const char *x;
+    const int gi = step_upd_of(e, f, &x, &c);
     if (gi >= 0) {
         gemm_update(e, f, C, x, c, gi);
         return;

@@ -209,7 +209,7 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "{");
     em_line(e, "    return %s_tasks(par, m / 64, %s_pays(m, n, k, 1));", P, P);
     em_line(e, "}");
-    if (e->mmu_pre) {
+    if (e->recomputed) {
         em_line(e, "/* the copies of a product of elems values P_mmu's tasks recompute: at most 3, 1 MiB in all");
         em_line(e, " * when they are smaller, at least 1 (the scratch area holds them) */");
         em_fit_fn(e, "copies", 3, 1048576);

@@ -109,15 +109,6 @@ int em_step_upd(Emit *e, const Fusion *f, bool scaled)
     return gi;
 }
 
-/* The fusion rooted at node r, or NULL. */
-static const Fusion *fusion_rooted(const Plan *p, const Node *r)
-{
-    for (int i = 0; i < p->nfusions; i++)
-        if (p->fusions[i].root == r)
-            return &p->fusions[i];
-    return NULL;
-}
-
 /* true when a backward statement other than those at a and b lies strictly between them */
 static bool statement_between(const Plan *p, int a, int b)
 {
@@ -142,7 +133,7 @@ const Fusion *em_step_pre(Emit *e, const Fusion *u, int gi)
 {
     const Plan *p = e->p;
     const Node *b = u->kernel->in[1];
-    const Fusion *s = fusion_rooted(p, b);
+    const Fusion *s = p->fusion_of[b->id] >= 0 ? &p->fusions[p->fusion_of[b->id]] : NULL;
     if (!e->step_fuse || gi < 0 || !s || s->kernel->op != OP_MATMUL || s->addend || s->sumsq ||
         p->home[b->id] != HOME_WS || b->phase != PH_BACKWARD || b->shape.rank != 2)
         return NULL;
