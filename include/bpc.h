@@ -119,7 +119,9 @@ const bpc_entry *bpc_jit_entry(const bpc_jit *j);
  * entry points switch to it; returns the entry to use from now on. Pointers
  * taken from the previous entry stay valid until bpc_jit_free. NULL for NULL. */
 const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait);
-/* Both do nothing for NULL. */
+/* Both do nothing for NULL. A tiered JIT's cc build that still runs is
+ * stopped (its compiler gets SIGTERM; the temporary folder is removed), not
+ * waited for. */
 void bpc_jit_free(bpc_jit *j);
 void bpc_free(bpc_model *m);
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libtcc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,16 @@
 
 extern char **environ;
 
+/* A compiler run another thread may stop: bpc_jit_free ends a tier-2 build that
+ * is no longer wanted rather than wait for it (a short `bpc train` exited only
+ * after cc -O3 finished). pid is the running compiler, 0 when none; both fields
+ * are read and written under mu. */
+typedef struct Cancel {
+    pthread_mutex_t mu;
+    pid_t pid;
+    bool cancelled;
+} Cancel;
+
 struct bpc_jit {
     TCCState *s;         /* the tcc backend */
     void *dl;            /* the cc backend  */
@@ -28,6 +39,7 @@ struct bpc_jit {
     int done;            /* set by the thread when it ends (atomic)     */
     char *text, *prefix; /* what the thread compiles                    */
     bpc_jit *tier2;      /* its result, NULL if it failed               */
+    Cancel cancel;       /* stops its compiler (bpc_jit_free)           */
 };
 
 typedef struct JitErr {
@@ -201,8 +213,12 @@ static int cc_words(char *buf, size_t len, char **argv)
     return n;
 }
 
-/* Run argv (no shell) with stdout and stderr into log; true when it exits 0. */
-static bool spawn_wait(char **argv, const char *log, JitErr *err)
+/* Run argv (no shell) with stdout and stderr into log; true when it exits 0.
+ * With c, the run is registered there while it lasts so that another thread
+ * can stop it (SIGTERM: the compiler driver removes its own temporary files);
+ * nothing starts once c is cancelled. The child is waited for without being
+ * reaped until it is unregistered, so its pid cannot be reused meanwhile. */
+static bool spawn_wait(char **argv, const char *log, Cancel *c, JitErr *err)
 {
     posix_spawn_file_actions_t fa;
     if (posix_spawn_file_actions_init(&fa) != 0)
@@ -210,15 +226,41 @@ static bool spawn_wait(char **argv, const char *log, JitErr *err)
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    int rc = EINTR;
+    if (c)
+        pthread_mutex_lock(&c->mu);
+    if (!c || !c->cancelled)
+        rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    if (c && rc == 0)
+        c->pid = pid;
+    if (c)
+        pthread_mutex_unlock(&c->mu);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
-        return fail(err, "jit: cannot run '%s': %s", argv[0], strerror(rc)), false;
+        return fail(err, "jit: cannot run '%s': %s", argv[0], rc == EINTR ? "cancelled" : strerror(rc)), false;
+    siginfo_t si;
+    while (c && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        c->pid = 0;
+        pthread_mutex_unlock(&c->mu);
+    }
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return fail(err, "jit: waiting for '%s': %s", argv[0], strerror(errno)), false;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Stop c's compiler, if one runs, and any that would start. */
+static void cancel_run(Cancel *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->cancelled = true;
+    if (c->pid > 0)
+        kill(c->pid, SIGTERM);
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* The compiler's failure, with the start of what it printed. */
@@ -236,8 +278,9 @@ static void cc_failed(const char *cc, const char *log, JitErr *err)
 }
 
 /* cc -O3 -march=native -shared into a private temporary folder (mkdtemp in
- * $TMPDIR, else /tmp), then dlopen; the folder is removed either way. */
-static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
+ * $TMPDIR, else /tmp), then dlopen; the folder is removed either way. cancel
+ * (NULL for none) can stop the compiler (spawn_wait). */
+static bool build_cc(bpc_jit *j, const char *text, const char *P, Cancel *cancel, JitErr *err)
 {
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
@@ -261,7 +304,7 @@ static bool build_cc(bpc_jit *j, const char *text, const char *P, JitErr *err)
     free(glued);
     if (!ok)
         fail(err, "jit: cannot write %s: %s", src, strerror(errno));
-    else if (!(ok = spawn_wait(argv, log, err)))
+    else if (!(ok = spawn_wait(argv, log, cancel, err)))
         cc_failed(argv[0], log, err);
     if (ok && !(j->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)))
         ok = false, fail(err, "jit: %s", dlerror());
@@ -277,7 +320,7 @@ static void *tier2_main(void *arg)
     bpc_jit *j = arg, *t = calloc(1, sizeof *t);
     char msg[256];
     JitErr err = { msg, sizeof msg, false };
-    if (t && !build_cc(t, j->text, j->prefix, &err)) {
+    if (t && !build_cc(t, j->text, j->prefix, &j->cancel, &err)) {
         bpc_jit_free(t);
         t = NULL;
     }
@@ -290,6 +333,7 @@ static void start_tier2(bpc_jit *j, const char *text, const char *P)
 {
     j->text = strdup(text);
     j->prefix = strdup(P);
+    pthread_mutex_init(&j->cancel.mu, NULL);
     if (j->text && j->prefix && pthread_create(&j->thread, NULL, tier2_main, j) == 0)
         j->tiering = true;
 }
@@ -323,7 +367,7 @@ bpc_jit *bpc_jit_new(bpc_model *m, char *errbuf, size_t errlen)
     bool ok = false;
     if (text && j) {
         snprintf(text, n, "%s\n%s", h, c);
-        ok = m->opt.jit == BPC_JIT_CC ? build_cc(j, text, m->name, &err) : build_tcc(j, text, m->name, &err);
+        ok = m->opt.jit == BPC_JIT_CC ? build_cc(j, text, m->name, NULL, &err) : build_tcc(j, text, m->name, &err);
         if (ok && m->opt.jit == BPC_JIT_TIERED)
             start_tier2(j, text, m->name);
     }
@@ -341,8 +385,10 @@ void bpc_jit_free(bpc_jit *j)
 {
     if (!j)
         return;
-    if (j->tiering)
+    if (j->tiering) {   /* the cc tier is no longer wanted: stop its compiler */
+        cancel_run(&j->cancel);
         pthread_join(j->thread, NULL);
+    }
     bpc_jit_free(j->tier2);
     free(j->text);
     free(j->prefix);

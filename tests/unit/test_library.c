@@ -1,6 +1,7 @@
 /* test_library: the public API of bpc.h — compile from a string, diagnostics
  * as data, JIT with libtcc and with cc, run through the reflection table,
- * fused against unfused code, tiered upgrade. */
+ * fused against unfused code, tiered upgrade, a tiered JIT freed mid-build. */
+#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "bpc.h"
 
@@ -228,6 +231,65 @@ static void test_tiered_upgrade(void **state)
     bpc_free(m);
 }
 
+/* The first line of path, "" if there is none. */
+static void first_line(const char *path, char *line, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    line[0] = 0;
+    if (f && fgets(line, (int)n, f))
+        line[strcspn(line, "\n")] = 0;
+    if (f)
+        fclose(f);
+}
+
+/* bpc_jit_free of a tiered JIT whose cc build still runs stops the compiler
+ * (SIGTERM) instead of waiting for code nobody will call, and leaves nothing in
+ * TMPDIR. The compiler here is a script that says it started, then waits 30 s
+ * before running cc; it records the SIGTERM. (Before: free waited the 30 s and
+ * the marker said "started".) */
+static void test_tiered_free_stops_compiler(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bpc_tier_XXXXXX", tmp[64], cc[64], mark[64], line[64], env[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+    snprintf(cc, sizeof cc, "%s/slowcc", dir);
+    snprintf(mark, sizeof mark, "%s/mark", dir);
+    assert_int_equal(mkdir(tmp, 0700), 0);
+    FILE *f = fopen(cc, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\ntrap 'echo terminated > %s; kill $s; exit 143' TERM\n"
+               "echo started > %s\nsleep 30 & s=$!\nwait $s\nexec cc \"$@\"\n", mark, mark);
+    fclose(f);
+    assert_int_equal(chmod(cc, 0700), 0);
+    char *old_cc = getenv("BPC_CC") ? strdup(getenv("BPC_CC")) : NULL, *old_tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("BPC_CC", cc, 1);
+    setenv("TMPDIR", tmp, 1);
+    bpc_model *m = bpc_compile(mlp, strlen(mlp), "mlp.bp", &(bpc_options){ .opt_level = 1, .jit = BPC_JIT_TIERED });
+    char err[512];
+    bpc_jit *j = bpc_jit_new(m, err, sizeof err);
+    assert_non_null(j);
+    for (int k = 0; k < 2000 && (first_line(mark, line, sizeof line), strcmp(line, "started") != 0); k++)
+        usleep(10000);
+    assert_string_equal(line, "started");
+    bpc_jit_free(j);
+    first_line(mark, line, sizeof line);
+    assert_string_equal(line, "terminated");
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    int left = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        left += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    assert_int_equal(left, 0);
+    old_cc ? setenv("BPC_CC", old_cc, 1) : unsetenv("BPC_CC");
+    old_tmp ? setenv("TMPDIR", old_tmp, 1) : unsetenv("TMPDIR");
+    free(old_cc), free(old_tmp);
+    snprintf(env, sizeof env, "rm -rf '%s'", dir);
+    assert_int_equal(system(env), 0);
+    bpc_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_backends_and_fusion_agree),
         cmocka_unit_test(test_return_codes),
         cmocka_unit_test(test_tiered_upgrade),
+        cmocka_unit_test(test_tiered_free_stops_compiler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
