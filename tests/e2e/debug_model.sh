@@ -15,12 +15,12 @@ for m in "$SRC"/examples/*.bp "$SRC"/tests/models/*.bp; do
     for mode in "" "--dtype f64" "-O0"; do
         tag="$name ${mode:-default}"
         check "$tag: bpc -o" "$BPC" "$m" -o "$name.c" --check-finite --line-directives $mode
-        check "$tag: gcc" gcc $CFLAGS -O2 -c "$name.c" -o "$name.o"
+        cc_check "$tag: gcc" gcc $CFLAGS -O2 -c "$name.c" -o "$name.o"
         # clang warns from its front end alone (-Wall -Wextra -pedantic need no optimiser),
         # so -fsyntax-only checks the same and skips a second of code generation per file;
         # clang-built code is compiled and run by the reference tests (aot-clang paths)
-        if command -v clang >/dev/null; then check "$tag: clang" clang $CFLAGS -fsyntax-only "$name.c"; fi
-        if command -v tcc >/dev/null; then check "$tag: tcc" tcc -Wall -Werror -c "$name.c" -o "$name.o"; fi
+        if command -v clang >/dev/null; then cc_check "$tag: clang" clang $CFLAGS -fsyntax-only "$name.c"; fi
+        if command -v tcc >/dev/null; then cc_check "$tag: tcc" tcc -Wall -Werror -c "$name.c" -o "$name.o"; fi
     done
 done
 

@@ -11,40 +11,40 @@ for m in $models; do
     for mode in "" "--dtype f64" "-O0" "--gemm blas" "--gemm runtime"; do
         tag="$name ${mode:-default}"
         check "$tag: bpc -o" "$BPC" "$m" -o "$name.c" $mode
-        check "$tag: gcc" gcc $CFLAGS -O2 -c "$name.c" -o "$name.o"
+        cc_check "$tag: gcc" gcc $CFLAGS -O2 -c "$name.c" -o "$name.o"
         # clang warns from its front end alone (-Wall -Wextra -pedantic need no optimiser),
         # so -fsyntax-only checks the same and skips a second of code generation per file;
         # clang-built code is compiled and run by the reference tests (aot-clang paths)
-        if command -v clang >/dev/null; then check "$tag: clang" clang $CFLAGS -fsyntax-only "$name.c"; fi
-        if command -v tcc >/dev/null; then check "$tag: tcc" tcc -Wall -Werror -c "$name.c" -o "$name.o"; fi
+        if command -v clang >/dev/null; then cc_check "$tag: clang" clang $CFLAGS -fsyntax-only "$name.c"; fi
+        if command -v tcc >/dev/null; then cc_check "$tag: tcc" tcc -Wall -Werror -c "$name.c" -o "$name.o"; fi
     done
 done
 # For an AVX-512 target the portable GEMM has a zmm tile (bp_kernels.inc): warning-free too
 if [ "$(uname -m)" = x86_64 ]; then
     for mode in "" "--dtype f64"; do
         "$BPC" "$SRC/examples/mlp.bp" -o mlp512.c $mode >/dev/null
-        check "mlp ${mode:-default}: gcc -mavx512f" gcc $CFLAGS -O2 -mavx512f -mfma -c mlp512.c -o mlp512.o
+        cc_check "mlp ${mode:-default}: gcc -mavx512f" gcc $CFLAGS -O2 -mavx512f -mfma -c mlp512.c -o mlp512.o
         if command -v clang >/dev/null; then
-            check "mlp ${mode:-default}: clang -mavx512f" clang $CFLAGS -O2 -mavx512f -mfma -c mlp512.c -o mlp512.o
+            cc_check "mlp ${mode:-default}: clang -mavx512f" clang $CFLAGS -O2 -mavx512f -mfma -c mlp512.c -o mlp512.o
         fi
-        check "mlp ${mode:-default}: gcc -O0 -mavx512f" gcc $CFLAGS -O0 -mavx512f -mfma -c mlp512.c -o mlp512.o
+        cc_check "mlp ${mode:-default}: gcc -O0 -mavx512f" gcc $CFLAGS -O0 -mavx512f -mfma -c mlp512.c -o mlp512.o
     done
 fi
 
 # An f32 model computes in float: no literal of an op's expression and no math
 # call promotes to double (the double accumulators widen explicitly).
 "$BPC" "$SRC/tests/models/ewise_f32.bp" -o ewise_f32.c >/dev/null
-check "ewise_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o
-if command -v clang >/dev/null; then check "ewise_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o; fi
+cc_check "ewise_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o
+if command -v clang >/dev/null; then cc_check "ewise_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c ewise_f32.c -o ewise_f32.o; fi
 # ...and layernorm's, batchnorm's and the softmaxes' row sums (norm_f32: lanes in float or
 # explicitly widened double accumulators)
 "$BPC" "$SRC/tests/models/norm_f32.bp" -o norm_f32.c >/dev/null
-check "norm_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o
-if command -v clang >/dev/null; then check "norm_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o; fi
+cc_check "norm_f32: gcc -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o
+if command -v clang >/dev/null; then cc_check "norm_f32: clang -Wdouble-promotion" clang $CFLAGS -Wdouble-promotion -O2 -c norm_f32.c -o norm_f32.o; fi
 # built for a CPU with fused multiply-adds (FP_FAST_FMAF: the GEMM's fmaf, whose double twin
 # sat in the same conditional and promoted the float one: 6 errors before)
-check "norm_f32: gcc -mfma -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -mfma -c norm_f32.c -o norm_f32.o
-check "norm_f32: gcc -march=native -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -march=native -c norm_f32.c -o norm_f32.o
+cc_check "norm_f32: gcc -mfma -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -mfma -c norm_f32.c -o norm_f32.o
+cc_check "norm_f32: gcc -march=native -Wdouble-promotion" gcc $CFLAGS -Wdouble-promotion -O2 -march=native -c norm_f32.c -o norm_f32.o
 # Hostile file names never inject C: the model's path reaches a comment
 # (star-slash, newline, backslash and ?? are escaped), the header's name
 # reaches #include (which has no escapes: a name it cannot spell is replaced
