@@ -1,6 +1,6 @@
 """Several optimizer steps in one process against the textbook update, from PyTorch float64.
 
-    /usr/bin/python3 tests/ref/steps.py [--bpc build/bpc] [--steps 4] [CASE ...]
+    /usr/bin/python3 tests/ref/steps.py [--bpc build/bpc] [--steps 4] [--paths P,P..] [CASE ...]
 
 harness.py checks one `_step` call from random optimizer state. This checks what
 only repeated calls show: K calls of `P_step` on one io struct and one workspace
@@ -91,7 +91,7 @@ def reference_steps(case, model, data, k):
     return {name: v for name, v in d.items() if model.by_name[name].role in ("PARAM", "STATE")}
 
 
-def check(bpc, bp, k):
+def check(bpc, bp, k, paths=PATHS):
     case = harness.load_case(bp)
     work = tempfile.mkdtemp(prefix="steps_%s_" % case.name)
     fails = []
@@ -102,7 +102,7 @@ def check(bpc, bp, k):
             if t.role == "STATE":
                 data[t.name] = np.zeros_like(data[t.name])
         want = reference_steps(case, model, data, k)
-        for pname, flags in PATHS:
+        for pname, flags in paths:
             d = os.path.join(work, pname)
             os.makedirs(d)
             got = bpc_steps(bpc, model.bp, model.dims, data, flags, k, d)
@@ -122,14 +122,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bpc", default=os.path.join(harness.ROOT, "build", "bpc"))
     ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--paths", default=",".join(p for p, _ in PATHS), help="a comma list of " + ", ".join(p for p, _ in PATHS))
     ap.add_argument("cases", nargs="*")
     a = ap.parse_args()
+    paths = [p for p in PATHS if p[0] in a.paths.split(",")]
+    if len(paths) != len(a.paths.split(",")):
+        ap.error("--paths: each of %s" % ", ".join(p for p, _ in PATHS))
     files = [f for f in harness.case_files(a.cases)
              if re.search(r"^\s*optimize\s", open(f, encoding="utf-8").read(), re.M)]
     passed = failed = 0
     for f in files:
         name = os.path.splitext(os.path.basename(f))[0]
-        fails = check(os.path.abspath(a.bpc), f, a.steps)
+        fails = check(os.path.abspath(a.bpc), f, a.steps, paths)
         known = harness.KNOWN_FAILURES.get(name)
         if fails and known:
             print("XFAIL %s (%s)" % (name, known))
