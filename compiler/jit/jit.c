@@ -226,7 +226,7 @@ static bool spawn_wait(char **argv, const char *log, Cancel *c, JitErr *err)
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid;
-    int rc = EINTR;
+    int rc = ECANCELED;
     if (c)
         pthread_mutex_lock(&c->mu);
     if (!c || !c->cancelled)
@@ -237,7 +237,7 @@ static bool spawn_wait(char **argv, const char *log, Cancel *c, JitErr *err)
         pthread_mutex_unlock(&c->mu);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
-        return fail(err, "jit: cannot run '%s': %s", argv[0], rc == EINTR ? "cancelled" : strerror(rc)), false;
+        return fail(err, "jit: cannot run '%s': %s", argv[0], strerror(rc)), false;
     siginfo_t si;
     while (c && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
         ;

@@ -29,9 +29,13 @@ expect_exit() {
 # memory errors and undefined behaviour; the C it generates is the same bytes
 # as the release build's (bpc's output does not depend on how bpc was built),
 # so the compilers' verdict on that C is asked once, in the release run:
-# `cc_check NAME CMD...` is `check` there and does nothing here.
+# `cc_run CMD...` runs CMD there and succeeds here; `cc_check NAME CMD...` is
+# `check` there and does nothing here.
 SANITIZED=0
 grep -q __asan_init "$BPC" 2>/dev/null && SANITIZED=1
+cc_run() {
+    [ "$SANITIZED" = 1 ] || "$@"
+}
 cc_check() {
     [ "$SANITIZED" = 1 ] || check "$@"
 }

@@ -144,11 +144,11 @@ works() {
             run_same w.bp p.bp "$sets" "$psets"
         return
     fi
-    # (the sanitized run asks bpc, not the compilers: lib.sh's SANITIZED)
-    [ "$SANITIZED" = 1 ] || compiled "$role" w.c || return 1
-    "$BPC" w.bp --name $P -o w2.c --gemm runtime --dtype f64 && { [ "$SANITIZED" = 1 ] || gcc $STRICT -fsyntax-only w2.c; } ||
+    # (the sanitized run asks bpc, not the compilers: lib.sh's cc_run)
+    cc_run compiled "$role" w.c || return 1
+    "$BPC" w.bp --name $P -o w2.c --gemm runtime --dtype f64 && cc_run gcc $STRICT -fsyntax-only w2.c ||
         { echo "--gemm runtime --dtype f64"; return 1; }
-    "$BPC" w.bp --name $P -o w3.c -O0 && { [ "$SANITIZED" = 1 ] || tcc -Wall -Werror -c w3.c -o w3.o; } || { echo "-O0 (tcc)"; return 1; }
+    "$BPC" w.bp --name $P -o w3.c -O0 && cc_run tcc -Wall -Werror -c w3.c -o w3.o || { echo "-O0 (tcc)"; return 1; }
     run_same w.bp p.bp "$sets" "$psets" || return 1
     [ "${CCJIT:-1}" = 0 ] || run_same w.bp p.bp "$sets" "$psets" --jit cc || return 1
 }
@@ -240,7 +240,7 @@ while [ $# -gt 0 ]; do
         echo "FAIL: optimizer ${grp[*]}: bpc run differs"; fail=$((fail + 1)); broken=$((broken + 1))
     fi
 done
-if [ "$SANITIZED" = 1 ] || compiled optimizer all.c > works.log 2>&1; then
+if cc_run compiled optimizer all.c > works.log 2>&1; then
     pass=$((pass + 1))
 else
     for c in o*.c; do compiled optimizer "$c" > one.log 2>&1 || { broken=$((broken + 1)); echo "FAIL: optimizer $c: $(sed -n 5p "${c%.c}.bp")"; head -3 one.log; }; done
