@@ -56,6 +56,7 @@ struct Emit {
     bool *recomputed;     /* by node id: a product P_mmu's tasks recompute,  */
                           /* their copies in the scratch area (P_copies); NULL: none */
     bool mmk;             /* P_mmk (emit_parallel.c) is called              */
+    int mvk;              /* P_mvk is called: bit 1; bit 2: with the sum of squares */
     /* a pass split by rows (emit_rows.c) */
     const char *pass;     /* the function being emitted: "forward", "backward"... */
     StrBuf *parts;        /* where its row functions go (before it), or NULL */

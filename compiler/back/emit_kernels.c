@@ -113,6 +113,35 @@ static int64_t param_halves(const Emit *e, const Node *n)
     return 0;
 }
 
+/* The row where the one-row form of product n = a @ W splits W's rows between two tasks
+ * (P_mvk), or 0: param_halves' k0, for a W of 512 KiB or more. At batch 1 the step is
+ * memory-bound, and W with its gradient outgrow a core's L2 (1 MiB on Zen 4), while each
+ * half of both fits one: with the same half of W to the same task in the product and in
+ * the update (P_mmu at depth 1: P_mmu_tasks' one_row), each core keeps its half through
+ * the step (the 784-256-10 MLP's step at batch 1 on 2 threads, hand-edited A/B:
+ * 0.042-0.063 -> 0.030-0.031 ms). A smaller W fits one core's L2 already. */
+static int64_t one_row_halves(const Emit *e, const Node *n)
+{
+    const int64_t k0 = param_halves(e, n);
+    if (!k0)
+        return 0;
+    const Shape w = n->in[1]->shape;
+    return (double)w.d[0] * (double)w.d[1] * (e->f64 ? 8 : 4) >= 524288.0 ? k0 : 0;
+}
+
+/* Whether the one-row product by param decl splits by rows (one_row_halves): P_mmu then
+ * splits the update of its rows at depth 1 too, into the same tasks. */
+static bool splits_one_row(const Emit *e, int decl)
+{
+    for (int i = 0; i < e->g->n; i++) {
+        const Node *n = e->g->nodes[i];
+        if (e->p->live[i] && n->op == OP_MATMUL && n->in[1]->op == OP_PARAM && n->in[1]->decl == decl &&
+            one_row_halves(e, n))
+            return true;
+    }
+    return false;
+}
+
 const char *em_gemm_scratch(Emit *e, const Node *n)
 {
     return param_halves(e, n) ? em_numel(e, n->shape) : NULL;
@@ -131,6 +160,30 @@ static void gemm_halves_serial(Emit *e, const GemmArgs *g, int64_t k0, const cha
     em_line(e, "%s(%s * %s, %s, %s);", em_kernel(e, "add"), g->m, g->n, C, part);
     if (epi)
         em_line(e, "%s", epi);
+}
+
+/* The one-row branch of a product C = a @ W (+ its epilogue) over W's row halves split at
+ * k0 (one_row_halves): P_mvk, a task a half, with ss = sum(W * W) summed in the same pass
+ * when ss is not NULL. */
+static void gemm_row_halves(Emit *e, const GemmArgs *g, int64_t k0, const Node *ss, const char *C, const char *epi)
+{
+    em_line(e, "if (%s == 1) {   /* one row: over %s's rows [0, %lld) and [%lld, %s) apart, a task each (P_mvk)%s%s%s */",
+            g->m, g->b, (long long)k0, (long long)k0, g->k, ss ? ", its squares summed in the same pass (" : "",
+            ss ? e->p->cname[ss->id] : "", ss ? ")" : "");
+    e->indent++;
+    em_kernel(e, "add");   /* P_mvk's halves added */
+    if (ss)
+        em_kernel(e, "dot");
+    const char *call = arena_printf(e->g->arena, "%s_mvk(io->bp_par, %s, %s, %lld, %s, %s, %s, %s, %s, %s, %d)", e->P,
+                                    g->n, g->k, (long long)k0, g->a, g->lda, g->b, g->ldb, C, em_scratch(e), ss != NULL);
+    if (ss)
+        em_line(e, "%s[0] = (%s)%s;", em_buf(e, ss), e->real, call);
+    else
+        em_line(e, "%s;", call);
+    if (epi)
+        em_line(e, "%s", epi);
+    e->indent--;
+    e->mvk |= ss ? 3 : 1;
 }
 
 /* The serial code of a product computed whole: C = op(A) @ op(B) (+ c X when x,
@@ -159,12 +212,15 @@ static void gemm_emit(Emit *e, const Node *n, GemmArgs g, const char *C, const c
     if (strcmp(bias, "NULL") || relu || strcmp(mask, "NULL") || strcmp(colsum, "NULL"))
         epi = arena_printf(e->g->arena, "%s(%s, %s, %s, %s, %s, %d, %s, %s, %s);", em_kernel(e, "epilogue"), g.m, g.n, C,
                            g.n, bias, relu, mask, g.n, colsum);
-    if (sumsq)
+    const int64_t k0 = x || beta ? 0 : param_halves(e, n), r0 = x || beta ? 0 : one_row_halves(e, n);
+    if (r0)
+        gemm_row_halves(e, &g, r0, sumsq, C, epi);
+    else if (sumsq)
         gemm_row_sumsq(e, &g, sumsq, C, epi);
-    const int64_t k0 = x || beta ? 0 : param_halves(e, n);
+    const char *els = sumsq || r0 ? "} else " : "";
     if (k0) {
         em_line(e, "%sif (%s_pays(%s, %s, %s, 1)) {   /* over %s's rows [0, %lld) and [%lld, %s) apart */",
-                sumsq ? "} else " : "", e->P, g.m, g.n, g.k, e->p->cname[n->in[1]->id], (long long)k0, (long long)k0, g.k);
+                els, e->P, g.m, g.n, g.k, e->p->cname[n->in[1]->id], (long long)k0, (long long)k0, g.k);
         em_line(e, "    if (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", e->P, g.m, g.n, g.k, strcmp(colsum, "NULL") != 0);
         e->indent += 2;
         gemm_halves_serial(e, &g, k0, C, epi);
@@ -181,7 +237,7 @@ static void gemm_emit(Emit *e, const Node *n, GemmArgs g, const char *C, const c
         e->mmk = true;
         return;
     }
-    em_line(e, "%sif (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", sumsq ? "} else " : "", e->P, g.m, g.n, g.k,
+    em_line(e, "%sif (%s_mm_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", els, e->P, g.m, g.n, g.k,
             strcmp(colsum, "NULL") != 0);
     e->indent++;
     gemm_whole(e, &g, C, x, c, beta, epi);
@@ -217,21 +273,29 @@ static const char *param_ptr(Emit *e, const Decl *d)
     return arena_printf(e->g->arena, "io->%s", d->name);
 }
 
-/* The condition under which P_mmu's tasks for product g recompute product s, their B
- * operand (em_step_pre): P_mmu_pre, the same text at s's statement and at the call. */
-static const char *mmu_pre_cond(Emit *e, const GemmArgs *g, const Fusion *s)
+/* P_mmu_tasks' and P_mmu_pre's last argument for the update of grad gi's param: whether its
+ * update splits at depth 1 (splits_one_row) */
+static int mmu_one_row(const Emit *e, int gi)
 {
-    return arena_printf(e->g->arena, "%s_mmu_pre(io->bp_par, %s, %s, %s, %s)", e->P, g->m, g->n, g->k,
-                        em_numel(e, s->root->shape));
+    return splits_one_row(e, e->g->grads[gi].decl);
+}
+
+/* The condition under which P_mmu's tasks for product g, finishing grad gi, recompute product
+ * s, their B operand (em_step_pre): P_mmu_pre, the same text at s's statement and at the call. */
+static const char *mmu_pre_cond(Emit *e, const GemmArgs *g, int gi, const Fusion *s)
+{
+    return arena_printf(e->g->arena, "%s_mmu_pre(io->bp_par, %s, %s, %s, %s, %d)", e->P, g->m, g->n, g->k,
+                        em_numel(e, s->root->shape), mmu_one_row(e, gi));
 }
 
 /* The branch of gemm_update's call site where each P_mmu task computes its own copy of
  * product s (task 0 into s's buffer, with its column sum; the others into the scratch):
  * mmu is the P_mmu call up to its last two arguments. */
-static void mmu_recomputing(Emit *e, const GemmArgs *g, const Fusion *s, const char *mmu)
+static void mmu_recomputing(Emit *e, const GemmArgs *g, int gi, const Fusion *s, const char *mmu)
 {
     const GemmArgs q = gemm_args(e, s->kernel);
-    em_line(e, "} else if (%s) {   /* %s: computed by each task (P_mmu) */", mmu_pre_cond(e, g, s), e->p->cname[s->root->id]);
+    em_line(e, "} else if (%s) {   /* %s: computed by each task (P_mmu) */", mmu_pre_cond(e, g, gi, s),
+            e->p->cname[s->root->id]);
     em_line(e, "    const %s_mm_job bp_pre = %s_mm_desc(%d, %d, %s, %s, %s, %s, %s, %s, %s, 0, NULL, %s, %s, %s, %d, %s, %s, %s);", e->P,
             e->P, q.ta, q.tb, q.m, q.n, q.k, q.a, q.lda, q.b, q.ldb, em_buf(e, s->root), q.n,
             s->bias ? em_ptr(e, s->bias) : "NULL", s->relu, s->mask ? em_ptr(e, s->mask) : "NULL", q.n,
@@ -256,7 +320,8 @@ static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, 
     const char *pv = e->g->opt == OPT_ADAM ? arena_printf(e->g->arena, "io->%s_v", d->name) : "NULL";
     const char *pp = param_ptr(e, d);
     em_line(e, "/* and the update of %s, 64 rows at a time */", d->name);
-    em_line(e, "if (%s_mmu_tasks(io->bp_par, %s, %s, %s) < 2) {", e->P, g.m, g.n, g.k);
+    const int one_row = mmu_one_row(e, gi);
+    em_line(e, "if (%s_mmu_tasks(io->bp_par, %s, %s, %s, %d) < 2) {", e->P, g.m, g.n, g.k, one_row);
     em_line(e, "    /* 64 rows (8 at depth 1: an outer product, elementwise, whose three passes then stay in L1),");
     em_line(e, "     * the last block first: the end of the param is what the forward pass read last */");
     em_line(e, "    const int64_t bp_rows = %s == 1 ? 8 : 64, bp_nblk = %s / bp_rows > 1 ? %s / bp_rows : 1;", g.k, g.m, g.m);
@@ -277,12 +342,12 @@ static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, 
                                  arena_printf(e->g->arena, "%s + bp_i0 * %s", pv, g.n), "bp_cb", "bp_hyp"));
     e->indent -= 2;
     em_line(e, "    }");
-    const char *mmu = arena_printf(e->g->arena, "%s_mmu(io->bp_par, %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, bp_hyp",
-                                   e->P, g.ta, g.tb, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : "0", x ? x : "NULL",
-                                   C, bias, f->relu, mask, pp, pm, pv);
+    const char *mmu = arena_printf(e->g->arena, "%s_mmu(io->bp_par, %d, %d, %s, %s, %s, %d, %s, %s, %s, %s, %s, %s, %s, %s, %d, %s, %s, %s, %s, bp_hyp",
+                                   e->P, g.ta, g.tb, g.m, g.n, g.k, one_row, g.a, g.lda, g.b, g.ldb, x ? em_lit(e, c) : "0",
+                                   x ? x : "NULL", C, bias, f->relu, mask, pp, pm, pv);
     const Fusion *s = em_step_pre(e, f, gi);
     if (s)
-        mmu_recomputing(e, &g, s, mmu);
+        mmu_recomputing(e, &g, gi, s, mmu);
     em_line(e, "} else {");
     em_line(e, "    %s, NULL, NULL);", mmu);
     em_line(e, "}");
@@ -291,8 +356,24 @@ static void gemm_update(Emit *e, const Fusion *f, const char *C, const char *x, 
     e->nfused++;
 }
 
-void em_bmatmul(Emit *e, Node *n);   /* emit_bmm.c */
+/* The product statement of node n as a fusion of its own (em_matmul's), when n is one:
+ * a live 2-D product with a buffer, in no fusion of the plan. */
+static bool alone(const Emit *e, const Node *n, Fusion *f)
+{
+    const Plan *p = e->p;
+    if (n->op != OP_MATMUL || !p->live[n->id] || !p->mat[n->id] || p->in_fusion[n->id] || p->fusion_of[n->id] >= 0 ||
+        n->in[0]->shape.rank > 2 || n->in[1]->shape.rank > 2)
+        return false;
+    *f = (Fusion){ .root = (Node *)n, .kernel = (Node *)n };
+    return true;
+}
 
+void em_bmatmul(Emit *e, Node *n);   /* emit_bmm.c */
+static int step_upd_of(Emit *e, const Fusion *f, const char **x, double *c);
+
+/* A product of its own (no epilogue, no addend: no fusion of the plan), in P_step's
+ * backward pass with the update of the param whose gradient it finishes when
+ * em_step_upd allows (a weight gradient without an L2 term: W1_grad = xᵀ @ dh_pre). */
 void em_matmul(Emit *e, Node *n)
 {
     if (n->in[0]->shape.rank > 2 || n->in[1]->shape.rank > 2) {
@@ -300,6 +381,14 @@ void em_matmul(Emit *e, Node *n)
         return;
     }
     em_comment(e, n);
+    Fusion f;
+    const char *x;
+    double c;
+    const int gi = e->step_fuse && alone(e, n, &f) ? step_upd_of(e, &f, &x, &c) : -1;
+    if (gi >= 0) {
+        gemm_update(e, &f, em_buf(e, n), NULL, 0, gi);
+        return;
+    }
     gemm_call(e, n, em_buf(e, n), NULL, 0, 0, "NULL", 0, "NULL", "NULL", NULL);
 }
 
@@ -312,17 +401,22 @@ static int step_upd_of(Emit *e, const Fusion *f, const char **x, double *c)
     return em_step_upd(e, f, !f->addend || *x);
 }
 
-/* The GEMM fusion of P_step whose P_mmu tasks recompute fusion s (em_step_pre), or NULL. */
-static const Fusion *recomputed_by(Emit *e, const Fusion *s)
+/* Whether a GEMM of P_step (a fusion, or a product alone) has P_mmu tasks that recompute
+ * fusion s (em_step_pre): then *u is it and *gi the grad it finishes. */
+static bool recomputed_by(Emit *e, const Fusion *s, Fusion *u, int *gi)
 {
+    const char *x;
+    double c;
     for (int i = 0; e->step_fuse && i < e->p->nfusions; i++) {
-        const Fusion *u = &e->p->fusions[i];
-        const char *x;
-        double c;
-        if (u->kernel->op == OP_MATMUL && u->kernel->in[1] == s->root && em_step_pre(e, u, step_upd_of(e, u, &x, &c)) == s)
-            return u;
+        *u = e->p->fusions[i];
+        if (u->kernel->op == OP_MATMUL && u->kernel->in[1] == s->root && em_step_pre(e, u, *gi = step_upd_of(e, u, &x, &c)) == s)
+            return true;
     }
-    return NULL;
+    for (int i = 0; e->step_fuse && i < e->g->n; i++)
+        if (alone(e, e->g->nodes[i], u) && u->kernel->in[1] == s->root &&
+            em_step_pre(e, u, *gi = step_upd_of(e, u, &x, &c)) == s)
+            return true;
+    return false;
 }
 
 /* One pass: a GEMM with its epilogue, or the scaled cross-entropy gradient. */
@@ -364,10 +458,12 @@ void em_fusion(Emit *e, const Fusion *f)
         gemm_update(e, f, C, x, c, gi);
         return;
     }
-    const Fusion *u = recomputed_by(e, f);
+    int ugi = -1;
+    Fusion uf;
+    const Fusion *u = recomputed_by(e, f, &uf, &ugi) ? &uf : NULL;
     if (u) {
         const GemmArgs g = gemm_args(e, u->kernel);
-        em_line(e, "if (%s) {", mmu_pre_cond(e, &g, f));
+        em_line(e, "if (%s) {", mmu_pre_cond(e, &g, ugi, f));
         em_line(e, "    /* computed by the tasks of %s's product below, each its own copy (P_mmu) */", e->p->cname[u->root->id]);
         em_line(e, "} else {");
         e->indent++;

@@ -10,6 +10,7 @@
  *            (and its B operand recomputed by each task: em_step_pre);
  *   P_mmk    a product A @ W over the row halves of a param W the step
  *            updates (emit_kernels.c's param_halves), each half a task;
+ *   P_mvk    the same at one row (one_row_halves), for the step at batch 1;
  *   P_pdot   a big sum(a * b), in fixed blocks added in block order;
  *   P_pxent  the softmax cross-entropy gradient by rows, its column sums by
  *            columns (each column over the rows in row order);
@@ -196,35 +197,38 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "    const int64_t n = mm.n;");
     em_line(e, "    const int64_t lo = %s_from(mm.m, %d, t, mm.tasks), hi = %s_from(mm.m, %d, t + 1, mm.tasks);", P,
             EM_PARAM_ROW_GRAIN, P, EM_PARAM_ROW_GRAIN);
+    em_line(e, "    const int64_t rows = mm.k == 1 ? 8 : 64;   /* (at depth 1 as the serial loop: in L1) */");
     em_line(e, "    for (int64_t i0 = lo, mb; i0 < hi; i0 += mb) {");
-    em_line(e, "        mb = hi - i0 < 128 ? hi - i0 : 64;   /* the last block to the task's end: 64 to 127 rows */");
+    em_line(e, "        mb = hi - i0 < 2 * rows ? hi - i0 : rows;   /* the last block to the task's end */");
     em_line(e, "        const %s *g = mm.C + i0 * n;", R);
     em_line(e, "        %s_mm_part(&mm, i0, mb, 0, n, NULL);", P);
     em_line(e, "        %s", em_upd_call(e, "mb * n", "u->p + i0 * n", "u->m + i0 * n", "u->v + i0 * n", "g", "u->h"));
     em_line(e, "    }");
     em_line(e, "}");
     em_line(e, "/* the tasks of P_mmu: 1 (the call site's serial loop) without threads, under 2 blocks of");
-    em_line(e, " * 64 rows or unless P_pays (as P_mm); else one task per thread */");
-    em_line(e, "static int %s_mmu_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k)", P);
+    em_line(e, " * 64 rows or unless P_pays (as P_mm) or, at depth 1, one_row (the param's product at one");
+    em_line(e, " * row splits its rows the same way: P_mvk); else one task per thread */");
+    em_line(e, "static int %s_mmu_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int one_row)", P);
     em_line(e, "{");
-    em_line(e, "    return %s_tasks(par, m / 64, %s_pays(m, n, k, 1));", P, P);
+    em_line(e, "    return %s_tasks(par, m / 64, %s_pays(m, n, k, 1) || (k == 1 && one_row));", P, P);
     em_line(e, "}");
     if (e->recomputed) {
         em_line(e, "/* the copies of a product of elems values P_mmu's tasks recompute: at most 3, 1 MiB in all");
         em_line(e, " * when they are smaller, at least 1 (the scratch area holds them) */");
         em_fit_fn(e, "copies", 3, 1048576);
         em_line(e, "/* whether P_mmu's tasks recompute their B operand, a product of elems values: on threads,");
-        em_line(e, " * with a copy for each task after the first */");
-        em_line(e, "static int %s_mmu_pre(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int64_t elems)", P);
+        em_line(e, " * with a copy for each task after the first, and not at depth 1 (one row of B, computed");
+        em_line(e, " * while the workers wake: in each task it stood between a late worker and its rows) */");
+        em_line(e, "static int %s_mmu_pre(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int64_t elems, int one_row)", P);
         em_line(e, "{");
-        em_line(e, "    const int tasks = %s_mmu_tasks(par, m, n, k);", P);
-        em_line(e, "    return tasks >= 2 && tasks - 1 <= %s_copies(elems);", P);
+        em_line(e, "    const int tasks = %s_mmu_tasks(par, m, n, k, one_row);", P);
+        em_line(e, "    return tasks >= 2 && tasks - 1 <= %s_copies(elems) && k > 1;", P);
         em_line(e, "}");
     }
     em_line(e, "/* P_mm without column sums (C is ldc = n wide), then p (with m, v) updated from C by rows;");
     em_line(e, " * B computed by each task from pre into copies when pre is not NULL;");
     em_line(e, " * only called when %s_mmu_tasks allows threads */", P);
-    em_line(e, "static void %s_mmu(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, const %s *A,", P, R);
+    em_line(e, "static void %s_mmu(const bp_parallel *par, int ta, int tb, int64_t m, int64_t n, int64_t k, int one_row, const %s *A,", P, R);
     em_line(e, "                   int64_t lda, const %s *B, int64_t ldb, %s beta, const %s *E, %s *C, const %s *bias,", R, R, R, R, R);
     em_line(e, "                   int relu, const %s *mask, %s *p, %s *pm, %s *pv, const double *h,", R, R, R, R);
     em_line(e, "                   const %s_mm_job *pre, %s *copies)", P, R);
@@ -232,7 +236,7 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "    %s_mmu_job u;", P);
     em_line(e, "    u.mm = %s_mm_desc(ta, tb, m, n, k, A, lda, B, ldb, beta, E, C, n, bias, relu, mask, n, NULL);", P);
     em_line(e, "    u.mm.by_rows = 1;");
-    em_line(e, "    u.mm.tasks = %s_mmu_tasks(par, m, n, k);", P);
+    em_line(e, "    u.mm.tasks = %s_mmu_tasks(par, m, n, k, one_row);", P);
     em_line(e, "    u.pre = pre, u.p = p, u.m = pm, u.v = pv, u.copies = copies, u.h = h;");
     em_line(e, "    par->run(par->ctx, u.mm.tasks, %s_mmu_task, &u);", P);
     em_line(e, "}");
@@ -289,6 +293,57 @@ static void mmk(Emit *e, const char *P, const char *R)
     em_line(e, "    j.colsum = colsum;");
     em_line(e, "    j.tasks = colsum ? 1 : %s_tasks(par, m, (double)m * (double)n >= 65536.0);", P);
     em_line(e, "    %s_run(par, j.tasks, %s_mmk_sum, &j);", P, P);
+    em_line(e, "}");
+}
+
+/* P_mvk: one row C = a @ W as the halves over W's rows [0, k0) and [k0, k) (emit_kernels.c's
+ * one_row_halves), a task each on the host's threads: task t's half is the rows of W and
+ * of its gradient the same task updates (P_mmu at depth 1), so each core keeps its half
+ * of both in its L2 through the step. Each half in blocks of 16 rows of W, each
+ * multiplied in (P_gemm at m = 1, into C for the first half, into part for the second)
+ * and, with sumsq, its squares summed while in L1; then C += part and the two halves'
+ * squares added in double, in half order: the same for any thread count. */
+static void mvk(Emit *e, const char *P, const char *R)
+{
+    em_line(e, "typedef struct %s_mvk_job {", P);
+    em_line(e, "    int64_t n, k, k0, lda, ldb;");
+    em_line(e, "    const %s *a, *B;", R);
+    em_line(e, "    %s *C, *part;", R);
+    em_line(e, "    int sumsq;");
+    em_line(e, "    double sq[2];");
+    em_line(e, "} %s_mvk_job;", P);
+    em_line(e, "static void %s_mvk_task(void *arg, int t)", P);
+    em_line(e, "{");
+    em_line(e, "    %s_mvk_job *j = (%s_mvk_job *)arg;", P, P);
+    em_line(e, "    const int64_t lo = t ? j->k0 : 0, hi = t ? j->k : j->k0;");
+    em_line(e, "    %s *c = t ? j->part : j->C;", R);
+    em_line(e, "    double sq = 0;");
+    em_line(e, "    for (int64_t p = lo; p < hi; p += 16) {");
+    em_line(e, "        const int64_t kb = hi - p < 16 ? hi - p : 16;");
+    em_line(e, "        %s_gemm(0, 0, 1, j->n, kb, 1, j->a + p, j->lda, j->B + p * j->ldb, j->ldb, p > lo, c, j->n);", P);
+    if (e->mvk & 2) {
+        em_line(e, "        if (j->sumsq)");
+        em_line(e, "            sq += %s(kb * j->ldb, j->B + p * j->ldb, j->B + p * j->ldb);", em_kernel(e, "dot"));
+    }
+    em_line(e, "    }");
+    em_line(e, "    j->sq[t] = sq;");
+    em_line(e, "}");
+    em_line(e, "/* one row C = a @ B (k values of a, B k x n, ldb apart) as B's rows [0, k0) and [k0, k), the second");
+    em_line(e, " * into part (n values), added; returns sum(B * B) when sumsq (B's rows contiguous: ldb = n), else 0 */");
+    em_line(e, "static double %s_mvk(const bp_parallel *par, int64_t n, int64_t k, int64_t k0, const %s *a, int64_t lda,", P, R);
+    em_line(e, "                     const %s *B, int64_t ldb, %s *C, %s *part, int sumsq)", R, R, R);
+    em_line(e, "{");
+    em_line(e, "    %s_mvk_job j;", P);
+    em_line(e, "    j.n = n, j.k = k, j.k0 = k0, j.lda = lda, j.ldb = ldb, j.a = a, j.B = B, j.C = C, j.part = part;");
+    em_line(e, "    j.sumsq = sumsq;");
+    em_line(e, "    if (par && par->run && par->threads >= 2) {");
+    em_line(e, "        par->run(par->ctx, 2, %s_mvk_task, &j);", P);
+    em_line(e, "    } else {");
+    em_line(e, "        %s_mvk_task(&j, 0);", P);
+    em_line(e, "        %s_mvk_task(&j, 1);", P);
+    em_line(e, "    }");
+    em_line(e, "    %s(n, C, part);", em_kernel(e, "add"));
+    em_line(e, "    return j.sq[0] + j.sq[1];");
     em_line(e, "}");
 }
 
@@ -507,5 +562,9 @@ void em_parallel(Emit *e)
     if (mm && e->mmk) {
         em_line(e, "%s", "");
         mmk(e, P, R);
+    }
+    if (mm && e->mvk) {
+        em_line(e, "%s", "");
+        mvk(e, P, R);
     }
 }

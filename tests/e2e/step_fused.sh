@@ -81,5 +81,8 @@ fused() {   # MODEL.bp: the params whose update the step's backward pass makes, 
 mlp_fuses_w1() { [ "$(fused mlp_sgd.bp)" = "W1 " ]; }
 tied_not_w() { case " $(fused tied.bp)" in *" W "*) return 1 ;; esac; }
 check "mlp: W1's update is fused, W2's (read by dh after its gradient) is not" mlp_fuses_w1
+# without an L2 term W1's gradient is a product of its own (em_matmul's, no fusion of the plan)
+nol2_fuses_w1() { [ "$(fused mlp_nol2.bp)" = "W1 " ] && grep -q 'tm_mmu_pre(io->bp_par, 784, 256, N, (N \* 256), 1)' f.c; }
+check "mlp without an L2 term: W1's update is fused too, its tasks recomputing dh_pre" nol2_fuses_w1
 check "tied weights: W (read after / inside its own gradient's GEMM) is not fused" tied_not_w
 finish

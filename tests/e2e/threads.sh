@@ -44,15 +44,19 @@ check "mlp -O0 batch 150: 4 and 5 threads = 1 thread" sh -c "./host 150 3 4 | gr
 # copies, dh_pre computed before the run as without threads
 recomputes_dh() {
     "$BPC" "$SRC/examples/mlp.bp" --name rc -o rc.c || return 1
-    grep -q 'else if (rc_mmu_pre(io->bp_par, 784, 256, N, (N \* 256))) {   /\* dh_pre: computed by each task' rc.c || return 1
+    grep -q 'else if (rc_mmu_pre(io->bp_par, 784, 256, N, (N \* 256), 1)) {   /\* dh_pre: computed by each task' rc.c || return 1
     # 784-1024-1024-10: W1's gradient reads dh1_pre = mask(dh2_pre @ W2ᵀ, h1), of depth 1024: not recomputed
     "$BPC" "$SRC/bench/mlp_deep.bp" --name rd -o rd.c || return 1
-    grep -q 'rd_mmu(io->bp_par, 1, 0, 784, 1024, N, x, 784, dh1_pre' rd.c && ! grep -q 'rd_mmu_pre' rd.c
+    grep -q 'rd_mmu(io->bp_par, 1, 0, 784, 1024, N, 1, x, 784, dh1_pre' rd.c && ! grep -q 'rd_mmu_pre' rd.c
 }
 check "mlp: P_step's W1 gradient recomputes dh_pre (depth 10) in each task, not a product of depth 1024" recomputes_dh
 THREADS="2 3 4 5" check "mlp batch 150: 2, 3, 4 and 5 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 150
 full && THREADS="2 3 4 5" check "mlp adam f64 --gemm runtime batch 150: 2, 3, 4 and 5 threads = 1 thread" same_for_threads mlp_adam.bp 150 --dtype f64 --gemm runtime
 check "mlp batch 1: 2 and 3 threads = 1 thread" same_for_threads "$SRC/examples/mlp.bp" 1
+# batch 1: x @ W1 over W1's row halves, a task each (P_mvk), and W1's gradient and update at
+# depth 1 over the same rows (P_mmu): each core keeps its half of W1 and W1_grad in its L2
+check "mlp batch 1 on 2 threads: x @ W1 and W1's update split by the same rows (2 hook runs a step)" sh -c \
+    "./host 1 3 2 | grep -qx 'runs 6' && grep -q 'tm_mvk(io->bp_par, 256, 784, 392, x, 784, W1, 256, h, ' tm.c"
 check "mlp adam batch 150: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 150
 check "mlp adam --gemm runtime batch 1: 2 and 3 threads = 1 thread" same_for_threads mlp_adam.bp 1 --gemm runtime
 # Which products split (P_pays): from 2^18 multiply-adds, so at batch 256 two of the three
@@ -124,8 +128,8 @@ BP
 for b in 1 7 150; do
     check "wide softmax (1100 classes) batch $b: 2 and 3 threads = 1 thread" same_for_threads wide.bp $b
 done
-check "wide softmax batch 1 (only E's P_pdot and E_grad = 0.0002 E big enough): the hook is called twice a step" sh -c \
-    "./host 1 2 2 | grep -q '^runs 4$'"   # host: the batch-150 run's build of wide.bp
+check "wide softmax batch 1 (E's P_pdot and E_grad = 0.0002 E; x @ W and W's update by W's row halves): 4 hook runs a step" sh -c \
+    "./host 1 2 2 | grep -q '^runs 8$'"   # host: the batch-150 run's build of wide.bp
 check "wide softmax f64 --gemm runtime batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 --dtype f64 --gemm runtime
 full && check "wide softmax -O0 batch 150: 2 and 3 threads = 1 thread" same_for_threads wide.bp 150 -O0
 full && check "784-1024-1024-10 momentum batch 70: 2 and 3 threads = 1 thread" same_for_threads deep_momentum.bp 70
