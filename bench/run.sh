@@ -86,6 +86,12 @@ if [ "$have_blas" = 1 ]; then
         coretypes+=("$label|$v")
     done
 fi
+# PyTorch eager allocates each step's intermediates and gradients anew; glibc's malloc hands
+# blocks over its mmap threshold back to the kernel on free, so every step faulted them in again
+# (on the measuring VM, where a page fault is dear, the 784-256-10 step at batch 64 took 3-7 ms
+# instead of 1.0). A user who cares keeps the memory (jemalloc, tcmalloc, or these settings):
+# the baseline at its best.
+torch_py() { MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 "$py" "$@"; }
 run_ct() {   # run_ct VALUE CMD...: CMD with OPENBLAS_CORETYPE=VALUE (empty: as set)
     local v=$1; shift
     if [ -n "$v" ]; then OPENBLAS_CORETYPE=$v "$@"; else "$@"; fi
@@ -138,8 +144,8 @@ run_variant() {   # run_variant VARIANT MODELNAME BATCH THREADS SIZES...  → "f
         "$bpc" bench "${model_of[$m]}" --set N="$b" --jit "${v#jit_}" --threads "$t" |
             awk '$1 == "forward" {print "forward_ms", $2} $1 == "step" {print "step_ms", $2}' ;;
     blas*) run_ct "${coretypes[${v#blas}]#*|}" "$work/blas" "$b" "$@" --budget "$budget" ;;
-    torch) "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" --threads "$t" ;;
-    torch*) run_ct "${coretypes[${v#torch}]#*|}" "$py" "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" --threads "$t" ;;
+    torch) torch_py "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" --threads "$t" ;;
+    torch*) run_ct "${coretypes[${v#torch}]#*|}" torch_py "$src/bench/baseline_torch.py" "$b" "$@" --budget "$budget" --threads "$t" ;;
     esac
 }
 
@@ -154,7 +160,7 @@ echo "cc: $($cc --version | head -1)"
 if [ "$have_blas" = 1 ]; then
     echo "OpenBLAS: $("$work/blas" --info | sed -n 's/^openblas_config //p'); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; core types tried: $(for c in "${coretypes[@]}"; do printf '[%s] ' "${c%|*}"; done)"
 fi
-[ -n "$py" ] && echo "PyTorch: $("$py" -c 'import torch; print(torch.__version__)') ($py), torch.set_num_threads(T)"
+[ -n "$py" ] && echo "PyTorch: $("$py" -c 'import torch; print(torch.__version__)') ($py), torch.set_num_threads(T), glibc malloc keeping freed memory (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ 1 GiB)"
 echo "threads T: ${threads_list[*]} (OPENBLAS_NUM_THREADS=T, bpc --threads T); rounds: $rounds; variants interleaved, order rotated each round"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -170,7 +176,7 @@ for c in "${configs[@]}"; do
         case $v in
         aot_portable) got=$("$work/$m-portable/aot" "$b" --check 5) ;;
         blas) got=$("$work/blas" "$b" $sizes --check 5) ;;
-        torch) got=$("$py" "$src/bench/baseline_torch.py" "$b" $sizes --check 5) ;;
+        torch) got=$(torch_py "$src/bench/baseline_torch.py" "$b" $sizes --check 5) ;;
         esac
         got=$(echo "$got" | sed -n 's/^losses //p')
         d=$(awk -v a="$ref" -v b="$got" 'BEGIN{n=split(a,x," "); m=split(b,y," "); if (n != m || n == 0) {print "mismatch"; exit}
