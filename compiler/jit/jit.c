@@ -1,6 +1,7 @@
 /* jit: compile a model's C in-process with libtcc (one TCCState per model),
  * or with the system compiler at -O3 into a shared object (--jit=cc); the
  * model's GEMMs bind to the runtime's optimised kernels either way. */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -213,29 +214,71 @@ static int cc_words(char *buf, size_t len, char **argv)
     return n;
 }
 
-/* Run argv (no shell) with stdout and stderr into log; true when it exits 0.
- * With c, the run is registered there while it lasts so that another thread
- * can stop it (SIGTERM: the compiler driver removes its own temporary files);
- * nothing starts once c is cancelled. The child is waited for without being
- * reaped until it is unregistered, so its pid cannot be reused meanwhile. */
-static bool spawn_wait(char **argv, const char *log, Cancel *c, JitErr *err)
+/* environ with TMPDIR set to dir (its other TMPDIR entries left out), for the
+ * compiler: its own temporaries (gcc's ccXXXX.s, .o) then go into bpc's private
+ * folder and leave with it, even when the compiler is stopped before it cleans
+ * up. NULL when out of memory; free the array and its [0]. */
+static char **env_with_tmpdir(const char *dir)
 {
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = malloc((n + 2) * sizeof *env);
+    size_t len = strlen(dir) + 8;
+    char *entry = malloc(len);
+    if (!env || !entry)
+        return free(env), free(entry), NULL;
+    snprintf(entry, len, "TMPDIR=%s", dir);
+    size_t k = 0;
+    env[k++] = entry;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "TMPDIR=", 7) != 0)
+            env[k++] = environ[i];
+    env[k] = NULL;
+    return env;
+}
+
+/* Run argv (no shell) with stdout and stderr into log, TMPDIR set to tmp; true
+ * when it exits 0. With c, the run is registered there while it lasts so that
+ * another thread can stop it: the compiler runs in a process group of its own,
+ * and SIGTERM goes to the group (the driver, and cc1, as or ld under it, which a
+ * signal to the driver alone leaves compiling code nobody will run); nothing
+ * starts once c is cancelled. (So a Ctrl-C at the terminal does not reach a
+ * tier-2 build: it finishes on its own, in seconds. Without c the compiler stays
+ * in bpc's group, where a Ctrl-C stops both.) The child is waited for without being reaped until
+ * it is unregistered, so its pid (the group's id) cannot be reused meanwhile. */
+static bool spawn_wait(char **argv, const char *log, const char *tmp, Cancel *c, JitErr *err)
+{
+    char **env = env_with_tmpdir(tmp);
     posix_spawn_file_actions_t fa;
-    if (posix_spawn_file_actions_init(&fa) != 0)
+    posix_spawnattr_t at;
+    if (!env || posix_spawn_file_actions_init(&fa) != 0) {
+        if (env)
+            free(env[0]);
+        free(env);
         return fail(err, "jit: cannot start %s", argv[0]), false;
+    }
     posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawnattr_init(&at);
+    if (c) {
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&at, 0);
+    }
     pid_t pid;
     int rc = ECANCELED;
     if (c)
         pthread_mutex_lock(&c->mu);
     if (!c || !c->cancelled)
-        rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, env);
     if (c && rc == 0)
         c->pid = pid;
     if (c)
         pthread_mutex_unlock(&c->mu);
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
+    free(env[0]);
+    free(env);
     if (rc != 0)
         return fail(err, "jit: cannot run '%s': %s", argv[0], strerror(rc)), false;
     siginfo_t si;
@@ -253,14 +296,29 @@ static bool spawn_wait(char **argv, const char *log, Cancel *c, JitErr *err)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* Stop c's compiler, if one runs, and any that would start. */
+/* Stop c's compiler with its process group, if one runs, and any that would start. */
 static void cancel_run(Cancel *c)
 {
     pthread_mutex_lock(&c->mu);
     c->cancelled = true;
     if (c->pid > 0)
-        kill(c->pid, SIGTERM);
+        kill(-c->pid, SIGTERM);
     pthread_mutex_unlock(&c->mu);
+}
+
+/* Remove folder dir with the files in it (bpc's model.c, model.so, cc.log, and
+ * whatever the compiler left there as its TMPDIR). */
+static void remove_folder(const char *dir)
+{
+    DIR *d = opendir(dir);
+    char path[4400];
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            (size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < sizeof path)
+            unlink(path);
+    if (d)
+        closedir(d);
+    rmdir(dir);
 }
 
 /* The compiler's failure, with the start of what it printed. */
@@ -278,7 +336,8 @@ static void cc_failed(const char *cc, const char *log, JitErr *err)
 }
 
 /* cc -O3 -march=native -shared into a private temporary folder (mkdtemp in
- * $TMPDIR, else /tmp), then dlopen; the folder is removed either way. cancel
+ * $TMPDIR, else /tmp; the compiler's TMPDIR too), then dlopen; the folder is
+ * removed either way. cancel
  * (NULL for none) can stop the compiler (spawn_wait). */
 static bool build_cc(bpc_jit *j, const char *text, const char *P, Cancel *cancel, JitErr *err)
 {
@@ -304,14 +363,13 @@ static bool build_cc(bpc_jit *j, const char *text, const char *P, Cancel *cancel
     free(glued);
     if (!ok)
         fail(err, "jit: cannot write %s: %s", src, strerror(errno));
-    else if (!(ok = spawn_wait(argv, log, cancel, err)))
+    else if (!(ok = spawn_wait(argv, log, dir, cancel, err)))
         cc_failed(argv[0], log, err);
     if (ok && !(j->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL)))
         ok = false, fail(err, "jit: %s", dlerror());
     if (ok)
         bind_glue(j->dl);
-    unlink(src), unlink(so), unlink(log);
-    rmdir(dir);
+    remove_folder(dir);
     return ok && resolve(j, P, err);
 }
 

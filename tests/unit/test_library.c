@@ -290,6 +290,57 @@ static void test_tiered_free_stops_compiler(void **state)
     bpc_free(m);
 }
 
+/* The same with a compiler like gcc's driver: it makes a temporary file in its
+ * TMPDIR and runs a child (cc1) that does the work. bpc_jit_free stops the child
+ * too (SIGTERM to the compiler's process group), and the temporary file goes
+ * with bpc's private folder (the compiler's TMPDIR). (Before: cc1 ran on, and
+ * ccXXXXXX.s files piled up in TMPDIR: 94 after one run of the suite.) */
+static void test_tiered_free_stops_compiler_children(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/bpc_tier_XXXXXX", tmp[64], cc[64], mark[64], child[64], line[64], cmd[80];
+    assert_non_null(mkdtemp(dir));
+    snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+    snprintf(cc, sizeof cc, "%s/drivercc", dir);
+    snprintf(mark, sizeof mark, "%s/mark", dir);
+    snprintf(child, sizeof child, "%s/child", dir);
+    assert_int_equal(mkdir(tmp, 0700), 0);
+    FILE *f = fopen(cc, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nmktemp \"${TMPDIR:-/tmp}/ccXXXXXX.s\" >/dev/null\n"
+               "sh -c 'trap \"echo terminated > %s; exit 143\" TERM; echo started > %s; sleep 30 & wait $!'\n"
+               "exec cc \"$@\"\n", child, mark);
+    fclose(f);
+    assert_int_equal(chmod(cc, 0700), 0);
+    char *old_cc = getenv("BPC_CC") ? strdup(getenv("BPC_CC")) : NULL, *old_tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("BPC_CC", cc, 1);
+    setenv("TMPDIR", tmp, 1);
+    bpc_model *m = bpc_compile(mlp, strlen(mlp), "mlp.bp", &(bpc_options){ .opt_level = 1, .jit = BPC_JIT_TIERED });
+    char err[512];
+    bpc_jit *j = bpc_jit_new(m, err, sizeof err);
+    assert_non_null(j);
+    for (int k = 0; k < 2000 && (first_line(mark, line, sizeof line), strcmp(line, "started") != 0); k++)
+        usleep(10000);
+    assert_string_equal(line, "started");
+    bpc_jit_free(j);
+    for (int k = 0; k < 500 && (first_line(child, line, sizeof line), strcmp(line, "terminated") != 0); k++)
+        usleep(10000);   /* the child's trap runs on its own time */
+    assert_string_equal(line, "terminated");
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    int left = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        left += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    assert_int_equal(left, 0);
+    old_cc ? setenv("BPC_CC", old_cc, 1) : unsetenv("BPC_CC");
+    old_tmp ? setenv("TMPDIR", old_tmp, 1) : unsetenv("TMPDIR");
+    free(old_cc), free(old_tmp);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    bpc_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_return_codes),
         cmocka_unit_test(test_tiered_upgrade),
         cmocka_unit_test(test_tiered_free_stops_compiler),
+        cmocka_unit_test(test_tiered_free_stops_compiler_children),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
