@@ -121,11 +121,19 @@ static Node *make(Graph *g, Node proto)
     return n;
 }
 
-static bool is_const(const Node *n, double v)
+/* Whether n is a constant, broadcast or not: then *v is its value. */
+static bool const_value(const Node *n, double *v)
 {
     while (n->op == OP_BCAST)
         n = n->in[0];
-    return n->op == OP_CONST && n->f == v;
+    *v = n->f;
+    return n->op == OP_CONST;
+}
+
+static bool is_const(const Node *n, double v)
+{
+    double c;
+    return const_value(n, &c) && c == v;
 }
 
 Node *ir_const(Graph *g, double v) { return make(g, (Node){ .op = OP_CONST, .f = v }); }
@@ -218,9 +226,10 @@ Node *ir_op2(Graph *g, OpKind op, Node *a, Node *b, double attr)
         return ir_unary(g, OP_NEG, b);
     if (op == OP_ADD && a == b)   /* x + x = 2x: one read instead of two uses */
         return ir_binary(g, OP_MUL, ir_const(g, 2), a);
-    if (op == OP_MUL && a->op == OP_CONST && b->op == OP_MUL && b->in[0]->op == OP_BCAST &&
-        b->in[0]->in[0]->op == OP_CONST)   /* c1 * (c2 * x) = (c1 c2) * x */
-        return ir_binary(g, OP_MUL, ir_const(g, a->f * b->in[0]->in[0]->f), b->in[1]);
+    double c1, c2;   /* c1 * (c2 * x) = (c1 c2) * x, c1 broadcast or not: the L2 gradient of */
+                     /* sum(W ** 2), g * (2 * W) with g = broadcast(c1), becomes c W (step fusion's c X) */
+    if (op == OP_MUL && const_value(a, &c1) && b->op == OP_MUL && shape_eq(b->shape, r) && const_value(b->in[0], &c2))
+        return ir_binary(g, OP_MUL, ir_const(g, c1 * c2), b->in[1]);
     return make(g, (Node){ .op = op, .nin = 2, .in = { ir_bcast_to(g, a, r), ir_bcast_to(g, b, r) }, .f = attr });
 }
 

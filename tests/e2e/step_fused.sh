@@ -84,5 +84,10 @@ check "mlp: W1's update is fused, W2's (read by dh after its gradient) is not" m
 # without an L2 term W1's gradient is a product of its own (em_matmul's, no fusion of the plan)
 nol2_fuses_w1() { [ "$(fused mlp_nol2.bp)" = "W1 " ] && grep -q 'tm_mmu_pre(io->bp_par, 784, 256, N, (N \* 256), 1)' f.c; }
 check "mlp without an L2 term: W1's update is fused too, its tasks recomputing dh_pre" nol2_fuses_w1
+# sum(W1 ** 2): its gradient 1e-4 * (2 * W1) is folded to 2e-4 * W1, the c X step fusion takes
+sed 's/sum(W1 \* W1)/sum(W1 ** 2)/' mlp_sgd.bp >mlp_pow.bp
+pow_fuses_w1() { [ "$(fused mlp_pow.bp)" = "W1 " ]; }
+check "mlp with sum(W1 ** 2): W1's update is fused as with sum(W1 * W1)" pow_fuses_w1
+check "mlp with sum(W1 ** 2) batch 7: step = grad + update" same_as_grad_update mlp_pow.bp 7
 check "tied weights: W (read after / inside its own gradient's GEMM) is not fused" tied_not_w
 finish
