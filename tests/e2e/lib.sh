@@ -5,6 +5,12 @@ BPC=$1
 SRC=$2
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# bpc's temporary files (the JIT's private folders, and through them the
+# compiler's) go in a folder of the script's own, which finish checks is empty:
+# bpc leaves nothing behind unless killed (a script that kills bpc with SIGKILL
+# sets TMP_LEFT_OK=1 before finish).
+mkdir "$WORK/TMPDIR"
+export TMPDIR="$WORK/TMPDIR"
 pass=0 fail=0
 
 check() {
@@ -41,6 +47,12 @@ cc_check() {
 }
 
 finish() {
+    local left
+    left=$(ls -A "$WORK/TMPDIR" | head -5)
+    if [ -n "$left" ] && [ "${TMP_LEFT_OK:-0}" != 1 ]; then
+        fail=$((fail + 1))
+        echo "FAIL: bpc left files in TMPDIR:" $left
+    fi
     echo "$pass passed, $fail failed"
     [ "$fail" = 0 ]
 }
