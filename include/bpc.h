@@ -120,8 +120,8 @@ const bpc_entry *bpc_jit_entry(const bpc_jit *j);
  * taken from the previous entry stay valid until bpc_jit_free. NULL for NULL. */
 const bpc_entry *bpc_jit_upgrade(bpc_jit *j, int wait);
 /* Both do nothing for NULL. A tiered JIT's cc build that still runs is
- * stopped (its compiler gets SIGTERM; the temporary folder is removed), not
- * waited for. */
+ * stopped (SIGTERM to the compiler's process group; the temporary folder,
+ * the compiler's TMPDIR, is removed with all it holds), not waited for. */
 void bpc_jit_free(bpc_jit *j);
 void bpc_free(bpc_model *m);
 
