@@ -81,12 +81,12 @@ KNOWN_FAILURES = {
 }
 
 QUICK_PATHS = ["aot-gcc", "aot-tcc-f64", "aot-clang-f64-O0", "aot-gcc-runtime", "aot-gcc-blas", "jit-tcc", "jit-cc-f64",
-               "jit-tiered-O0"]
+               "jit-tiered-O0", "aot-gcc-avx2"]
 ALL_PATHS = [
     "aot-gcc", "aot-gcc-f64", "aot-tcc", "aot-tcc-f64", "aot-clang", "aot-clang-f64",
     "aot-gcc-O0", "aot-gcc-f64-O0", "aot-tcc-O0",
     "aot-gcc-runtime", "aot-gcc-f64-runtime", "aot-tcc-runtime", "aot-tcc-f64-runtime", "aot-clang-runtime",
-    "aot-gcc-blas", "aot-gcc-f64-blas",
+    "aot-gcc-blas", "aot-gcc-f64-blas", "aot-gcc-avx2", "aot-gcc-f64-avx2",
     "jit-tcc", "jit-tcc-f64", "jit-cc", "jit-cc-f64", "jit-tiered", "jit-tiered-f64",
     "jit-tcc-O0", "jit-tcc-f64-O0",
 ]
@@ -97,11 +97,12 @@ ALL_PATHS = [
 # 40 minutes; `--paths all` without --half runs every case on every path.)
 HALVES = {
     "quick": (["aot-gcc", "aot-clang-f64-O0", "aot-gcc-blas", "jit-cc-f64"],
-              ["aot-tcc-f64", "aot-gcc-runtime", "jit-tcc", "jit-tiered-O0"]),
+              ["aot-tcc-f64", "aot-gcc-runtime", "jit-tcc", "jit-tiered-O0", "aot-gcc-avx2"]),
     "all": (["aot-gcc", "aot-tcc-f64", "aot-clang", "aot-gcc-f64-O0", "aot-tcc-O0", "aot-gcc-runtime",
-             "aot-tcc-f64-runtime", "aot-gcc-f64-blas", "jit-tcc", "jit-cc-f64", "jit-tiered", "jit-tcc-f64-O0"],
+             "aot-tcc-f64-runtime", "aot-gcc-f64-blas", "jit-tcc", "jit-cc-f64", "jit-tiered", "jit-tcc-f64-O0",
+             "aot-gcc-f64-avx2"],
             ["aot-gcc-f64", "aot-tcc", "aot-clang-f64", "aot-gcc-O0", "aot-gcc-f64-runtime", "aot-tcc-runtime",
-             "aot-clang-runtime", "aot-gcc-blas", "jit-tcc-f64", "jit-cc", "jit-tiered-f64", "jit-tcc-O0"]),
+             "aot-clang-runtime", "aot-gcc-blas", "jit-tcc-f64", "jit-cc", "jit-tiered-f64", "jit-tcc-O0", "aot-gcc-avx2"]),
 }
 assert sorted(HALVES["quick"][0] + HALVES["quick"][1]) == sorted(QUICK_PATHS)
 assert sorted(HALVES["all"][0] + HALVES["all"][1]) == sorted(ALL_PATHS)
@@ -361,7 +362,7 @@ def parse_path(name):
     parts = name.split("-")
     if len(parts) < 2 or parts[0] not in ("aot", "jit"):
         raise HarnessError("bad path name '%s'" % name)
-    p = {"name": name, "kind": parts[0], "cc": parts[1], "dtype": "f32", "gemm": None, "O0": False}
+    p = {"name": name, "kind": parts[0], "cc": parts[1], "dtype": "f32", "gemm": None, "O0": False, "isa": []}
     for x in parts[2:]:
         if x in ("f32", "f64"):
             p["dtype"] = x
@@ -369,10 +370,12 @@ def parse_path(name):
             p["gemm"] = x
         elif x == "O0":
             p["O0"] = True
+        elif x == "avx2":   # the portable GEMM's AVX tile (bp_kernels.inc's BPK_GEMM_V256), whatever the CPU's best
+            p["isa"] = ["-mavx2", "-mfma"]
         else:
             raise HarnessError("bad path name '%s'" % name)
     ok = p["cc"] in (("gcc", "tcc", "clang") if p["kind"] == "aot" else ("tcc", "cc", "tiered"))
-    if not ok or (p["kind"] == "jit" and p["gemm"]):
+    if not ok or (p["kind"] == "jit" and (p["gemm"] or p["isa"])) or (p["isa"] and p["cc"] == "tcc"):
         raise HarnessError("bad path name '%s'" % name)
     return p
 
@@ -403,6 +406,8 @@ class Env:
         self.sanitize_flags = lambda: sanitize_flags(self)
         self.driver = lambda cc, has_step, d: driver_object(self, cc, has_step, d)
         self.has = {c: shutil.which(c) is not None for c in ("gcc", "tcc", "clang")}
+        flags = open("/proc/cpuinfo").read().split("\nflags")[1].split("\n")[0].split() if os.path.exists("/proc/cpuinfo") else []
+        self.has_avx2 = "avx2" in flags and "fma" in flags   # else the avx2 paths are skipped
 
 
 def driver_object(env, cc, has_step, d):
@@ -437,7 +442,7 @@ def run_aot(env, model, data, p, d):
     """Returns dict 'grad/NAME', 'fb/NAME', 'step/NAME' -> numpy, and fb_vs_grad."""
     cc = p["cc"]
     run([env.bpc, model.bp, "-o", os.path.join(d, "m.c"), "--name", "m"] + bpc_flags(p), "bpc -o")
-    run([cc] + WARN_FLAGS[cc] + ["-c", "m.c", "-o", "m.o"], "%s on the generated C" % cc, cwd=d)
+    run([cc] + WARN_FLAGS[cc] + p["isa"] + ["-c", "m.c", "-o", "m.o"], "%s on the generated C" % cc, cwd=d)
     drv = env.driver(cc, bool(model.optimizer), d)
     libs = []
     linker = cc
@@ -556,7 +561,7 @@ def check_case(env, case, paths, seed=1, keep=None):
     fails = []
     for pname in paths:
         p = parse_path(pname)
-        if p["kind"] == "aot" and not env.has[p["cc"]]:
+        if (p["kind"] == "aot" and not env.has[p["cc"]]) or (p["isa"] and not env.has_avx2):
             continue
         d = os.path.join(work, pname)
         os.makedirs(d, exist_ok=True)
