@@ -26,6 +26,8 @@ static const int64_t gk_mask64[8] = {-1, -1, -1, -1};
 #define VSET1 _mm256_set1_ps
 #define VLOADM(m, p) _mm256_maskload_ps(p, m)
 #define VSTOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+#define VLOADU(p) _mm256_loadu_ps(p)
+#define VSTOREU(p, v) _mm256_storeu_ps(p, v)
 #define VFMA _mm256_fmadd_ps
 #define VMUL _mm256_mul_ps
 #define VZERO _mm256_setzero_ps
@@ -38,6 +40,8 @@ static const int64_t gk_mask64[8] = {-1, -1, -1, -1};
 #undef VSET1
 #undef VLOADM
 #undef VSTOREM
+#undef VLOADU
+#undef VSTOREU
 #undef VFMA
 #undef VMUL
 #undef VZERO
@@ -50,6 +54,8 @@ static const int64_t gk_mask64[8] = {-1, -1, -1, -1};
 #define VSET1 _mm256_set1_pd
 #define VLOADM(m, p) _mm256_maskload_pd(p, m)
 #define VSTOREM(p, m, v) _mm256_maskstore_pd(p, m, v)
+#define VLOADU(p) _mm256_loadu_pd(p)
+#define VSTOREU(p, v) _mm256_storeu_pd(p, v)
 #define VFMA _mm256_fmadd_pd
 #define VMUL _mm256_mul_pd
 #define VZERO _mm256_setzero_pd
@@ -61,27 +67,35 @@ void SFX(bp_gemm_kern_avx2)(int mr, int nr, int64_t k, const T *a,
                             int64_t a_ps, const T *b, int64_t b_ps, T *c,
                             int64_t ldc, T alpha, T beta);
 
-/* Scale the accumulators and merge them into C (masked columns). */
+/* Scale the accumulators and merge them into C (masked columns, unless full: all
+ * 2 W columns, plain loads and stores). */
 static inline __attribute__((always_inline)) void
-SFX(store_row)(T *cr, int nv, V *acc, __m256i m0, __m256i m1, T alpha, T beta)
+SFX(store_row)(T *cr, int nv, int full, V *acc, __m256i m0, __m256i m1, T alpha, T beta)
 {
     V va = VSET1(alpha), r0 = VMUL(acc[0], va), r1 = r0;
     if (nv == 2)
         r1 = VMUL(acc[1], va);
     if (beta != 0) {
         V vb = VSET1(beta);
-        r0 = VFMA(vb, VLOADM(m0, cr), r0);
+        r0 = VFMA(vb, full ? VLOADU(cr) : VLOADM(m0, cr), r0);
         if (nv == 2)
-            r1 = VFMA(vb, VLOADM(m1, cr + W), r1);
+            r1 = VFMA(vb, full ? VLOADU(cr + W) : VLOADM(m1, cr + W), r1);
+    }
+    if (full) {
+        VSTOREU(cr, r0);
+        VSTOREU(cr + W, r1);
+        return;
     }
     VSTOREM(cr, m0, r0);
     if (nv == 2)
         VSTOREM(cr + W, m1, r1);
 }
 
-/* The tile with compile-time rows (mrc) and vectors (nv); fully unrolled. */
+/* The tile with compile-time rows (mrc), vectors (nv) and full (nv == 2 with all
+ * 2 W columns: plain loads of b, which on Zen cost less than vmaskmov's and free
+ * the mask's register); fully unrolled. */
 static inline __attribute__((always_inline)) void
-SFX(tile)(int mrc, int nv, int64_t k, const T *a, int64_t a_ps, const T *b,
+SFX(tile)(int mrc, int nv, int full, int64_t k, const T *a, int64_t a_ps, const T *b,
           int64_t b_ps, T *c, int64_t ldc, T alpha, T beta, __m256i m0,
           __m256i m1)
 {
@@ -91,9 +105,9 @@ SFX(tile)(int mrc, int nv, int64_t k, const T *a, int64_t a_ps, const T *b,
         acc[i][0] = acc[i][1] = VZERO();
 #pragma GCC unroll 2
     for (int64_t p = 0; p < k; p++) {
-        V b0 = VLOADM(m0, b), b1 = b0;
+        V b0 = full ? VLOADU(b) : VLOADM(m0, b), b1 = b0;
         if (nv == 2)
-            b1 = VLOADM(m1, b + W);
+            b1 = full ? VLOADU(b + W) : VLOADM(m1, b + W);
 #pragma GCC unroll 6
         for (int i = 0; i < mrc; i++) {
             V ai = VSET1(a[i]);
@@ -106,15 +120,17 @@ SFX(tile)(int mrc, int nv, int64_t k, const T *a, int64_t a_ps, const T *b,
     }
 #pragma GCC unroll 6
     for (int i = 0; i < mrc; i++)
-        SFX(store_row)(c + i * ldc, nv, acc[i], m0, m1, alpha, beta);
+        SFX(store_row)(c + i * ldc, nv, full, acc[i], m0, m1, alpha, beta);
 }
 
-#define GK_CASE(r)                                                           \
-    case r:                                                                  \
-        if (nv == 2)                                                         \
-            SFX(tile)(r, 2, k, a, a_ps, b, b_ps, c, ldc, alpha, beta, m0, m1); \
-        else                                                                 \
-            SFX(tile)(r, 1, k, a, a_ps, b, b_ps, c, ldc, alpha, beta, m0, m1); \
+#define GK_CASE(r)                                                              \
+    case r:                                                                     \
+        if (nr == 2 * W)                                                        \
+            SFX(tile)(r, 2, 1, k, a, a_ps, b, b_ps, c, ldc, alpha, beta, m0, m1); \
+        else if (nv == 2)                                                       \
+            SFX(tile)(r, 2, 0, k, a, a_ps, b, b_ps, c, ldc, alpha, beta, m0, m1); \
+        else                                                                    \
+            SFX(tile)(r, 1, 0, k, a, a_ps, b, b_ps, c, ldc, alpha, beta, m0, m1); \
         return;
 
 void SFX(bp_gemm_kern_avx2)(int mr, int nr, int64_t k, const T *a,
