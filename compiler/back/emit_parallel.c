@@ -336,9 +336,9 @@ static void mvk(Emit *e, const char *P, const char *R)
     em_line(e, "    %s_mvk_job j;", P);
     em_line(e, "    j.n = n, j.k = k, j.k0 = k0, j.lda = lda, j.ldb = ldb, j.a = a, j.B = B, j.C = C, j.part = part;");
     em_line(e, "    j.sumsq = sumsq;");
-    em_line(e, "    if (par && par->run && par->threads >= 2) {");
+    em_line(e, "    if (%s_tasks(par, 2, 1) == 2) {", P);
     em_line(e, "        par->run(par->ctx, 2, %s_mvk_task, &j);", P);
-    em_line(e, "    } else {");
+    em_line(e, "    } else {   /* both halves here, in order */");
     em_line(e, "        %s_mvk_task(&j, 0);", P);
     em_line(e, "        %s_mvk_task(&j, 1);", P);
     em_line(e, "    }");
