@@ -55,6 +55,10 @@ void bp_gemm_kern_avx2_s(int, int, int64_t, const float *, int64_t,
 void bp_gemm_kern_avx2_d(int, int, int64_t, const double *, int64_t,
                          const double *, int64_t, double *, int64_t, double,
                          double);
+void bp_gemm_tpack_avx2_s(int, int, int64_t, const float *, int64_t, float *);
+void bp_gemm_tpack_avx2_d(int, int, int64_t, const double *, int64_t, double *);
+void bp_gemm_cpack_avx2_s(int, int, int64_t, const float *, int64_t, float *);
+void bp_gemm_cpack_avx2_d(int, int, int64_t, const double *, int64_t, double *);
 void bp_gemm_tpack_avx512_s(int, int, int64_t, const float *, int64_t,
                             float *);
 void bp_gemm_tpack_avx512_d(int, int, int64_t, const double *, int64_t,
@@ -123,8 +127,10 @@ static const gemm_impl impl_portable = {
 #ifdef GEMM_X86
 static const gemm_impl impl_avx2 = {
     "avx2",
-    {6, 16, 256, 144, 4096, KFN(bp_gemm_kern_avx2_s), NULL, NULL},
-    {6, 8, 256, 72, 4096, KFN(bp_gemm_kern_avx2_d), NULL, NULL},
+    {6, 16, 256, 144, 4096, KFN(bp_gemm_kern_avx2_s), KFN(bp_gemm_tpack_avx2_s),
+     KFN(bp_gemm_cpack_avx2_s)},
+    {6, 8, 256, 72, 4096, KFN(bp_gemm_kern_avx2_d), KFN(bp_gemm_tpack_avx2_d),
+     KFN(bp_gemm_cpack_avx2_d)},
 };
 static const gemm_impl impl_avx512 = {
     "avx512",
