@@ -10,6 +10,8 @@
  *     buffers. AVX-512 sgemm: 14x32 tiles, KC 1024, MC 56, NC 1024 (measured
  *     on Zen 4: a deep KC amortises C traffic, panels live in its 1 MB L2),
  *     NC fewer when the packed op(B) block would pass 1 MiB (block_cols).
+ *     AVX2 sgemm: 6x16 tiles, KC 256, MC 144. Both pack with vectors (the
+ *     kernel file's tpack and cpack: transposes in registers, vector copies).
  *     An operand already laid out the way the kernel reads it (ta for A, !tb
  *     for B) is read in place when small; when n is narrower than a vector
  *     and m is not, the driver computes C^T = op(B)^T op(A)^T instead.
