@@ -187,15 +187,16 @@ static inline __attribute__((always_inline)) void SFX(transpose)(const V *r, V *
 /* Store t[p]'s first rows lanes at d + p*R, p < W, for the row group at i0 of an
  * R-interleaved panel. vmaskmov stores are slow on Zen (masked at every p they were
  * most of the packing's time), so whole vectors are stored where the extra lanes
- * land harmlessly: in this p's padding (i0 + W <= R), or, for the group at 0, in
- * the next p's first slots, which its own later store overwrites (the last p
- * masked). */
+ * land harmlessly: in this p's padding (i0 + W <= R, which a whole group always
+ * meets), or, for the group at 0, in the next p's first slots, which its own later
+ * store overwrites (the last p masked). */
 static inline __attribute__((always_inline)) void SFX(tpack_store)(T *d, int R, int i0, int rows, const V *t)
 {
-    if (rows == W || i0 + W <= R || i0 == 0) {
+    const int fits = i0 + W <= R;
+    if (fits || i0 == 0) {
         for (int p = 0; p < W - 1; p++)
             VSTOREU(d + p * R, t[p]);
-        if (rows == W || i0 + W <= R)
+        if (fits)
             VSTOREU(d + (W - 1) * R, t[W - 1]);
         else
             VSTOREM(d + (W - 1) * R, VMASK(rows), t[W - 1]);
@@ -229,8 +230,9 @@ void SFX(bp_gemm_tpack_avx2)(int cnt, int R, int64_t kc, const T *src, int64_t l
             dst[p * R + i] = src[i * ld + p];
 }
 
-/* dst[p*R + i] = src[p*ld + i] for i < cnt, p < kc (gemm.c's cpack): one or two
- * vector moves per p (libc's memcpy per p was 8.5 % of the MLP's step). */
+/* dst[p*R + i] = src[p*ld + i] for i < cnt <= 2 W (a panel of this kernel: R is
+ * its MR or NR), p < kc (gemm.c's cpack): one or two vector moves per p (libc's
+ * memcpy per p was 8.5 % of the MLP's step). */
 void SFX(bp_gemm_cpack_avx2)(int cnt, int R, int64_t kc, const T *src, int64_t ld, T *dst)
 {
     if (cnt == 2 * W) {
@@ -238,17 +240,13 @@ void SFX(bp_gemm_cpack_avx2)(int cnt, int R, int64_t kc, const T *src, int64_t l
             VSTOREU(dst + p * R, VLOADU(src + p * ld));
             VSTOREU(dst + p * R + W, VLOADU(src + p * ld + W));
         }
-    } else if (cnt < 2 * W) {
-        __m256i m0 = VMASK(cnt > W ? W : cnt), m1 = VMASK(cnt > W ? cnt - W : 0);
-        for (int64_t p = 0; p < kc; p++) {
-            VSTOREM(dst + p * R, m0, VLOADM(m0, src + p * ld));
-            if (cnt > W)
-                VSTOREM(dst + p * R + W, m1, VLOADM(m1, src + p * ld + W));
-        }
-    } else {
-        for (int64_t p = 0; p < kc; p++)
-            for (int i = 0; i < cnt; i++)
-                dst[p * R + i] = src[p * ld + i];
+        return;
+    }
+    __m256i m0 = VMASK(cnt > W ? W : cnt), m1 = VMASK(cnt > W ? cnt - W : 0);
+    for (int64_t p = 0; p < kc; p++) {
+        VSTOREM(dst + p * R, m0, VLOADM(m0, src + p * ld));
+        if (cnt > W)
+            VSTOREM(dst + p * R + W, m1, VLOADM(m1, src + p * ld + W));
     }
 }
 
