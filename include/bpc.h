@@ -52,6 +52,10 @@ typedef struct bpc_options {
                              nonfinite) names it with its .bp line */
     int line_directives;  /* 1: `#line N "model.bp"` before each statement's code,
                              so debuggers and profilers show the .bp lines      */
+    int split_all;        /* 1 (for tests): every split of the work the host's threads
+                             could take is made at any size, in blocks of one row or
+                             value, so a small model reaches the threaded code; results
+                             then equal the serial ones up to float reassociation */
 } bpc_options;
 
 typedef struct bpc_model bpc_model;

@@ -44,6 +44,7 @@ struct Emit {
     /* debugging the model (emit_check.c) */
     bool check;           /* --check-finite: test each tensor produced      */
     bool lines;           /* --line-directives: #line before each statement */
+    bool split_all;       /* --split-all: every split at any size (em_grain)  */
     const char *file;     /* the .bp file's name                           */
     const char **what;    /* the checked tensors' "NAME (FILE:LINE)", 1-based */
     int nwhat;
@@ -196,6 +197,10 @@ const char *em_c_string(Emit *e, const char *s);
  * P_rows when the emitter claimed, else inline as always. em_rows_helper:
  * P_rows, emitted by em_parallel when a pass calls it. */
 bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, const char *grain);
+/* A split's block, grain rows, columns or values (C text), or "1" under --split-all
+ * (emit_parallel.c): there every split is made at any size, so the small models of
+ * the tests reach the threaded code. */
+const char *em_grain(const Emit *e, const char *grain);
 void em_rows_statement(Emit *e, Node *n, const Fusion *f);
 /* The head of a row kernel's outer loop, var over [0, rows) (no brace): over [lo, hi) when
  * statement n (NULL: not all of its statement's work) claims its split, in blocks of 1. */

@@ -678,7 +678,8 @@ bool emit_generate_text(bpc_model *m, int gemm, const char **header, const char 
     Graph *g = m->g;
     Fields *f = fields_build(g);
     Emit e = { .g = g, .f = f, .P = m->name, .f64 = m->opt.dtype == BP_F64, .gemm = gemm, .file = m->file,
-               .check = m->opt.check_finite != 0, .lines = m->opt.line_directives != 0 };
+               .check = m->opt.check_finite != 0, .lines = m->opt.line_directives != 0,
+               .split_all = m->opt.split_all != 0 };
     e.what = arena_alloc(&m->arena, sizeof(char *) * (size_t)(g->n + g->ndecls + 1));
     e.what_of = arena_alloc(&m->arena, sizeof(int) * (size_t)(g->n + 1));
     Plan named = *m->plan;   /* the model's plan stays as planned: emission renames in a copy */

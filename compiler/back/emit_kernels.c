@@ -104,12 +104,13 @@ static int64_t param_halves(const Emit *e, const Node *n)
     const Node *w = n->in[1];
     const Extent k = w->shape.d[0];
     const Extent cols = w->shape.d[1];
-    if (w->op != OP_PARAM || w->shape.rank != 2 || n->in[0]->shape.rank != 2 || dims_is_derived(k) || k < 128 ||
-        dims_is_derived(cols) || cols < 1 || k * cols < 65536)
+    const bool big = k >= 128 && k * cols >= 65536;   /* (any W of 2 rows or more under --split-all) */
+    if (w->op != OP_PARAM || w->shape.rank != 2 || n->in[0]->shape.rank != 2 || dims_is_derived(k) || k < 2 ||
+        dims_is_derived(cols) || cols < 1 || !(big || e->split_all))
         return 0;
     for (int i = 0; i < e->g->ngrads; i++)
         if (e->g->grads[i].decl == w->decl)
-            return k / EM_PARAM_ROW_GRAIN / 2 * EM_PARAM_ROW_GRAIN;
+            return big ? k / EM_PARAM_ROW_GRAIN / 2 * EM_PARAM_ROW_GRAIN : k / 2;
     return 0;
 }
 
@@ -126,7 +127,7 @@ static int64_t one_row_halves(const Emit *e, const Node *n)
     if (!k0)
         return 0;
     const Shape w = n->in[1]->shape;
-    return (double)w.d[0] * (double)w.d[1] * (e->f64 ? 8 : 4) >= 524288.0 ? k0 : 0;
+    return (double)w.d[0] * (double)w.d[1] * (e->f64 ? 8 : 4) >= 524288.0 || e->split_all ? k0 : 0;
 }
 
 /* Whether the one-row product by param decl splits by rows (one_row_halves): P_mmu then

@@ -198,7 +198,7 @@ static void loop(Emit *e, Shape s, Node *n, const char *dst, BodyFn fn, bool try
         fn(e, n, dst, ivar, &body);
     }
     const bool rows = split && s.rank > 0 &&
-                      em_rows_claim(e, n, e->flat ? em_numel(e, s) : em_extent(e, s.d[0]), s, e->flat ? "16" : "1");
+                      em_rows_claim(e, n, e->flat ? em_numel(e, s) : em_extent(e, s.d[0]), s, em_grain(e, e->flat ? "16" : "1"));
     if (s.rank > 0)
         open_loops(e, s, rows);
     bool block = temps.len && s.rank == 0;   /* the temporaries' scope */

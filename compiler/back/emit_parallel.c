@@ -27,6 +27,11 @@
 #include <string.h>
 #include "emit.h"
 
+const char *em_grain(const Emit *e, const char *grain)
+{
+    return e->split_all ? "1" : grain;
+}
+
 /* The head of task function P_fn(arg, t) of a job P_job: j, and the range [lo, hi) of
  * whole blocks of grain in [0, len) that task t of j->tasks takes (P_from). */
 static void task_head(Emit *e, const char *fn, const char *job, const char *len, const char *grain)
@@ -42,6 +47,7 @@ static void task_head(Emit *e, const char *fn, const char *job, const char *len,
 /* GEMM + epilogue: the job, a block of it, the task, the entry. */
 static void mm_job(Emit *e, const char *P, const char *R)
 {
+    const char *G64 = em_grain(e, "64");   /* a block of rows or columns of a product */
     em_line(e, "typedef struct %s_mm_job {", P);
     em_line(e, "    int ta, tb, relu, by_rows, tasks;");
     em_line(e, "    int64_t m, n, k, lda, ldb, ldc, ldm;");
@@ -82,7 +88,7 @@ static void mm_job(Emit *e, const char *P, const char *R)
     em_line(e, "{");
     em_line(e, "    const %s_mm_job *j = (const %s_mm_job *)arg;", P, P);
     em_line(e, "    const int64_t len = j->by_rows ? j->m : j->n;");
-    em_line(e, "    const int64_t lo = %s_from(len, 64, t, j->tasks), hi = %s_from(len, 64, t + 1, j->tasks);", P, P);
+    em_line(e, "    const int64_t lo = %s_from(len, %s, t, j->tasks), hi = %s_from(len, %s, t + 1, j->tasks);", P, G64, P, G64);
     em_line(e, "    if (j->by_rows)");
     em_line(e, "        %s_mm_part(j, lo, hi - lo, 0, j->n, NULL);", P);
     em_line(e, "    else");
@@ -92,12 +98,13 @@ static void mm_job(Emit *e, const char *P, const char *R)
 
 static void mm_entry(Emit *e, const char *P, const char *R)
 {
+    const char *G64 = em_grain(e, "64");   /* a block of rows or columns of a product */
     em_line(e, "/* the tasks P_mm splits a product into: 1 (serial, the call site's own code) without threads");
     em_line(e, " * or unless P_pays; blocks of 64 columns of C (rows when C is narrow, or taller");
     em_line(e, " * and without a column sum), one task per thread */");
     em_line(e, "static int %s_mm_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int colsum)", P);
     em_line(e, "{");
-    em_line(e, "    const int64_t blocks = n / 64 < 2 || (!colsum && m / 64 > n / 64) ? m / 64 : n / 64;");
+    em_line(e, "    const int64_t blocks = n / %s < 2 || (!colsum && m / %s > n / %s) ? m / %s : n / %s;", G64, G64, G64, G64, G64);
     em_line(e, "    return %s_tasks(par, blocks, %s_pays(m, n, k, 1));", P, P);
     em_line(e, "}");
     em_line(e, "/* C = op(A) op(B) + beta C (+ beta E instead when E: C and E both ldc apart), then epilogue(C)");
@@ -109,7 +116,7 @@ static void mm_entry(Emit *e, const char *P, const char *R)
     em_line(e, "                  const %s *mask, int64_t ldm, %s *colsum)", R, R);
     em_line(e, "{");
     em_line(e, "    %s_mm_job j = %s_mm_desc(ta, tb, m, n, k, A, lda, B, ldb, beta, E, C, ldc, bias, relu, mask, ldm, colsum);", P, P);
-    em_line(e, "    j.by_rows = n / 64 < 2 || (!colsum && m / 64 > n / 64);");
+    em_line(e, "    j.by_rows = n / %s < 2 || (!colsum && m / %s > n / %s);", G64, G64, G64);
     em_line(e, "    j.tasks = %s_mm_tasks(par, m, n, k, colsum != NULL);", P);
     em_line(e, "    if (j.tasks < 2) {");
     em_line(e, "        %s_mm_part(&j, 0, m, 0, n, colsum);", P);
@@ -154,7 +161,7 @@ static void upd(Emit *e, const char *P, const char *R)
     em_line(e, "static void %s_upd(const bp_parallel *par, int64_t n, %s *p, %s *m, %s *v, const %s *g, const double *h)", P, R, R, R, R);
     em_line(e, "{");
     em_line(e, "    %s_upd_job j;", P);
-    em_line(e, "    j.n = n, j.unit = 4096, j.p = p, j.m = m, j.v = v, j.g = g;");
+    em_line(e, "    j.n = n, j.unit = %s, j.p = p, j.m = m, j.v = v, j.g = g;", em_grain(e, "4096"));
     em_line(e, "    for (int q = 0; q < 6; q++)");
     em_line(e, "        j.h[q] = h[q];");
     em_line(e, "    /* memory-bound: split only when its traffic (about 3 values of n, 4 for momentum, 5 for adam)");
@@ -177,6 +184,7 @@ static void upd(Emit *e, const char *P, const char *R)
  * the same values, computed as by the serial statement. */
 static void mmu(Emit *e, const char *P, const char *R)
 {
+    const char *G64 = em_grain(e, "64");   /* a block of rows or columns of a product */
     em_line(e, "typedef struct %s_mmu_job {", P);
     em_line(e, "    %s_mm_job mm;", P);
     em_line(e, "    const %s_mm_job *pre;", P);
@@ -195,8 +203,8 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, "        mm.B = b.C;");
     em_line(e, "    }");
     em_line(e, "    const int64_t n = mm.n;");
-    em_line(e, "    const int64_t lo = %s_from(mm.m, %d, t, mm.tasks), hi = %s_from(mm.m, %d, t + 1, mm.tasks);", P,
-            EM_PARAM_ROW_GRAIN, P, EM_PARAM_ROW_GRAIN);
+    const char *rg = em_grain(e, arena_printf(e->g->arena, "%d", EM_PARAM_ROW_GRAIN));
+    em_line(e, "    const int64_t lo = %s_from(mm.m, %s, t, mm.tasks), hi = %s_from(mm.m, %s, t + 1, mm.tasks);", P, rg, P, rg);
     em_line(e, "    const int64_t rows = mm.k == 1 ? 8 : 64;   /* (at depth 1 as the serial loop: in L1) */");
     em_line(e, "    for (int64_t i0 = lo, mb; i0 < hi; i0 += mb) {");
     em_line(e, "        mb = hi - i0 < 2 * rows ? hi - i0 : rows;   /* the last block to the task's end */");
@@ -210,7 +218,7 @@ static void mmu(Emit *e, const char *P, const char *R)
     em_line(e, " * row splits its rows the same way: P_mvk); else one task per thread */");
     em_line(e, "static int %s_mmu_tasks(const bp_parallel *par, int64_t m, int64_t n, int64_t k, int one_row)", P);
     em_line(e, "{");
-    em_line(e, "    return %s_tasks(par, m / 64, %s_pays(m, n, k, 1) || (k == 1 && one_row));", P, P);
+    em_line(e, "    return %s_tasks(par, m / %s, %s_pays(m, n, k, 1) || (k == 1 && one_row));", P, G64, P);
     em_line(e, "}");
     if (e->recomputed) {
         em_line(e, "/* the copies of a product of elems values P_mmu's tasks recompute: at most 3, 1 MiB in all");
@@ -252,6 +260,7 @@ static void mmu(Emit *e, const char *P, const char *R)
  * 0.31-0.35 ms). */
 static void mmk(Emit *e, const char *P, const char *R)
 {
+    const char *G64 = em_grain(e, "64");   /* a block of rows or columns of a product */
     em_line(e, "typedef struct %s_mmk_job {", P);
     em_line(e, "    %s_mm_job half[2];", P);
     em_line(e, "    int cols, tasks, relu;");
@@ -279,7 +288,7 @@ static void mmk(Emit *e, const char *P, const char *R)
     em_line(e, "                   const %s *mask, int64_t ldm, %s *colsum)", R, R);
     em_line(e, "{");
     em_line(e, "    %s_mmk_job j;", P);
-    em_line(e, "    const int cols = %s_tasks(par, n / 64, 1) / 2;", P);
+    em_line(e, "    const int cols = %s_tasks(par, n / %s, 1) / 2;", P, G64);
     em_line(e, "    j.cols = cols > 1 ? cols : 1;");
     em_line(e, "    for (int h = 0; h < 2; h++) {");
     em_line(e, "        %s_mm_job *q = &j.half[h];", P);
@@ -377,13 +386,14 @@ static void dot(Emit *e, const char *P, const char *R)
     em_line(e, "/* sum over i < n of a[i] b[i], in double; the same for every thread count */");
     em_line(e, "static double %s_pdot(const bp_parallel *par, int64_t n, const %s *a, const %s *b)", P, R, R);
     em_line(e, "{");
-    em_line(e, "    if (n < 65536)");
+    em_line(e, "    if (n < %s)", em_grain(e, "65536"));
     em_line(e, "        return %s(n, a, b);", k);
     em_line(e, "    double part[32], acc = 0;");
     em_line(e, "    %s_pdot_job j;", P);
     em_line(e, "    j.n = n, j.a = a, j.b = b, j.part = part;");
-    em_line(e, "    j.blocks = n / 32768 < 32 ? (int)(n / 32768) : 32;");
-    em_line(e, "    j.len = n / j.blocks / 1024 * 1024;   /* whole blocks of the dot kernel */");
+    em_line(e, "    j.blocks = n / %s < 32 ? (int)(n / %s) : 32;", em_grain(e, "32768"), em_grain(e, "32768"));
+    em_line(e, "    j.len = n / j.blocks / %s * %s;   /* whole blocks of the dot kernel */", em_grain(e, "1024"),
+            em_grain(e, "1024"));
     em_line(e, "    /* memory-bound: on the host's threads only from 512 KiB an operand (the 784-256-10 MLP's");
     em_line(e, "     * sum(W1 * W1), 800 KB, split: its step on 2 threads 2-10 %% faster at batch 16 to 256) */");
     em_line(e, "    j.tasks = %s_tasks(par, j.blocks, (double)n * sizeof *a >= 524288.0);", P);
@@ -399,6 +409,7 @@ static void dot(Emit *e, const char *P, const char *R)
  * as the kernel does: the same values for every thread count. */
 static void xent(Emit *e, const char *P, const char *R)
 {
+    const char *G64 = em_grain(e, "64");   /* a block of rows or columns of a product */
     const char *k = em_kernel(e, "xent_grad");
     em_line(e, "typedef struct %s_pxent_job {", P);
     em_line(e, "    int64_t rows, cols;");
@@ -411,7 +422,7 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "    %s(hi - lo, j->cols, j->s + lo * j->cols, j->y + lo, j->scale, j->out + lo * j->cols, NULL);", k);
     em_line(e, "}");
     em_line(e, "/* columns [64 b, ...) of task t's blocks (the last task to the end): colsum = sum of out's rows */");
-    task_head(e, "pxent_colsum", "pxent_job", "j->cols", "64");
+    task_head(e, "pxent_colsum", "pxent_job", "j->cols", G64);
     em_line(e, "    for (int64_t q = lo; q < hi; q++)");
     em_line(e, "        j->colsum[q] = 0;");
     em_line(e, "    for (int64_t r = 0; r < j->rows; r++)");
@@ -425,7 +436,7 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "    %s_pxent_job j;", P);
     em_line(e, "    const int pays = (double)rows * (double)cols >= 32768.0;");
     em_line(e, "    j.rows = rows, j.cols = cols, j.s = s, j.y = y, j.scale = scale, j.out = out, j.colsum = colsum;");
-    em_line(e, "    j.tasks = %s_tasks(par, rows / 8, pays);", P);
+    em_line(e, "    j.tasks = %s_tasks(par, rows / %s, pays);", P, em_grain(e, "8"));
     em_line(e, "    if (j.tasks < 2) {");
     em_line(e, "        %s(rows, cols, s, y, scale, out, colsum);", k);
     em_line(e, "        return;");
@@ -433,7 +444,7 @@ static void xent(Emit *e, const char *P, const char *R)
     em_line(e, "    par->run(par->ctx, j.tasks, %s_pxent_task, &j);", P);
     em_line(e, "    if (!colsum)");
     em_line(e, "        return;");
-    em_line(e, "    j.tasks = %s_tasks(par, cols / 64, pays);", P);
+    em_line(e, "    j.tasks = %s_tasks(par, cols / %s, pays);", P, G64);
     em_line(e, "    %s_run(par, j.tasks, %s_pxent_colsum, &j);", P, P);
     em_line(e, "}");
 }
@@ -454,7 +465,10 @@ static void pays_fn(Emit *e, const char *P)
     em_line(e, "static int %s_pays(int64_t m, int64_t n, int64_t k, int64_t cnt)", P);
     em_line(e, "{");
     em_line(e, "    const double macs = (double)m * (double)n * (double)k * (double)cnt;");
-    em_line(e, "    return macs >= (m == 1 || n == 1 || k == 1 ? 1048576.0 : 262144.0);");
+    if (e->split_all)   /* --split-all: every product pays */
+        em_line(e, "    return macs >= 1;");
+    else
+        em_line(e, "    return macs >= (m == 1 || n == 1 || k == 1 ? 1048576.0 : 262144.0);");
     em_line(e, "}");
 }
 
@@ -472,7 +486,9 @@ static void tasks_fn(Emit *e, const char *P, bool run, bool products, bool range
     em_line(e, " * pays (each caller's own size test); else one per thread, up to the units */");
     em_line(e, "static int %s_tasks(const bp_parallel *par, int64_t units, int pays)", P);
     em_line(e, "{");
-    em_line(e, "    if (!pays || !par || !par->run || par->threads < 2 || units < 2)");
+    if (e->split_all)   /* --split-all: every split pays */
+        em_line(e, "    (void)pays;");
+    em_line(e, "    if (%s!par || !par->run || par->threads < 2 || units < 2)", e->split_all ? "" : "!pays || ");
     em_line(e, "        return 1;");
     em_line(e, "    return par->threads < units ? par->threads : (int)units;");
     em_line(e, "}");

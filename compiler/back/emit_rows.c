@@ -27,7 +27,7 @@ bool em_rows_claim(Emit *e, const Node *n, const char *rows, Shape work, const c
     double known = 1;   /* a shape of constant extents: the split's test, decided now */
     for (int k = 0; k < work.rank && known > 0; k++)
         known = work.d[k] >= 0 ? known * (double)work.d[k] : -1;
-    if (known >= 0 && known < ROWS_WORTH)
+    if (known >= 0 && known < ROWS_WORTH && !e->split_all)
         return false;
     e->rows = rows;
     e->rows_work = em_numel(e, work);

@@ -26,7 +26,8 @@ static const char usage[] =
     "options: --name NAME  --dtype f32|f64  --gemm portable|blas|runtime  --threads N\n"
     "         --jit tcc|cc|tiered  --seed S  -O0  --version  --help\n"
     "debugging the model: --check-finite (name the first tensor that holds NaN or Inf)\n"
-    "         --line-directives (#line back to MODEL.bp in the C, for gdb and perf)\n";
+    "         --line-directives (#line back to MODEL.bp in the C, for gdb and perf)\n"
+    "testing the threaded code: --split-all (every split at any size, blocks of one row)\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -126,6 +127,7 @@ static int parse_option(Cli *c, int argc, char **argv, int *i)
     else if (strcmp(a, "-O1") == 0 || strcmp(a, "-O") == 0) c->opt.opt_level = 1;
     else if (strcmp(a, "--check-finite") == 0) c->opt.check_finite = 1;
     else if (strcmp(a, "--line-directives") == 0) c->opt.line_directives = 1;
+    else if (strcmp(a, "--split-all") == 0) c->opt.split_all = 1;
     else if (strcmp(a, "--cost") == 0) c->cost = true;
     else if ((v = value_of(argc, argv, i, "-o"))) c->out = v;
     else if ((v = value_of(argc, argv, i, "--header"))) c->header = v;

@@ -22,7 +22,11 @@
  * loaded values before each call, so every directory holds them after one
  * training-mode forward (grad/, fb/, step/), and predict reads the loaded ones.
  * Prints "fb_vs_grad MAXDIFF" (the largest |fb - grad| relative to the tensor's
- * largest |grad|). Exit 0 ok, 1 a call or file failed, 2 bad usage. */
+ * largest |grad|). Exit 0 ok, 1 a call or file failed, 2 bad usage.
+ *
+ * With -DBP_THREADS=T (the harness's "-threads" paths, a model from bpc --split-all),
+ * every call runs on a pool of T threads (libbprt's bp_pool, through io->bp_par at
+ * offset bp_par_offset, which an object compiled with the model's header defines). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -39,6 +43,10 @@
 #define P m
 #endif
 #include MODEL_H
+#ifdef BP_THREADS
+#include "bp_runtime.h"
+extern const size_t bp_par_offset;   /* offsetof(P_io, bp_par) */
+#endif
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -350,6 +358,13 @@ int main(int argc, char **argv)
         die("out of memory", NULL);
     if (mkdir(argv[2], 0777) != 0 && errno != EEXIST)
         die("cannot create ", argv[2]);
+#ifdef BP_THREADS
+    bp_pool *pool = bp_pool_new(BP_THREADS);
+    if (!pool)
+        die("cannot start the threads", NULL);
+    const bp_parallel *par = bp_pool_hook(pool);
+    memcpy(io + bp_par_offset, &par, sizeof par);
+#endif
 
     running_save();
     poison_results();
@@ -391,5 +406,8 @@ int main(int argc, char **argv)
 #endif
     for (int i = 0; i < nbufs; i++)
         free(running0[i]);
+#ifdef BP_THREADS
+    bp_pool_free(pool);
+#endif
     return 0;
 }

@@ -44,7 +44,10 @@ PATHS. A path is a name like aot-gcc-f64-runtime-O0: aot (bpc -o, then
 tests/ref/driver.c, checking _forward+_backward = _grad and _step) with a C
 compiler gcc|tcc|clang, or jit (`bpc run --in ... --out`) with tcc|cc|tiered;
 then optional f64 (default f32), portable|runtime|blas (--gemm; default none),
-O0. AOT sources are compiled with -std=c99 -Wall -Wextra -pedantic -Werror
+O0, avx2 (the portable GEMM's AVX2 tile), threads (bpc --split-all, so every split
+the host's threads could take is made even at these small sizes, and driver.c
+runs each call on a pool of THREADS threads: the threaded code against the same
+reference; gcc only). AOT sources are compiled with -std=c99 -Wall -Wextra -pedantic -Werror
 (gcc, clang) or -Wall -Werror (tcc): a warning fails the path.
 
 KNOWN FAILURES. KNOWN_FAILURES below lists cases that fail on purpose until a fix
@@ -74,6 +77,7 @@ import torch
 torch.set_default_dtype(torch.float64)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # Cases expected to fail until the named fix is merged (name -> reason).
@@ -88,7 +92,7 @@ ALL_PATHS = [
     "aot-gcc-runtime", "aot-gcc-f64-runtime", "aot-tcc-runtime", "aot-tcc-f64-runtime", "aot-clang-runtime",
     "aot-gcc-blas", "aot-gcc-f64-blas", "aot-gcc-avx2", "aot-gcc-f64-avx2",
     "jit-tcc", "jit-tcc-f64", "jit-cc", "jit-cc-f64", "jit-tiered", "jit-tiered-f64",
-    "jit-tcc-O0", "jit-tcc-f64-O0",
+    "jit-tcc-O0", "jit-tcc-f64-O0", "aot-gcc-threads", "aot-gcc-f64-runtime-threads",
 ]
 # --half: each case on one half of the paths, the half chosen by the case's name
 # (crc32), so that every path still runs on about half of the cases and every
@@ -100,9 +104,10 @@ HALVES = {
               ["aot-tcc-f64", "aot-gcc-runtime", "jit-tcc", "jit-tiered-O0", "aot-gcc-avx2"]),
     "all": (["aot-gcc", "aot-tcc-f64", "aot-clang", "aot-gcc-f64-O0", "aot-tcc-O0", "aot-gcc-runtime",
              "aot-tcc-f64-runtime", "aot-gcc-f64-blas", "jit-tcc", "jit-cc-f64", "jit-tiered", "jit-tcc-f64-O0",
-             "aot-gcc-f64-avx2"],
+             "aot-gcc-f64-avx2", "aot-gcc-threads"],
             ["aot-gcc-f64", "aot-tcc", "aot-clang-f64", "aot-gcc-O0", "aot-gcc-f64-runtime", "aot-tcc-runtime",
-             "aot-clang-runtime", "aot-gcc-blas", "jit-tcc-f64", "jit-cc", "jit-tiered-f64", "jit-tcc-O0", "aot-gcc-avx2"]),
+             "aot-clang-runtime", "aot-gcc-blas", "jit-tcc-f64", "jit-cc", "jit-tiered-f64", "jit-tcc-O0", "aot-gcc-avx2",
+             "aot-gcc-f64-runtime-threads"]),
 }
 assert sorted(HALVES["quick"][0] + HALVES["quick"][1]) == sorted(QUICK_PATHS)
 assert sorted(HALVES["all"][0] + HALVES["all"][1]) == sorted(ALL_PATHS)
@@ -362,7 +367,8 @@ def parse_path(name):
     parts = name.split("-")
     if len(parts) < 2 or parts[0] not in ("aot", "jit"):
         raise HarnessError("bad path name '%s'" % name)
-    p = {"name": name, "kind": parts[0], "cc": parts[1], "dtype": "f32", "gemm": None, "O0": False, "isa": []}
+    p = {"name": name, "kind": parts[0], "cc": parts[1], "dtype": "f32", "gemm": None, "O0": False, "isa": [],
+         "threads": False}
     for x in parts[2:]:
         if x in ("f32", "f64"):
             p["dtype"] = x
@@ -372,10 +378,13 @@ def parse_path(name):
             p["O0"] = True
         elif x == "avx2":   # the portable GEMM's AVX tile (bp_kernels.inc's BPK_GEMM_V256), whatever the CPU's best
             p["isa"] = ["-mavx2", "-mfma"]
+        elif x == "threads":   # bpc --split-all, run on a pool of THREADS threads (driver.c's BP_THREADS)
+            p["threads"] = True
         else:
             raise HarnessError("bad path name '%s'" % name)
     ok = p["cc"] in (("gcc", "tcc", "clang") if p["kind"] == "aot" else ("tcc", "cc", "tiered"))
-    if not ok or (p["kind"] == "jit" and (p["gemm"] or p["isa"])) or (p["isa"] and p["cc"] == "tcc"):
+    if not ok or (p["kind"] == "jit" and (p["gemm"] or p["isa"] or p["threads"])) or \
+            ((p["isa"] or p["threads"]) and p["cc"] == "tcc"):
         raise HarnessError("bad path name '%s'" % name)
     return p
 
@@ -388,6 +397,8 @@ def bpc_flags(p):
         f += ["--gemm", p["gemm"]]
     if p["O0"]:
         f += ["-O0"]
+    if p["threads"]:
+        f += ["--split-all"]
     return f
 
 
@@ -404,21 +415,27 @@ class Env:
         self.libtcc1 = lambda: os.path.join(re.search(r"install: (\S+)", run(["tcc", "-print-search-dirs"], "tcc")).group(1),
                                             "libtcc1.a")
         self.sanitize_flags = lambda: sanitize_flags(self)
-        self.driver = lambda cc, has_step, d: driver_object(self, cc, has_step, d)
+        self.driver = lambda cc, has_step, d, threads=False: driver_object(self, cc, has_step, d, threads)
         self.has = {c: shutil.which(c) is not None for c in ("gcc", "tcc", "clang")}
         flags = open("/proc/cpuinfo").read().split("\nflags")[1].split("\n")[0].split() if os.path.exists("/proc/cpuinfo") else []
         self.has_avx2 = "avx2" in flags and "fma" in flags   # else the avx2 paths are skipped
 
 
-def driver_object(env, cc, has_step, d):
-    """driver.c compiled once per compiler (and with/without step): it reaches the
-    io struct through the reflection table only, so any model's m.h will do."""
-    key = (cc, has_step)
+THREADS = 3   # the pool of the "-threads" paths: an odd split, and more tasks than this machine's 2 cores
+
+
+def driver_object(env, cc, has_step, d, threads=False):
+    """driver.c compiled once per compiler (and with/without step, threads): it reaches
+    the io struct through the reflection table only, so any model's m.h will do."""
+    key = (cc, has_step, threads)
     with env.lock:
         if key not in env.drivers:
-            obj = os.path.join(env.objdir, "driver_%s%s.o" % (cc, "_step" if has_step else ""))
+            obj = os.path.join(env.objdir, "driver_%s%s%s.o" % (cc, "_step" if has_step else "",
+                                                               "_threads" if threads else ""))
             run([cc, "-O2" if cc != "tcc" else "-O0", "-DMODEL_H=\"m.h\"", "-DP=m", "-I" + d, "-c",
-                 os.path.join(HERE, "driver.c"), "-o", obj] + (["-DHAS_STEP"] if has_step else []),
+                 os.path.join(HERE, "driver.c"), "-o", obj] + (["-DHAS_STEP"] if has_step else []) +
+                (["-DBP_THREADS=%d" % THREADS] + ["-I" + os.path.join(REPO, x) for x in ("runtime", "include")]
+                 if threads else []),
                 "%s driver.c" % cc)
             env.drivers[key] = obj
         return env.drivers[key]
@@ -443,11 +460,16 @@ def run_aot(env, model, data, p, d):
     cc = p["cc"]
     run([env.bpc, model.bp, "-o", os.path.join(d, "m.c"), "--name", "m"] + bpc_flags(p), "bpc -o")
     run([cc] + WARN_FLAGS[cc] + p["isa"] + ["-c", "m.c", "-o", "m.o"], "%s on the generated C" % cc, cwd=d)
-    drv = env.driver(cc, bool(model.optimizer), d)
+    drv = env.driver(cc, bool(model.optimizer), d, p["threads"])
     libs = []
     linker = cc
+    if p["threads"]:   # the driver's pool (libbprt), and where the model's io keeps bp_par
+        with open(os.path.join(d, "par.c"), "w") as f:
+            f.write('#include <stddef.h>\n#include "m.h"\nconst size_t bp_par_offset = offsetof(m_io, bp_par);\n')
+        run([cc, "-c", "par.c", "-o", "par.o"], "%s par.c" % cc, cwd=d)
+        libs = ["par.o", env.libbprt, "-lpthread"] + env.sanitize_flags()
     if p["gemm"] == "runtime":   # tcc cannot link gcc's libbprt.a (GOT relocations): gcc links then,
-        libs = [env.libbprt, "-lpthread"]     # with tcc's own helpers (libtcc1.a)
+        libs += [env.libbprt, "-lpthread"]     # with tcc's own helpers (libtcc1.a)
         linker = "gcc" if cc == "tcc" else cc
         libs += [env.libtcc1()] if cc == "tcc" else []
         libs += env.sanitize_flags()   # an ASan+UBSan build's libbprt needs their runtimes
