@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "bp_runtime.h"
 #include "model.h"
@@ -321,6 +323,34 @@ static void remove_folder(const char *dir)
     rmdir(dir);
 }
 
+/* Remove the folders bpcs killed mid-build (SIGKILL: no chance to clean up) left in
+ * tmp: bpc-jit-PID-XXXXXX, a folder of this user, whose process PID is gone and which
+ * nothing has touched for an hour. (A build in another PID namespace sharing tmp looks
+ * gone from here, but its compiler keeps writing into its folder.) Best effort. */
+static void remove_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    char path[4400];
+    const time_t now = time(NULL);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const char *s = e->d_name, *q = s + 8;
+        struct stat st;
+        if (strncmp(s, "bpc-jit-", 8) != 0 || *q < '1' || *q > '9')
+            continue;
+        long pid = 0;
+        for (; *q >= '0' && *q <= '9' && pid < 100000000; q++)
+            pid = pid * 10 + (*q - '0');
+        if (*q != '-' || strlen(q + 1) != 6 || (size_t)snprintf(path, sizeof path, "%s/%s", tmp, s) >= sizeof path)
+            continue;
+        if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || now - st.st_mtime < 3600)
+            continue;
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            remove_folder(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* The compiler's failure, with the start of what it printed. */
 static void cc_failed(const char *cc, const char *log, JitErr *err)
 {
@@ -336,8 +366,8 @@ static void cc_failed(const char *cc, const char *log, JitErr *err)
 }
 
 /* cc -O3 -march=native -shared into a private temporary folder (mkdtemp in
- * $TMPDIR, else /tmp; the compiler's TMPDIR too), then dlopen; the folder is
- * removed either way. cancel
+ * $TMPDIR, else /tmp: bpc-jit-PID-XXXXXX; the compiler's TMPDIR too), then dlopen;
+ * the folder is removed either way, and those killed bpcs left first. cancel
  * (NULL for none) can stop the compiler (spawn_wait). */
 static bool build_cc(bpc_jit *j, const char *text, const char *P, Cancel *cancel, JitErr *err)
 {
@@ -345,11 +375,12 @@ static bool build_cc(bpc_jit *j, const char *text, const char *P, Cancel *cancel
     if (!tmp || !*tmp)
         tmp = "/tmp";
     char dir[4096], src[4200], so[4200], log[4200], words[1024], *argv[CC_MAX_ARGS];
-    if ((size_t)snprintf(dir, sizeof dir, "%s/bpc-jit-XXXXXX", tmp) >= sizeof dir)
+    if ((size_t)snprintf(dir, sizeof dir, "%s/bpc-jit-%ld-XXXXXX", tmp, (long)getpid()) >= sizeof dir)
         return fail(err, "jit: TMPDIR is too long"), false;
     int n = cc_words(words, sizeof words, argv);
     if (n < 0)
         return fail(err, "jit: BPC_CC has too many words"), false;
+    remove_stale(tmp);
     if (!mkdtemp(dir))
         return fail(err, "jit: cannot create a temporary folder in %s: %s", tmp, strerror(errno)), false;
     snprintf(src, sizeof src, "%s/model.c", dir);

@@ -74,6 +74,19 @@ check "BPC_CC with arguments works" sh -c "BPC_CC='cc -O1' '$BPC' run lin.bp --s
 check "a failing compiler's message is in the error" sh -c "BPC_CC='cc -Wbogus-xyz -Werror' '$BPC' run lin.bp --set N=4 --jit cc 2>&1 | grep -q 'bogus-xyz'"
 check "no command ran" sh -c "! ls '$WORK' | grep -q CANARY"
 check "the JIT leaves no temporary folder" sh -c "! ls -A \"\$1\" | grep -q ." _ "$EVIL"
+# a bpc killed mid-build leaves bpc-jit-PID-XXXXXX; the next cc build removes it once
+# its process is gone and it is an hour old, and nothing else (a fresh one, a live
+# process's, a name of another form, a file)
+sh -c 'exit 0' & dead=$!; wait $dead
+mkdir -p stale && for f in "bpc-jit-$dead-aaaaaa" "bpc-jit-$dead-bbbbbb" "bpc-jit-$$-cccccc" "bpc-jit-$dead-dddddddd"; do
+    mkdir "stale/$f" && touch "stale/$f/model.c"
+done
+touch stale/"bpc-jit-$dead-eeeeee"
+touch -d '2 hours ago' "stale/bpc-jit-$dead-aaaaaa" "stale/bpc-jit-$$-cccccc" "stale/bpc-jit-$dead-dddddddd" \
+    "stale/bpc-jit-$dead-eeeeee"
+check "a killed build's folder goes at the next cc build, only it" sh -c "
+    TMPDIR='$WORK/stale' '$BPC' run lin.bp --set N=4 --jit cc | grep -q '^loss' &&
+    [ \"\$(ls stale | sort | tr '\n' ' ')\" = 'bpc-jit-$$-cccccc bpc-jit-$dead-bbbbbb bpc-jit-$dead-dddddddd bpc-jit-$dead-eeeeee ' ]"
 # 7. outputs
 cp "$SRC/examples/mlp.bp" self.bp; cp self.bp self.keep; mkdir -p sub; ln -s self.bp alias.bp
 check "-o MODEL is refused" expect_exit 2 "$BPC" self.bp -o self.bp
