@@ -100,6 +100,12 @@ void bp__gemm_portable_avx512_s(int, int, int64_t, int64_t, int64_t, float, cons
 void bp__gemm_portable_avx512_d(int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
                                 const double *, int64_t, double, double *, int64_t);
 #define HAVE_AVX512_BUILD 1
+/* ... and for AVX2 (gemm_portable_avx2.c): the ymm tile and packing (BPK_GEMM_V256) models
+ * built with -mavx2 carry, with small blocks. (v2 above is the same text without AVX here.) */
+void bp__gemm_portable_avx2_s(int, int, int64_t, int64_t, int64_t, float, const float *, int64_t, const float *,
+                              int64_t, float, float *, int64_t);
+void bp__gemm_portable_avx2_d(int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                              const double *, int64_t, double, double *, int64_t);
 #endif
 
 static const variant variants[] = {
@@ -109,6 +115,7 @@ static const variant variants[] = {
     {"tile 5 x 24 B, tiny blocks", v3s_gemm, v3d_gemm},
 #ifdef HAVE_AVX512_BUILD
     {"AVX-512 tile 14 x 2 zmm", bp__gemm_portable_avx512_s, bp__gemm_portable_avx512_d},
+    {"AVX2 tile 6 x 2 ymm, small blocks", bp__gemm_portable_avx2_s, bp__gemm_portable_avx2_d},
 #endif
 };
 enum { NVARIANTS = sizeof variants / sizeof *variants };
@@ -122,6 +129,13 @@ static int variant_runs(const variant *v)
         if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("fma"))) {
+            printf("  %s: not on this CPU, skipped\n", v->name);
+            return 0;
+        }
+    }
+    if (v->s == bp__gemm_portable_avx2_s) {
+        __builtin_cpu_init();
+        if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
             printf("  %s: not on this CPU, skipped\n", v->name);
             return 0;
         }
@@ -286,7 +300,7 @@ static void test_gemm_runtime(void **st) { (void)st; sweep(&variants[0]); }
 static void test_gemm_tile_avx512(void **st) { (void)st; sweep(&variants[1]); }
 static void test_gemm_tile_avx(void **st) { (void)st; sweep(&variants[2]); }
 static void test_gemm_tile_odd(void **st) { (void)st; sweep(&variants[3]); }
-static void test_gemm_zmm(void **st)
+static void test_gemm_isa_builds(void **st)   /* the AVX-512 and AVX2 builds, where the CPU has them */
 {
     (void)st;
     for (int v = 4; v < NVARIANTS; v++)
@@ -595,7 +609,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm_runtime),   cmocka_unit_test(test_gemm_tile_avx512),
         cmocka_unit_test(test_gemm_tile_avx),  cmocka_unit_test(test_gemm_tile_odd),
-        cmocka_unit_test(test_gemm_zmm),       cmocka_unit_test(test_gemm_edges),
+        cmocka_unit_test(test_gemm_isa_builds), cmocka_unit_test(test_gemm_edges),
         cmocka_unit_test(test_gemm_blocks_agree),
         cmocka_unit_test(test_gemm_empty),     cmocka_unit_test(test_epilogue_float),
         cmocka_unit_test(test_epilogue_double), cmocka_unit_test(test_xent_grad_float),
